@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lodestone",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lode-publish", targets: ["lode-publish"]),
+        .executable(name: "lode-worker", targets: ["lode-worker"]),
+        .executable(name: "lodectl", targets: ["lodectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        // The only code that touches librabbitmq: connections, publisher confirms, consumers.
+        .target(
+            name: "LodeAMQP",
+            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
+        .target(name: "LodeEvents"),
+
+        .executableTarget(
+            name: "lode-publish",
+            dependencies: ["LodeAMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "lode-worker",
+            dependencies: ["LodeAMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "lodectl",
+            dependencies: [
+                "LodeAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The client layer's benchmark against the plain C baseline in bench/c-baseline.
+        .executableTarget(
+            name: "lode-bench-amqp",
+            dependencies: ["LodeAMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "bench/amqp-client"
+        ),
+
+        .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
+        .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
+        // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
+        .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,302 @@
+import CRabbitMQ
+import Logging
+
+/// Settings of a `Consumer`.
+public struct ConsumerOptions: Sendable {
+    /// Unacknowledged deliveries the broker may send ahead (`basic.qos`).
+    public var prefetch: UInt16 = 500
+    /// Deliveries handed over at most in one `.deliveries` event.
+    public var maxBatch: Int = 500
+    /// How long `start` keeps trying to connect the first time before it throws.
+    public var startTimeout: Duration = .seconds(30)
+    public var backoff = Backoff()
+    public var consumerTag: String = ""
+    public var exclusive = false
+    public var arguments: FieldTable = [:]
+
+    public init() {}
+}
+
+/// What a consumer reports: deliveries, and what happens to its connection and subscription.
+public enum ConsumerEvent: Sendable {
+    /// Deliveries in broker order; acknowledge each (or in ranges) when done with it.
+    case deliveries([Delivery])
+    case connection(ConnectionEvent)
+    /// The broker cancelled the subscription (`basic.cancel`, e.g. the queue was deleted).
+    /// No more deliveries come until `resume()`.
+    case cancelledByBroker(consumerTag: String)
+}
+
+/// Consumes one queue with manual acknowledgements over a connection of its own.
+///
+/// The owner thread reads deliveries, copies each (properties, nested headers and body) out of
+/// librabbitmq's buffers and hands them over in batches through `events`. It keeps the
+/// heartbeat while the consumer is idle, and when the connection fails it reconnects by itself
+/// (capped, jittered backoff), re-declares the topology, the prefetch and the subscription.
+/// Deliveries of a lost connection are redelivered by the broker; acknowledging them afterwards
+/// throws `.staleDelivery`.
+public final class Consumer: Sendable {
+    private let owner: OwnerThread<ConsumerDriver>
+    public let settings: ConnectionSettings
+    public let queue: String
+    /// Everything the consumer reports; read it from one task.
+    public let events: AsyncStream<ConsumerEvent>
+
+    public init(settings: ConnectionSettings, queue: String, topology: Topology = Topology(),
+                options: ConsumerOptions = ConsumerOptions(), logger: Logger = Logger(label: "lode.amqp.consumer")) {
+        self.settings = settings
+        self.queue = queue
+        let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream()
+        self.events = events
+        owner = OwnerThread(name: "lode-amqp-consumer") { _ in
+            ConsumerDriver(settings: settings, queue: queue, topology: topology, options: options,
+                           logger: logger, events: continuation)
+        }
+    }
+
+    /// Connects, declares and subscribes; throws when that fails for `startTimeout`, or at once
+    /// for an error that retrying cannot fix (a missing queue, a refused login).
+    public func start() async throws(AMQPError) {
+        try await perform("starting the consumer") { driver throws(AMQPError) in try driver.start() }
+    }
+
+    /// Acknowledges one delivery, or with `multiple` every delivery up to it.
+    public func ack(_ tag: DeliveryTag, multiple: Bool = false) async throws(AMQPError) {
+        try await perform("acknowledging") { driver throws(AMQPError) in
+            try driver.live(tag).ack(tag.value, multiple: multiple)
+        }
+    }
+
+    /// Acknowledges each of `tags`, in one round trip to the owner thread.
+    public func ack(_ tags: [DeliveryTag]) async throws(AMQPError) {
+        try await perform("acknowledging") { driver throws(AMQPError) in
+            for tag in tags { try driver.live(tag).ack(tag.value, multiple: false) }
+        }
+    }
+
+    /// Negatively acknowledges: requeued for another delivery, or dropped (dead-lettered by the
+    /// queue's own policy, if any) when `requeue` is false.
+    public func nack(_ tag: DeliveryTag, multiple: Bool = false, requeue: Bool) async throws(AMQPError) {
+        try await perform("rejecting") { driver throws(AMQPError) in
+            try driver.live(tag).nack(tag.value, multiple: multiple, requeue: requeue)
+        }
+    }
+
+    public func reject(_ tag: DeliveryTag, requeue: Bool) async throws(AMQPError) {
+        try await perform("rejecting") { driver throws(AMQPError) in
+            try driver.live(tag).reject(tag.value, requeue: requeue)
+        }
+    }
+
+    /// Stops deliveries (`basic.cancel`); deliveries in hand can still be acknowledged.
+    public func cancel() async throws(AMQPError) {
+        try await perform("cancelling the consumer") { driver throws(AMQPError) in try driver.cancel() }
+    }
+
+    /// Declares the topology again and subscribes again, e.g. after `.cancelledByBroker`.
+    public func resume() async throws(AMQPError) {
+        try await perform("resuming the consumer") { driver throws(AMQPError) in try driver.resume() }
+    }
+
+    /// The heartbeat negotiated with the broker, and the one librabbitmq itself runs (always 0).
+    public func heartbeats() async -> (negotiated: Int, library: Int)? {
+        try? await perform("reading heartbeat") { driver in
+            driver.connection.map { (negotiated: $0.heartbeat, library: Int(amqp_get_heartbeat($0.state))) }
+        }
+    }
+
+    /// Closes the connection (unacknowledged deliveries go back to the queue), ends the thread
+    /// and finishes `events`.
+    public func close() async {
+        await owner.stop()
+    }
+
+    private func perform<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (ConsumerDriver) throws(AMQPError) -> T
+    ) async throws(AMQPError) -> T {
+        try await owner.perform(operation, endpoint: settings.redactedURL, body)
+    }
+}
+
+/// The consumer's state, confined to its owner thread.
+final class ConsumerDriver: OwnedDriver {
+    let settings: ConnectionSettings
+    let queue: String
+    let topology: Topology
+    let options: ConsumerOptions
+    let logger: Logger
+    let events: AsyncStream<ConsumerEvent>.Continuation
+    let watchdog = StallWatchdog()
+    private(set) var connection: AMQPConnection?
+    /// Numbers the connections, so a delivery tag is only ever acked on its own connection.
+    private var connectionNumber: UInt64 = 0
+    private var consumerTag: String?
+    /// Whether the owner wants deliveries (started and not cancelled).
+    private var wanted = false
+    private var nextAttempt: UInt64 = 0
+    private var backoff: Backoff
+
+    init(settings: ConnectionSettings, queue: String, topology: Topology, options: ConsumerOptions, logger: Logger,
+         events: AsyncStream<ConsumerEvent>.Continuation) {
+        self.settings = settings
+        self.queue = queue
+        self.topology = topology
+        self.options = options
+        self.logger = logger
+        self.events = events
+        backoff = options.backoff
+    }
+
+    func start() throws(AMQPError) {
+        wanted = true
+        let giveUpAt = MonotonicClock.after(options.startTimeout)
+        var attempts = 0
+        while connection == nil {
+            attempts += 1
+            do throws(AMQPError) {
+                try connectAndSubscribe()
+            } catch {
+                let delay = backoff.nextDelay()
+                guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
+                    wanted = false
+                    if !error.isRetryable { throw error }
+                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.description),
+                                    operation: "starting the consumer", endpoint: settings.redactedURL)
+                }
+                _ = waitForWakeup(-1, until: MonotonicClock.after(delay))
+            }
+        }
+    }
+
+    func live(_ tag: DeliveryTag) throws(AMQPError) -> AMQPConnection {
+        guard let connection, tag.connection == connectionNumber, connection.failure == nil else {
+            throw AMQPError(.staleDelivery, operation: "acknowledging delivery \(tag.value)", endpoint: settings.redactedURL)
+        }
+        return connection
+    }
+
+    func cancel() throws(AMQPError) {
+        wanted = false
+        guard let connection, let tag = consumerTag else { return }
+        consumerTag = nil
+        do throws(AMQPError) {
+            try connection.cancel(consumerTag: tag)
+        } catch {
+            lose(error)
+            throw error
+        }
+    }
+
+    func resume() throws(AMQPError) {
+        wanted = true
+        guard let connection else { return }  // the reconnect loop subscribes
+        do throws(AMQPError) {
+            try connection.declare(topology)
+            try subscribe(connection)
+        } catch where error.isConnectionLost {
+            lose(error)
+        }
+    }
+
+    func idle(wakeFD: Int32) {
+        guard let connection else {
+            if wanted && MonotonicClock.now() >= nextAttempt {
+                do throws(AMQPError) {
+                    try connectAndSubscribe()
+                } catch {
+                    let delay = backoff.nextDelay()
+                    nextAttempt = MonotonicClock.after(delay)
+                    logger.warning("reconnect failed", metadata: [
+                        "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
+                    ])
+                }
+            } else {
+                _ = waitForWakeup(wakeFD, until: wanted ? nextAttempt : .max)
+            }
+            return
+        }
+        do throws(AMQPError) {
+            var batch: [Delivery] = []
+            var arrival = try connection.nextMethod(until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
+            while case .method(let method) = arrival {
+                try handle(method, on: connection, into: &batch)
+                guard batch.count < options.maxBatch else { break }
+                arrival = try connection.nextMethod(until: 0)
+            }
+            connection.releaseBuffers()
+            if !batch.isEmpty { events.yield(.deliveries(batch)) }
+        } catch {
+            lose(error)
+        }
+    }
+
+    func finish() {
+        connection?.close()
+        connection = nil
+        watchdog.stop()
+        events.finish()
+    }
+
+    private func handle(_ method: IncomingMethod, on connection: AMQPConnection, into batch: inout [Delivery]) throws(AMQPError) {
+        switch method {
+        case .deliver(let consumerTag, let deliveryTag, let redelivered, let exchange, let routingKey):
+            let (properties, body) = try connection.readContent()
+            batch.append(Delivery(
+                tag: DeliveryTag(value: deliveryTag, connection: connectionNumber), redelivered: redelivered,
+                exchange: exchange, routingKey: routingKey, consumerTag: consumerTag,
+                properties: properties, body: body))
+        case .cancelled(let tag):
+            if !batch.isEmpty {
+                events.yield(.deliveries(batch))
+                batch.removeAll()
+            }
+            if tag == consumerTag { consumerTag = nil }
+            wanted = false
+            logger.warning("broker cancelled the consumer", metadata: ["consumer_tag": "\(tag)", "queue": "\(queue)"])
+            events.yield(.cancelledByBroker(consumerTag: tag))
+        case .blocked(let reason):
+            events.yield(.connection(.blocked(reason: reason)))
+        case .unblocked:
+            events.yield(.connection(.unblocked))
+        case .returned:
+            _ = try connection.readContent()
+        case .ack, .nack, .other:
+            break
+        }
+    }
+
+    private func connectAndSubscribe() throws(AMQPError) {
+        let fresh = try AMQPConnection.open(settings, watchdog: watchdog)
+        do throws(AMQPError) {
+            try fresh.declare(topology)
+            try fresh.setPrefetch(options.prefetch)
+            connectionNumber += 1
+            connection = fresh
+            try subscribe(fresh)
+        } catch {
+            connection = nil
+            fresh.abort()
+            throw error
+        }
+        backoff.reset()
+        logger.info("consumer connected", metadata: [
+            "broker": "\(settings.redactedURL)", "queue": "\(queue)", "heartbeat": "\(fresh.heartbeat)",
+        ])
+        events.yield(.connection(.connected(heartbeat: fresh.heartbeat)))
+    }
+
+    private func subscribe(_ connection: AMQPConnection) throws(AMQPError) {
+        guard wanted, consumerTag == nil else { return }
+        consumerTag = try connection.consume(queue: queue, tag: options.consumerTag, exclusive: options.exclusive,
+                                             arguments: options.arguments)
+    }
+
+    private func lose(_ error: AMQPError) {
+        logger.warning("consumer connection lost", metadata: ["error": "\(error)", "queue": "\(queue)"])
+        connection?.abort()
+        connection = nil
+        consumerTag = nil
+        nextAttempt = MonotonicClock.after(backoff.nextDelay())
+        events.yield(.connection(.connectionLost(error)))
+    }
+}

@@ -1,0 +1,1 @@
+print("lode-publish: not yet")

@@ -1,0 +1,1 @@
+print("lodectl: not yet")

@@ -1,0 +1,144 @@
+import Foundation
+import LodeAMQP
+import Testing
+
+/// The broker the project's script started (`scripts/broker start`), and helpers to disturb it.
+///
+/// Tests start nothing themselves: a missing broker fails the test with a message that says
+/// how to start one.
+enum BrokerFixture {
+    static var url: String {
+        ProcessInfo.processInfo.environment["LODE_TEST_AMQP_URL"] ?? ConnectionSettings.defaultURL
+    }
+
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Settings for the test broker; fails the test clearly when no broker answers.
+    static func settings(heartbeat: Int? = nil, name: String = #function) throws -> ConnectionSettings {
+        var settings = try ConnectionSettings(url: url)
+        if let heartbeat { settings.heartbeat = heartbeat }
+        settings.connectionName = "test: \(name)"
+        guard canConnect(host: settings.host, port: settings.port) else {
+            Issue.record("""
+                No RabbitMQ answers at \(settings.redactedURL). Start the project's broker with \
+                `scripts/broker start` (or run the tests with `scripts/test`), or point \
+                LODE_TEST_AMQP_URL at one.
+                """)
+            throw BrokerMissing()
+        }
+        return settings
+    }
+
+    struct BrokerMissing: Error {}
+
+    /// A queue name no other test uses.
+    static func uniqueName(_ prefix: String) -> String {
+        "test.\(prefix).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `scripts/broker ARGS...` and returns its standard output; throws on a non-zero exit.
+    ///
+    /// posix_spawn and waitpid rather than Foundation's `Process`, whose `waitUntilExit` was seen
+    /// to miss the exit of a script that starts a daemon. Output goes through a file, not a pipe,
+    /// so a daemon that inherits it cannot hold the read open.
+    @discardableResult
+    static func script(_ arguments: String...) throws -> String {
+        let executable = repositoryRoot.appendingPathComponent("scripts/broker").path
+        let outputPath = NSTemporaryDirectory() + "lode-broker-\(UUID().uuidString).out"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw ScriptFailed(arguments: arguments, status: spawned, output: "posix_spawn failed")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exitCode == 0 else {
+            throw ScriptFailed(arguments: arguments, status: exitCode, output: output)
+        }
+        return output
+    }
+
+    struct ScriptFailed: Error, CustomStringConvertible {
+        var arguments: [String]
+        var status: Int32
+        var output: String
+        var description: String { "scripts/broker \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+    static func eventually(timeout: Duration = .seconds(30), poll: Duration = .milliseconds(50),
+                           _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: poll)
+        }
+        return try await condition()
+    }
+
+    private static func canConnect(host: String, port: Int) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return false }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+    }
+}
+
+/// Records everything a consumer reports, from a background task, for tests to wait on.
+actor ConsumerInbox {
+    private(set) var deliveries: [Delivery] = []
+    private(set) var events: [ConsumerEvent] = []
+
+    static func following(_ consumer: Consumer) -> ConsumerInbox {
+        let inbox = ConsumerInbox()
+        Task {
+            for await event in consumer.events { await inbox.record(event) }
+        }
+        return inbox
+    }
+
+    private func record(_ event: ConsumerEvent) {
+        if case .deliveries(let batch) = event { deliveries += batch } else { events.append(event) }
+    }
+
+    var count: Int { deliveries.count }
+
+    func contains(_ predicate: (ConsumerEvent) -> Bool) -> Bool { events.contains(where: predicate) }
+
+    func removeAll() { deliveries.removeAll() }
+}
+
+/// Records a publisher's connection events.
+actor ConnectionEventLog {
+    private(set) var events: [ConnectionEvent] = []
+
+    static func following(_ stream: AsyncStream<ConnectionEvent>) -> ConnectionEventLog {
+        let log = ConnectionEventLog()
+        Task {
+            for await event in stream { await log.record(event) }
+        }
+        return log
+    }
+
+    private func record(_ event: ConnectionEvent) { events.append(event) }
+
+    func contains(_ predicate: (ConnectionEvent) -> Bool) -> Bool { events.contains(where: predicate) }
+
+    var lostCount: Int { events.count { if case .connectionLost = $0 { true } else { false } } }
+}
