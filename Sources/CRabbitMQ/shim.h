@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 /* amqp_login_with_properties is variadic: Swift cannot call it. */
 static inline amqp_rpc_reply_t lode_login_plain(amqp_connection_state_t state, const char *vhost,

@@ -73,6 +73,11 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
+        "AMQP error while \(operation) on \(endpoint): \(reason)"
+    }
+
+    /// What went wrong, without the operation and the endpoint.
+    public var reason: String {
         let what: String
         switch kind {
         case .invalidSettings(let message): what = message
@@ -89,6 +94,6 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, Equatable {
         case .closed: what = "the connection was closed by its owner"
         case .staleDelivery: what = "the delivery belongs to a lost connection; the broker will redeliver it"
         }
-        return "AMQP error while \(operation) on \(endpoint): \(what)"
+        return what
     }
 }

@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Glibc
 
 // Conversions between Swift values and librabbitmq's C structures. Reading copies every byte
 // out of the library's buffers; writing places everything in a `CArena` that outlives the call.
@@ -114,11 +115,16 @@ extension FieldValue {
 extension MessageProperties {
     /// A copy of the properties librabbitmq decoded from a content header.
     init(copying p: amqp_basic_properties_t) {
+        var strings = RepeatedStrings()
+        self.init(copying: p, strings: &strings)
+    }
+
+    init(copying p: amqp_basic_properties_t, strings: inout RepeatedStrings) {
         let flags = p._flags
         func has(_ flag: Int32) -> Bool { flags & amqp_flags_t(flag) != 0 }
         self.init()
-        if has(AMQP_BASIC_CONTENT_TYPE_FLAG) { contentType = p.content_type.string }
-        if has(AMQP_BASIC_CONTENT_ENCODING_FLAG) { contentEncoding = p.content_encoding.string }
+        if has(AMQP_BASIC_CONTENT_TYPE_FLAG) { contentType = strings.string(p.content_type, .contentType) }
+        if has(AMQP_BASIC_CONTENT_ENCODING_FLAG) { contentEncoding = strings.string(p.content_encoding, .contentEncoding) }
         if has(AMQP_BASIC_HEADERS_FLAG) { headers = FieldTable(copying: p.headers) }
         if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { deliveryMode = p.delivery_mode }
         if has(AMQP_BASIC_PRIORITY_FLAG) { priority = p.priority }
@@ -127,9 +133,9 @@ extension MessageProperties {
         if has(AMQP_BASIC_EXPIRATION_FLAG) { expiration = p.expiration.string }
         if has(AMQP_BASIC_MESSAGE_ID_FLAG) { messageID = p.message_id.string }
         if has(AMQP_BASIC_TIMESTAMP_FLAG) { timestamp = p.timestamp }
-        if has(AMQP_BASIC_TYPE_FLAG) { type = p.type.string }
+        if has(AMQP_BASIC_TYPE_FLAG) { type = strings.string(p.type, .type) }
         if has(AMQP_BASIC_USER_ID_FLAG) { userID = p.user_id.string }
-        if has(AMQP_BASIC_APP_ID_FLAG) { appID = p.app_id.string }
+        if has(AMQP_BASIC_APP_ID_FLAG) { appID = strings.string(p.app_id, .appID) }
         if has(AMQP_BASIC_CLUSTER_ID_FLAG) { clusterID = p.cluster_id.string }
     }
 
@@ -155,5 +161,27 @@ extension MessageProperties {
         if let clusterID { p.cluster_id = arena.bytes(clusterID); flags |= AMQP_BASIC_CLUSTER_ID_FLAG }
         p._flags = amqp_flags_t(flags)
         return p
+    }
+}
+
+/// Remembers the last string seen in each slot, so that a stream of deliveries carrying the same
+/// consumer tag, exchange, routing key or content type allocates each string once, not once per
+/// message. Confined to the connection's owner thread.
+struct RepeatedStrings {
+    enum Slot: Int, CaseIterable {
+        case consumerTag, exchange, routingKey, contentType, contentEncoding, type, appID
+    }
+
+    private var last = [String](repeating: "", count: Slot.allCases.count)
+
+    mutating func string(_ bytes: amqp_bytes_t, _ slot: Slot) -> String {
+        let cached = last[slot.rawValue]
+        let same = cached.utf8.count == bytes.len && (bytes.len == 0 || cached.utf8.withContiguousStorageIfAvailable {
+            memcmp($0.baseAddress!, bytes.bytes, bytes.len) == 0
+        } == true)
+        if same { return cached }
+        let fresh = bytes.string
+        last[slot.rawValue] = fresh
+        return fresh
     }
 }

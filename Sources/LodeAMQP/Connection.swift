@@ -48,12 +48,14 @@ final class AMQPConnection {
     private let stallLimit: UInt64
     private var lastSend: UInt64
     private var lastReceive: UInt64
+    private var framesSinceStamp: UInt32 = 0
     private(set) var isChannelOpen = false
     /// Counts channel openings: confirm mode and consumers must be set up again on a new channel.
     private(set) var channelGeneration = 0
     /// Set once the connection can no longer be used; it must then be discarded.
     private(set) var failure: AMQPError?
     let arena = CArena()
+    private var strings = RepeatedStrings()
 
     var endpoint: String { settings.redactedURL }
 
@@ -98,7 +100,7 @@ final class AMQPConnection {
         let arena = CArena()
         let properties = clientProperties(settings, arena: arena)
         var propertiesTable = properties
-        let reply = watchdog.guarding(handshakeLimit) {
+        let reply = watchdog.guarding(MonotonicClock.now() &+ handshakeLimit) {
             lode_login_plain(state, settings.vhost, Int32(settings.channelMax), Int32(settings.frameMax),
                              Int32(settings.heartbeat), &propertiesTable, settings.user, settings.password)
         }
@@ -326,6 +328,19 @@ final class AMQPConnection {
         }
     }
 
+    /// Runs `body` with the socket corked (TCP_CORK): the frames it sends leave in as few
+    /// segments as possible when it ends, instead of one or more each. Used for bursts of
+    /// publishes and acks; librabbitmq sends every frame with its own `send`.
+    func corked<T>(_ body: () throws(AMQPError) -> T) throws(AMQPError) -> T {
+        var on: Int32 = 1
+        setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_CORK, &on, socklen_t(MemoryLayout<Int32>.size))
+        defer {
+            var off: Int32 = 0
+            setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_CORK, &off, socklen_t(MemoryLayout<Int32>.size))
+        }
+        return try body()
+    }
+
     // MARK: - Reading
 
     /// Waits until `deadline` (monotonic ns) for the next method frame the broker sends, keeping
@@ -348,7 +363,7 @@ final class AMQPConnection {
         let header = try nextContentFrame(AMQP_FRAME_HEADER, until: deadline)
         let size = Int(header.payload.properties.body_size)
         let decoded = header.payload.properties.decoded.assumingMemoryBound(to: amqp_basic_properties_t.self)
-        let properties = MessageProperties(copying: decoded.pointee)
+        let properties = MessageProperties(copying: decoded.pointee, strings: &strings)
         if size == 0 { return (properties, []) }
         let body = try [UInt8](unsafeUninitializedCapacity: size) { buffer, count throws(AMQPError) in
             while count < size {
@@ -455,7 +470,11 @@ final class AMQPConnection {
         var immediately = timeval(tv_sec: 0, tv_usec: 0)
         let status = amqp_simple_wait_frame_noblock(state, &frame, &immediately)
         if status == AMQP_STATUS_OK.rawValue {
-            lastReceive = MonotonicClock.now()
+            // The poll in `nextFrame` stamps `lastReceive` when bytes arrive; a busy stream can be
+            // read without that poll, so stamp it here too, every 32 frames (the clock read
+            // costs more than the frame).
+            framesSinceStamp &+= 1
+            if framesSinceStamp & 31 == 0 { lastReceive = MonotonicClock.now() }
             return frame
         }
         if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
@@ -477,8 +496,9 @@ final class AMQPConnection {
                              routingKey: r.routing_key.string)
         case Int(LODE_BASIC_DELIVER):
             let d = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-            return .deliver(consumerTag: d.consumer_tag.string, deliveryTag: d.delivery_tag,
-                            redelivered: d.redelivered != 0, exchange: d.exchange.string, routingKey: d.routing_key.string)
+            return .deliver(consumerTag: strings.string(d.consumer_tag, .consumerTag), deliveryTag: d.delivery_tag,
+                            redelivered: d.redelivered != 0, exchange: strings.string(d.exchange, .exchange),
+                            routingKey: strings.string(d.routing_key, .routingKey))
         case Int(LODE_BASIC_CANCEL):
             let c = decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             return .cancelled(consumerTag: c.consumer_tag.string)
@@ -505,9 +525,9 @@ final class AMQPConnection {
 
     @inline(__always)
     private func guarded<T>(_ body: () -> T) -> T {
-        let result = watchdog.guarding(stallLimit, body)
-        lastSend = MonotonicClock.now()
-        return result
+        let now = MonotonicClock.now()
+        lastSend = now
+        return watchdog.guarding(now &+ stallLimit, body)
     }
 
     /// Records a connection-level failure: the connection is unusable from now on.

@@ -70,7 +70,11 @@ public final class Consumer: Sendable {
     /// Acknowledges each of `tags`, in one round trip to the owner thread.
     public func ack(_ tags: [DeliveryTag]) async throws(AMQPError) {
         try await perform("acknowledging") { driver throws(AMQPError) in
-            for tag in tags { try driver.live(tag).ack(tag.value, multiple: false) }
+            guard let first = tags.first else { return }
+            let connection = try driver.live(first)
+            try connection.corked { () throws(AMQPError) in
+                for tag in tags { try driver.live(tag).ack(tag.value, multiple: false) }
+            }
         }
     }
 
@@ -160,7 +164,7 @@ final class ConsumerDriver: OwnedDriver {
                 guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
                     wanted = false
                     if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.description),
+                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.reason),
                                     operation: "starting the consumer", endpoint: settings.redactedURL)
                 }
                 _ = waitForWakeup(-1, until: MonotonicClock.after(delay))

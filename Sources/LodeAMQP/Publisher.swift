@@ -189,7 +189,7 @@ final class PublisherDriver: OwnedDriver {
                 let delay = backoff.nextDelay()
                 guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
                     if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.description),
+                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.reason),
                                     operation: "connecting", endpoint: settings.redactedURL)
                 }
                 logger.warning("connect failed, retrying", metadata: [
@@ -218,12 +218,14 @@ final class PublisherDriver: OwnedDriver {
             if blocked != nil { try waitWhileBlocked(connection) }
             var sinceCheck = 0
             while !batch.isSettled {
-                while batch.sent < messages.count && batch.inFlight < window && blocked == nil {
-                    try send(messages[batch.sent], on: connection)
-                    batch.sent += 1
-                    nextSequence += 1
-                    sinceCheck += 1
-                    if sinceCheck == 256 { break }
+                try connection.corked { () throws(AMQPError) in
+                    while batch.sent < messages.count && batch.inFlight < window && blocked == nil {
+                        try send(messages[batch.sent], on: connection)
+                        batch.sent += 1
+                        nextSequence += 1
+                        sinceCheck += 1
+                        if sinceCheck == 256 { break }
+                    }
                 }
                 // Wait when nothing more may be sent; otherwise (every 256 messages) only look at
                 // what already arrived, to notice confirms, blocks and closes early.

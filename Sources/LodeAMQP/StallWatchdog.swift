@@ -42,10 +42,10 @@ final class StallWatchdog: Sendable {
         target.withLock { $0 = Target() }
     }
 
-    /// Runs `body` with the watchdog armed for `limit`.
+    /// Runs `body` with the watchdog armed until `deadline` (monotonic ns).
     @inline(__always)
-    func guarding<T>(_ limit: UInt64, _ body: () throws -> T) rethrows -> T {
-        deadline.store(MonotonicClock.now() &+ limit, ordering: .relaxed)
+    func guarding<T>(_ until: UInt64, _ body: () throws -> T) rethrows -> T {
+        deadline.store(until, ordering: .relaxed)
         defer { deadline.store(0, ordering: .relaxed) }
         return try body()
     }

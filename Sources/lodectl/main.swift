@@ -1,1 +1,157 @@
-print("lodectl: not yet")
+import ArgumentParser
+import Foundation
+import LodeAMQP
+import Logging
+
+@main
+struct LodeCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lodectl",
+        abstract: "Lodestone's operator tool.",
+        discussion: """
+            Connection: --url, or LODE_AMQP_URL (default \(ConnectionSettings.defaultURL)).
+            Put a password in LODE_AMQP_PASSWORD, never in --url: command lines show in `ps`.
+            Exit codes: 0 success, 64 usage, 69 broker unavailable, 75 temporary failure.
+            """,
+        subcommands: [Ping.self])
+}
+
+/// Exit codes from sysexits, as the contract specifies.
+enum ExitStatus {
+    static let usage: Int32 = 64
+    static let unavailable: Int32 = 69
+    static let temporaryFailure: Int32 = 75
+}
+
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Broker URL, without a password (amqp:// or amqps://). Default: LODE_AMQP_URL, else \(ConnectionSettings.defaultURL).")
+    var url: String?
+
+    @Flag(help: "Log what the client layer does (to standard error).")
+    var verbose = false
+
+    /// Flags over environment over defaults; a password inside `--url` is refused.
+    func settings() throws -> ConnectionSettings {
+        let environment = ProcessInfo.processInfo.environment
+        var settings: ConnectionSettings
+        do {
+            settings = try ConnectionSettings(url: url ?? environment["LODE_AMQP_URL"] ?? ConnectionSettings.defaultURL)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if url != nil && settings.urlHadPassword {
+            FileHandle.standardError.write(Data("""
+                lodectl: refusing a password inside --url: every user of this machine can read it in `ps`.
+                Put it in LODE_AMQP_PASSWORD instead (or in LODE_AMQP_URL).
+
+                """.utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
+        if let password = environment["LODE_AMQP_PASSWORD"] { settings.password = password }
+        settings.connectionName = "lodectl on \(ProcessInfo.processInfo.hostName)"
+        return settings
+    }
+
+    func bootstrapLogging() {
+        let level: Logger.Level = verbose ? .debug : .error
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the broker end to end: publish with confirms, consume, acknowledge.",
+        discussion: """
+            Connects, declares a temporary queue (exclusive, deleted afterwards), publishes \
+            --count persistent messages with publisher confirms, consumes them with manual \
+            acknowledgements, checks every body came back intact, and prints what happened.
+
+            Example:
+              lodectl ping --count 10000
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Messages to send round.")
+    var count = 1000
+
+    @Option(help: "Body size in bytes.")
+    var size = 300
+
+    func run() async throws {
+        connection.bootstrapLogging()
+        guard count > 0, size >= 8 else { throw ValidationError("--count must be at least 1 and --size at least 8") }
+        let settings = try connection.settings()
+        var options = PublisherOptions()
+        options.reconnectTimeout = .seconds(3)
+        let publisher = Publisher(settings: settings, options: options)
+        defer { Task { await publisher.close() } }
+        let queue = "lode.ping.\(UUID().uuidString.prefix(8).lowercased())"
+        let line = { (label: String, text: String) in print(label.padding(toLength: 11, withPad: " ", startingAt: 0) + text) }
+
+        do {
+            try await publisher.connect()
+        } catch {
+            FileHandle.standardError.write(Data("lodectl: \(error)\nIs the broker running? Try: scripts/broker start\n".utf8))
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        let heartbeat = await publisher.heartbeats()?.negotiated ?? 0
+        line("broker", "\(settings.redactedURL)  (heartbeat \(heartbeat) s)")
+        try await publisher.declare(Topology(queues: [QueueSpec(name: queue, durable: false, autoDelete: true)]))
+        line("declared", "queue \(queue) (classic, auto-delete)")
+
+        let messages = (0..<count).map { index in
+            var body = [UInt8](repeating: UInt8(ascii: "."), count: size)
+            withUnsafeBytes(of: UInt64(index).bigEndian) { body.replaceSubrange(0..<8, with: $0) }
+            return OutgoingMessage(exchange: "", routingKey: queue, body: body,
+                                   properties: MessageProperties(contentType: "application/octet-stream", deliveryMode: 2,
+                                                                 messageID: "ping-\(index)"),
+                                   mandatory: true)
+        }
+        var started = ContinuousClock.now
+        let report = try await publisher.publish(messages)
+        line("published", "\(count) messages: \(report.confirmedCount) confirmed, \(report.nackedCount) nacked, "
+             + "\(report.returnedCount) returned, \(report.unconfirmedCount) unconfirmed  in \(seconds(since: started))")
+        if let interruption = report.interruption {
+            FileHandle.standardError.write(Data("lodectl: \(interruption)\n".utf8))
+            throw ExitCode(ExitStatus.temporaryFailure)
+        }
+
+        started = ContinuousClock.now
+        var consumerOptions = ConsumerOptions()
+        consumerOptions.prefetch = 500
+        let consumer = Consumer(settings: settings, queue: queue, options: consumerOptions)
+        try await consumer.start()
+        var seen = Set<UInt64>()
+        var intact = true
+        var redelivered = 0
+        for await event in consumer.events {
+            guard case .deliveries(let batch) = event else { continue }
+            for delivery in batch {
+                let index = delivery.body.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                intact = intact && index < UInt64(count) && delivery.body == messages[Int(index)].body
+                seen.insert(index)
+                if delivery.redelivered { redelivered += 1 }
+            }
+            try await consumer.ack(batch.map(\.tag))
+            if seen.count >= report.confirmedCount { break }
+        }
+        await consumer.close()
+        line("consumed", "\(seen.count) messages, all acknowledged, "
+             + "\(intact ? "bodies intact" : "BODIES DIFFER"), \(redelivered) redelivered  in \(seconds(since: started))")
+        try await publisher.deleteQueue(queue)
+        let ok = intact && seen.count == count && report.allConfirmed
+        line("round trip", ok ? "ok" : "FAILED")
+        if !ok { throw ExitCode(ExitStatus.temporaryFailure) }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - start
+        let (s, atto) = elapsed.components
+        return String(format: "%.3f s", Double(s) + Double(atto) / 1e18)
+    }
+}

@@ -8,7 +8,8 @@ import Testing
 /// how to start one.
 enum BrokerFixture {
     static var url: String {
-        ProcessInfo.processInfo.environment["LODE_TEST_AMQP_URL"] ?? ConnectionSettings.defaultURL
+        ProcessInfo.processInfo.environment["LODE_BROKER_URL"]
+            ?? ProcessInfo.processInfo.environment["LODE_TEST_AMQP_URL"] ?? ConnectionSettings.defaultURL
     }
 
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
@@ -23,7 +24,7 @@ enum BrokerFixture {
             Issue.record("""
                 No RabbitMQ answers at \(settings.redactedURL). Start the project's broker with \
                 `scripts/broker start` (or run the tests with `scripts/test`), or point \
-                LODE_TEST_AMQP_URL at one.
+                LODE_BROKER_URL at one.
                 """)
             throw BrokerMissing()
         }

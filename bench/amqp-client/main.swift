@@ -66,16 +66,18 @@ struct Consume: AsyncParsableCommand {
         let started = ContinuousClock.now
         try await consumer.start()
         var received = 0
+        var batches = 0
         for await event in consumer.events {
             guard case .deliveries(let batch) = event else { continue }
             received += batch.count
+            batches += 1
             // One basic.ack per message, as the C baseline does.
             try await consumer.ack(batch.map(\.tag))
             if received >= common.count { break }
         }
         let seconds = (ContinuousClock.now - started).seconds
         await consumer.close()
-        print(#"{"op":"consume","count":\#(received),"seconds":\#(seconds),"rate":\#(Double(received) / seconds)}"#)
+        print(#"{"op":"consume","count":\#(received),"seconds":\#(seconds),"rate":\#(Double(received) / seconds),"batches":\#(batches)}"#)
     }
 }
 
