@@ -115,6 +115,11 @@ public final class Consumer: Sendable {
         await owner.stop()
     }
 
+    /// Without `close()`, the owner thread still closes the connection and ends, in the background.
+    deinit {
+        owner.requestStop()
+    }
+
     private func perform<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (ConsumerDriver) throws(AMQPError) -> T
     ) async throws(AMQPError) -> T {

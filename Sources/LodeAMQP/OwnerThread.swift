@@ -77,14 +77,21 @@ final class OwnerThread<Driver: OwnedDriver>: Sendable {
         return try result.get()
     }
 
-    /// Runs the jobs already posted, then `finish()`, then ends the thread; waits for that.
-    func stop() async {
+    /// Asks the thread to run the jobs already posted, then `finish()`, then end; does not wait.
+    /// Returns false when it was asked before.
+    @discardableResult
+    func requestStop() -> Bool {
         let first = mailbox.withLock { mailbox in
             defer { mailbox.stopping = true }
             return !mailbox.stopping
         }
-        guard first else { return }
-        wake()
+        if first { wake() }
+        return first
+    }
+
+    /// Runs the jobs already posted, then `finish()`, then ends the thread; waits for that.
+    func stop() async {
+        guard requestStop() else { return }
         let exited = exited
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {

@@ -103,6 +103,11 @@ public final class Publisher: Sendable {
     public func close() async {
         await owner.stop()
     }
+
+    /// Without `close()`, the owner thread still closes the connection and ends, in the background.
+    deinit {
+        owner.requestStop()
+    }
 }
 
 /// The publisher's state, confined to its owner thread.
