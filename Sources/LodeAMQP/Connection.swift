@@ -619,9 +619,11 @@ final class AMQPConnection {
     }
 
     private static func configureTLS(_ socket: OpaquePointer, _ tls: TLSSettings, endpoint: String) throws(AMQPError) {
+        // A file that cannot be loaded is a setting to fix, not a failure to retry.
         func check(_ status: Int32, _ what: String) throws(AMQPError) {
             guard status == AMQP_STATUS_OK.rawValue else {
-                throw libraryError(status, operation: what, endpoint: endpoint)
+                let message = String(cString: amqp_error_string2(status))
+                throw AMQPError(.invalidSettings("\(what) failed: \(message)"), operation: "setting up TLS", endpoint: endpoint)
             }
         }
         let caFile = tls.caFile ?? TLSSettings.systemCABundle

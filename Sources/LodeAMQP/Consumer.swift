@@ -169,7 +169,7 @@ final class ConsumerDriver: OwnedDriver {
                 guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
                     wanted = false
                     if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.reason),
+                    throw AMQPError(.unavailable(attempts: attempts, lastError: "\(error.operation): \(error.reason)"),
                                     operation: "starting the consumer", endpoint: settings.redactedURL)
                 }
                 _ = waitForWakeup(-1, until: MonotonicClock.after(delay))

@@ -194,7 +194,7 @@ final class PublisherDriver: OwnedDriver {
                 let delay = backoff.nextDelay()
                 guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
                     if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: error.reason),
+                    throw AMQPError(.unavailable(attempts: attempts, lastError: "\(error.operation): \(error.reason)"),
                                     operation: "connecting", endpoint: settings.redactedURL)
                 }
                 logger.warning("connect failed, retrying", metadata: [

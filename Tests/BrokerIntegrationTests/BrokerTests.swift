@@ -156,6 +156,36 @@ extension BrokerTests {
             await publisher.close()
         }
 
+        @Test func aTopicBindingRoutesByKeyIntoAQuorumQueue() async throws {
+            let settings = try BrokerFixture.settings()
+            let exchange = BrokerFixture.uniqueName("events")
+            let queue = BrokerFixture.uniqueName("projects")
+            let topology = Topology(
+                exchanges: [ExchangeSpec(name: exchange, kind: "topic", durable: false, autoDelete: true)],
+                queues: [.quorum(queue)],
+                bindings: [BindingSpec(queue: queue, exchange: exchange, routingKey: "zone.project.*")])
+            let publisher = Publisher(settings: settings, topology: topology)
+            let report = try await publisher.publish([
+                OutgoingMessage(exchange: exchange, routingKey: "zone.project.registered", body: body("p"), mandatory: true),
+                OutgoingMessage(exchange: exchange, routingKey: "zone.recruitment.site_visit", body: body("r"), mandatory: true),
+            ])
+            #expect(report.outcomes == [.confirmed, .returned(replyCode: 312, replyText: "NO_ROUTE")])
+            #expect(try await BrokerFixture.eventually { try await publisher.inspectQueue(queue)?.messageCount == 1 })
+
+            let consumer = Consumer(settings: settings, queue: queue, topology: topology)
+            let inbox = ConsumerInbox.following(consumer)
+            try await consumer.start()
+            #expect(await BrokerFixture.eventually { await inbox.count == 1 })
+            let delivery = try #require(await inbox.deliveries.first)
+            #expect(delivery.routingKey == "zone.project.registered")
+            #expect(delivery.exchange == exchange)
+            #expect(try await publisher.inspectQueue(queue)?.consumerCount == 1)
+            try await consumer.ack(delivery.tag)
+            await consumer.close()
+            try await publisher.deleteQueue(queue)
+            await publisher.close()
+        }
+
         @Test func unackedDeliveriesAreRedeliveredAfterTheConsumerCloses() async throws {
             let settings = try BrokerFixture.settings()
             let queue = BrokerFixture.uniqueName("redeliver")
