@@ -210,9 +210,14 @@ extension BrokerTests {
             // An ack for a delivery of the closed consumer's connection must not reach this one.
             let stale = await firstInbox.deliveries[0].tag
             await #expect(throws: AMQPError.self) { try await first.ack(stale) }
-            try await second.ack(again.map(\.tag))
-            #expect(try await BrokerFixture.eventually { try await publisher.inspectQueue(queue)?.messageCount == 0 })
+            second.acknowledge(again.map(\.tag))
+            #expect(try await BrokerFixture.eventually {
+                let state = try await publisher.inspectQueue(queue)
+                return state?.messageCount == 0 && state?.consumerCount == 1
+            })
+            // Acknowledged, not merely in flight: closing the consumer puts nothing back.
             await second.close()
+            #expect(try await publisher.inspectQueue(queue)?.messageCount == 0)
             try await publisher.deleteQueue(queue)
             await publisher.close()
         }
