@@ -2,7 +2,8 @@
 # bench/amqp-client.sh: the client layer (LodeAMQP) against a plain C program over
 # librabbitmq (bench/c-baseline), in the same run, on the local broker.
 #
-# For each queue type (classic, quorum) and each round, alternating C then Swift:
+# For each queue type (classic, quorum) and each round, alternating C, then Swift with a batch
+# handler, then Swift through the async event stream:
 #   publish COUNT persistent SIZE-byte messages with confirms (window 1000) into a fresh queue,
 #   then consume them with manual acks (prefetch 500, one basic.ack per message).
 # Prints every run as JSON, then the median rates and the Swift/C ratios as a table.
@@ -35,14 +36,15 @@ trap 'rm -f "$RESULTS"' EXIT
 
 for type in classic quorum; do
   for ((round = 1; round <= ROUNDS; round++)); do
-    for client in c swift; do
+    for client in c swift swift-stream; do
       queue="bench.$client.$type"
       if [[ $client == c ]]; then
         pub=$($C publish --host 127.0.0.1 --port "$PORT" --queue "$queue" --count "$COUNT" --size "$SIZE" --window 1000 --declare "$type")
         con=$($C consume --host 127.0.0.1 --port "$PORT" --queue "$queue" --count "$COUNT" --prefetch 500)
       else
+        mode=handler; [[ $client == swift-stream ]] && mode=stream
         pub=$($S publish --url "$(scripts/broker url)" --queue "$queue" --count "$COUNT" --size "$SIZE" --window 1000 --declare "$type" 2>/dev/null)
-        con=$($S consume --url "$(scripts/broker url)" --queue "$queue" --count "$COUNT" --prefetch 500 2>/dev/null)
+        con=$($S consume --url "$(scripts/broker url)" --queue "$queue" --count "$COUNT" --prefetch 500 --mode "$mode" 2>/dev/null)
       fi
       for line in "$pub" "$con"; do
         echo "{\"client\":\"$client\",\"queue_type\":\"$type\",\"round\":$round,\"result\":$line}" | tee -a "$RESULTS"
@@ -57,10 +59,13 @@ rows = [json.loads(line) for line in open(sys.argv[1])]
 print(f"\n{sys.argv[2]} persistent messages of {sys.argv[3]} bytes, confirms window 1000, prefetch 500; medians of alternating runs")
 print("| queue | operation | plain C (msg/s) | LodeAMQP (msg/s) | ratio |")
 print("| --- | --- | --- | --- | --- |")
+def median(client, queue, op):
+    return statistics.median(r["result"]["rate"] for r in rows
+                             if r["client"] == client and r["queue_type"] == queue and r["result"]["op"] == op)
 for queue in ("classic", "quorum"):
-    for op in ("publish", "consume"):
-        med = {c: statistics.median(r["result"]["rate"] for r in rows
-                                   if r["client"] == c and r["queue_type"] == queue and r["result"]["op"] == op)
-               for c in ("c", "swift")}
-        print(f"| {queue} | {op} | {med['c']:,.0f} | {med['swift']:,.0f} | {med['swift'] / med['c']:.2f} |")
+    for op, client, label in (("publish", "swift", "publish with confirms"),
+                              ("consume", "swift", "consume, batch handler"),
+                              ("consume", "swift-stream", "consume, async stream")):
+        c, s = median("c", queue, op), median(client, queue, op)
+        print(f"| {queue} | {label} | {c:,.0f} | {s:,.0f} | {s / c:.2f} |")
 PY

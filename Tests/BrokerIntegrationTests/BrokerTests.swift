@@ -1,5 +1,6 @@
 import Foundation
 import LodeAMQP
+import Synchronization
 import Testing
 
 /// Every test that talks to the broker. Serialized as a whole: some of them restart, freeze or
@@ -218,6 +219,35 @@ extension BrokerTests {
             // Acknowledged, not merely in flight: closing the consumer puts nothing back.
             await second.close()
             #expect(try await publisher.inspectQueue(queue)?.messageCount == 0)
+            try await publisher.deleteQueue(queue)
+            await publisher.close()
+        }
+
+        @Test func aBatchHandlerAcknowledgesOnTheConsumersThread() async throws {
+            let settings = try BrokerFixture.settings()
+            let queue = BrokerFixture.uniqueName("handler")
+            let publisher = Publisher(settings: settings, topology: Topology(queues: [.classic(queue)]))
+            let sent = (0..<50).map { OutgoingMessage(exchange: "", routingKey: queue, body: body("n\($0)")) }
+            #expect(try await publisher.publish(sent).allConfirmed)
+
+            // Acknowledge everything but "n7", and reject "n8" without requeueing it.
+            let seen = Mutex(0)
+            let consumer = Consumer(settings: settings, queue: queue) { batch, acknowledgements in
+                for delivery in batch {
+                    if delivery.body == body("n8") {
+                        acknowledgements.reject(delivery.tag, requeue: false)
+                    } else if delivery.body != body("n7") {
+                        acknowledgements.ack(delivery.tag)
+                    }
+                }
+                seen.withLock { $0 += batch.count }
+            }
+            try await consumer.start()
+            #expect(await BrokerFixture.eventually { seen.withLock { $0 } == 50 })
+            #expect(try await BrokerFixture.eventually { try await publisher.inspectQueue(queue)?.messageCount == 0 })
+            await consumer.close()
+            // Only the unacknowledged "n7" went back to the queue.
+            #expect(try await BrokerFixture.eventually { try await publisher.inspectQueue(queue)?.messageCount == 1 })
             try await publisher.deleteQueue(queue)
             await publisher.close()
         }

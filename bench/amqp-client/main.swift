@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import Synchronization
 
 struct CommonOptions: ParsableArguments {
     @Option(help: "Broker URL.") var url = ConnectionSettings.defaultURL
@@ -57,28 +58,50 @@ struct Publish: AsyncParsableCommand {
 struct Consume: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "basic.qos prefetch.") var prefetch: UInt16 = 500
+    @Option(help: "How deliveries reach the code: 'handler' (on the consumer's thread) or 'stream' (async events).")
+    var mode = "handler"
 
     func run() async throws {
         let settings = try ConnectionSettings(url: common.url)
         var options = ConsumerOptions()
         options.prefetch = prefetch
-        let consumer = Consumer(settings: settings, queue: common.queue, options: options)
+        let target = common.count
+        let (finished, done) = AsyncStream<Int>.makeStream()
+        let consumer: Consumer
+        if mode == "handler" {
+            // One basic.ack per message, as the C baseline does.
+            let counter = Counter()
+            consumer = Consumer(settings: settings, queue: common.queue, options: options) { batch, acknowledgements in
+                for delivery in batch { acknowledgements.ack(delivery.tag) }
+                if counter.add(batch.count) >= target { done.yield(counter.value) }
+            }
+        } else {
+            consumer = Consumer(settings: settings, queue: common.queue, options: options)
+        }
         let started = ContinuousClock.now
         try await consumer.start()
         var received = 0
-        var batches = 0
-        for await event in consumer.events {
-            guard case .deliveries(let batch) = event else { continue }
-            received += batch.count
-            batches += 1
-            // One basic.ack per message, as the C baseline does.
-            consumer.acknowledge(batch.map(\.tag))
-            if received >= common.count { break }
+        if mode == "handler" {
+            for await count in finished { received = count; break }
+        } else {
+            for await event in consumer.events {
+                guard case .deliveries(let batch) = event else { continue }
+                received += batch.count
+                consumer.acknowledge(batch.map(\.tag))
+                if received >= target { break }
+            }
         }
         let seconds = (ContinuousClock.now - started).seconds
         await consumer.close()
-        print(#"{"op":"consume","count":\#(received),"seconds":\#(seconds),"rate":\#(Double(received) / seconds),"batches":\#(batches)}"#)
+        print(#"{"op":"consume","mode":"\#(mode)","count":\#(received),"seconds":\#(seconds),"rate":\#(Double(received) / seconds)}"#)
     }
+}
+
+/// Counts deliveries across handler calls (all on the consumer's thread, read by the main task).
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) -> Int { count.withLock { $0 += n; return $0 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 extension Duration {
