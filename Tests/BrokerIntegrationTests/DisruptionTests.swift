@@ -1,5 +1,6 @@
 import Foundation
 import LodeAMQP
+import Synchronization
 import Testing
 
 extension BrokerTests {
@@ -87,27 +88,35 @@ extension BrokerTests {
                                 properties: MessageProperties(deliveryMode: 2, messageID: "m-\(n)"))
             }
 
-            // One long publish call; the broker restarts while it is in flight.
+            // Long publish calls, one after another, until the restart interrupts one of them.
+            let restarted = Mutex(false)
             let restart = Task {
                 _ = await BrokerFixture.eventually(timeout: .seconds(60)) {
                     (try? await watcher.inspectQueue(published)?.messageCount ?? 0) ?? 0 >= 1_000
                 }
+                defer { restarted.withLock { $0 = true } }
                 try BrokerFixture.script("restart")
             }
-            let total = 150_000
-            let report = try await publisher.publish((0..<total).map(message))
             var confirmed: Set<String> = []
             var unconfirmed: [Int] = []
-            for (index, outcome) in report.outcomes.enumerated() {
-                switch outcome {
-                case .confirmed: confirmed.insert("m-\(index)")
-                case .unconfirmed: unconfirmed.append(index)
-                default: Issue.record("unexpected outcome \(outcome)")
+            var next = 0
+            var interrupted = false
+            while !interrupted && !restarted.withLock({ $0 }) {
+                let chunk = (next..<(next + 50_000)).map(message)
+                let report = try await publisher.publish(chunk)
+                for (index, outcome) in report.outcomes.enumerated() {
+                    switch outcome {
+                    case .confirmed: confirmed.insert("m-\(next + index)")
+                    case .unconfirmed: unconfirmed.append(next + index)
+                    default: Issue.record("unexpected outcome \(outcome)")
+                    }
                 }
+                interrupted = report.interruption != nil
+                if interrupted { #expect(report.interruption?.isConnectionLost == true) }
+                next += chunk.count
             }
-            #expect(report.interruption?.isConnectionLost == true)
             try await restart.value
-            #expect(!unconfirmed.isEmpty, "the restart interrupted a publish")
+            #expect(interrupted && !unconfirmed.isEmpty, "the restart interrupted a publish call")
             #expect(await log.lostCount >= 1)
 
             // Resend what was not confirmed: the publisher reconnects by itself.
