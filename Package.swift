@@ -54,6 +54,13 @@ let package = Package(
             path: "bench/amqp-client"
         ),
 
+        // How fast LodeProjections applies events, with no I/O.
+        .executableTarget(
+            name: "lode-bench-projection",
+            dependencies: ["LodeEvents", "LodeProjections"],
+            path: "bench/projection"
+        ),
+
         .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
         .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
         .testTarget(
