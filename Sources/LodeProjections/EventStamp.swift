@@ -1,5 +1,13 @@
 import LodeEvents
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where an event stands in "latest by `time`" (contract section 3): first
 /// its instant, then, for equal instants, its `id` in UTF-8 byte order.
 /// The greater stamp wins.
@@ -44,13 +52,28 @@ public struct ExactText: Sendable, Hashable, Comparable, CustomStringConvertible
         self.text = text
     }
 
+    // Both are on the hot path of every recruitment event: native strings
+    // give their UTF-8 storage directly, so these are a memcmp and one pass
+    // of the hasher over the bytes.
     public static func == (lhs: ExactText, rhs: ExactText) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        let left = lhs.text.utf8
+        let right = rhs.text.utf8
+        guard left.count == right.count else { return false }
+        let compared = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in
+                leftBytes.isEmpty || memcmp(leftBytes.baseAddress!, rightBytes.baseAddress!, leftBytes.count) == 0
+            }
+        }
+        if let compared, let compared { return compared }
+        return left.elementsEqual(right)
     }
 
     public func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// UTF-8 byte order.
