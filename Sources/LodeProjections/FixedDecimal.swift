@@ -59,7 +59,14 @@ public struct FixedDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         return text
     }
 
+    /// Exact, whatever the two values' places.
     public static func < (lhs: FixedDecimal, rhs: FixedDecimal) -> Bool {
-        lhs.doubleValue < rhs.doubleValue
+        func scaled(_ value: FixedDecimal, to places: Int) -> Int128 {
+            var result = Int128(value.units)
+            for _ in value.places..<places { result *= 10 }
+            return result
+        }
+        let places = max(lhs.places, rhs.places)
+        return scaled(lhs, to: places) < scaled(rhs, to: places)
     }
 }

@@ -175,3 +175,21 @@ struct ReportOutputTests {
         #expect(displayWidth("█░") == 2)
     }
 }
+
+@Suite("Fixed decimals")
+struct FixedDecimalTests {
+    @Test func comparesExactlyAcrossPlaces() {
+        #expect(FixedDecimal(units: 1429, places: 2) < FixedDecimal(units: 143, places: 1))
+        #expect(!(FixedDecimal(units: 1430, places: 2) < FixedDecimal(units: 143, places: 1)))
+        #expect(FixedDecimal(units: -5, places: 1) < FixedDecimal(units: 0, places: 2))
+    }
+
+    @Test func writesAllPlacesOrTheShortestForJSON() {
+        #expect(FixedDecimal(units: 5, places: 2).description == "0.05")
+        #expect(FixedDecimal(units: -5, places: 2).description == "-0.05")
+        #expect(FixedDecimal(units: 5000, places: 2).jsonText == "50.0")
+        #expect(FixedDecimal(units: 1430, places: 2).jsonText == "14.3")
+        #expect(FixedDecimal(units: 0, places: 1).jsonText == "0.0")
+        #expect(FixedDecimal(units: 7, places: 0).jsonText == "7")
+    }
+}
