@@ -88,8 +88,9 @@ public enum ReportFigure: Sendable, Hashable, CustomStringConvertible {
     /// `….rare_earth_new_start_over_100m.count` are accepted too. A campaign
     /// name may itself contain dots: the last part is the campaign figure.
     public init(path: String) throws(ReportTargetError) {
-        let normalized = path.hasSuffix("_new_start.count") || path.hasSuffix("_over_100m.count")
-            ? String(path.dropLast(".count".count)) : path
+        // The two growth figures are objects in the JSON; their count is the figure.
+        let growthCounts = ["projects.strategic_emerging_new_start.count", "projects.rare_earth_new_start_over_100m.count"]
+        let normalized = growthCounts.contains(path) ? String(path.dropLast(".count".count)) : path
         if let found = Self.plain.first(where: { $0.0 == normalized }) {
             self = found.1
             return

@@ -70,6 +70,9 @@ public struct ProjectFigures: Sendable, Hashable {
     /// Every category, zeros included.
     public var byCategory: [Category: Int] = [:]
 
+    /// "Over 100m": `total_investment` ≥ 100,000,000 yuan.
+    public static let over100mThreshold: Int64 = 100_000_000
+
     public init() {}
 }
 
@@ -128,9 +131,6 @@ public struct TargetProgress: Sendable, Hashable {
     }
 }
 
-/// "Over 100m": `total_investment` ≥ 100,000,000 yuan.
-public let over100mThreshold: Int64 = 100_000_000
-
 extension ZoneProjection {
     /// The report of `year`, with the progress of `targets` (in the order
     /// given). Scans the projects once; recruitment is read off its
@@ -148,7 +148,7 @@ extension ZoneProjection {
             let stage = ProjectStage(statuses[projectID]?.value)
             guard stage != .cancelled else { continue }
             let categories = project.categories
-            let over100m = project.totalInvestment >= over100mThreshold
+            let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
             let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
             let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
             if project.planYear == year - 1 {

@@ -60,11 +60,13 @@ struct TargetTests {
 
     @Test func countSuffixIsAccepted() throws {
         #expect(try ReportFigure(path: "projects.strategic_emerging_new_start.count") == .strategicEmergingNewStart)
+        #expect(try ReportFigure(path: "projects.rare_earth_new_start_over_100m.count") == .rareEarthNewStartOver100m)
     }
 
     @Test(arguments: [
         "", "projects", "projects.majors", "projects.by_status.cancel", "projects.by_category.steel",
         "recruitment.projects_introduced.motors", "recruitment.by_campaign.x.visits", "recruitment.by_campaign..site_visits",
+        "projects.industrial_new_start_over_100m.count", "projects.major.count",
     ])
     func unknownPathsAreRefusedWithTheKnownOnes(path: String) {
         #expect(throws: ReportTargetError.self) { try ReportFigure(path: path) }
