@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
@@ -27,6 +28,8 @@ let package = Package(
         ),
         // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
         .target(name: "LodeEvents"),
+        // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
+        .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
 
         .executableTarget(
             name: "lode-publish",
@@ -51,8 +54,19 @@ let package = Package(
             path: "bench/amqp-client"
         ),
 
+        // How fast LodeProjections applies events, with no I/O.
+        .executableTarget(
+            name: "lode-bench-projection",
+            dependencies: ["LodeEvents", "LodeProjections"],
+            path: "bench/projection"
+        ),
+
         .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
         .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
+        .testTarget(
+            name: "LodeProjectionsTests",
+            dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
         .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
     ],

@@ -1,0 +1,199 @@
+import LodeEvents
+
+/// A project's stage as the report counts it: its latest status, or
+/// `planned` when it has none.
+public enum ProjectStage: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case planned
+    case signed
+    case started
+    case resumed
+    case suspended
+    case completed
+    case inProduction = "in_production"
+    case cancelled
+
+    public init(_ status: ProjectStatus?) {
+        guard let status else {
+            self = .planned
+            return
+        }
+        switch status {
+        case .signed: self = .signed
+        case .started: self = .started
+        case .resumed: self = .resumed
+        case .suspended: self = .suspended
+        case .completed: self = .completed
+        case .inProduction: self = .inProduction
+        case .cancelled: self = .cancelled
+        }
+    }
+
+    public var description: String { rawValue }
+
+    /// The stages a counted project can be in, in the order the report
+    /// lists them (`cancelled` projects are never counted).
+    public static let reported: [ProjectStage] = allCases.filter { $0 != .cancelled }
+}
+
+/// The report of one year (contract section 4): a pure value, computed by
+/// ``ZoneProjection/report(year:targets:)``, written by ``jsonText()`` and
+/// ``renderTable(_:)``.
+public struct ZoneReport: Sendable, Hashable {
+    public var year: Int
+    public var projects: ProjectFigures
+    public var recruitment: RecruitmentFigures
+    public var targets: [TargetProgress]
+}
+
+/// The major-project figures of a year. Counts are of projects whose latest
+/// registration has the year as `plan_year` and `major` true, and whose
+/// latest status is not `cancelled`.
+public struct ProjectFigures: Sendable, Hashable {
+    public var major = 0
+    /// Yuan.
+    public var totalInvestment: Int64 = 0
+    /// Yuan, planned for the plan year.
+    public var plannedInvestment: Int64 = 0
+    /// Yuan: the latest report of each (counted project, period in the year).
+    public var completedInvestment: Int64 = 0
+    public var industrial = 0
+    /// `industrial`, `new_start`, `total_investment` ≥ 100,000,000.
+    public var industrialNewStartOver100m = 0
+    /// `strategic_emerging` and `new_start`, against the year before.
+    public var strategicEmergingNewStart = Growth(count: 0, previous: 0)
+    public var rareEarth = 0
+    /// `rare_earth`, `new_start`, `total_investment` ≥ 100,000,000, against
+    /// the year before.
+    public var rareEarthNewStartOver100m = Growth(count: 0, previous: 0)
+    /// Every reported stage, zeros included.
+    public var byStatus: [ProjectStage: Int] = [:]
+    /// Every category, zeros included.
+    public var byCategory: [Category: Int] = [:]
+
+    /// "Over 100m": `total_investment` ≥ 100,000,000 yuan.
+    public static let over100mThreshold: Int64 = 100_000_000
+
+    public init() {}
+}
+
+/// A count against the same figure for the year before, as known now.
+public struct Growth: Sendable, Hashable {
+    public var count: Int
+    public var previous: Int
+
+    public init(count: Int, previous: Int) {
+        self.count = count
+        self.previous = previous
+    }
+
+    /// (count − previous) / previous × 100, rounded half away from zero to
+    /// 2 decimals; `nil` when `previous` is 0.
+    public var growthPct: FixedDecimal? {
+        FixedDecimal(ratio: Int128(count - previous) * 100, over: Int128(previous), places: 2)
+    }
+}
+
+/// The recruitment figures of events whose `time` falls in the year.
+public struct RecruitmentFigures: Sendable, Hashable {
+    /// Distinct enterprises.
+    public var enterprisesContacted = 0
+    /// Visit events (distinct ids).
+    public var siteVisits = 0
+    /// Distinct enterprises.
+    public var agreementsSigned = 0
+    /// Per campaign, in UTF-8 byte order of the campaign names.
+    public var byCampaign: [CampaignFigures] = []
+    /// Distinct `project_id`s per industry; `pm_motor` and
+    /// `rare_earth_material` always present.
+    public var projectsIntroduced: [Category: Int] = [.pmMotor: 0, .rareEarthMaterial: 0]
+
+    public init() {}
+}
+
+/// One campaign's figures in the year, by the same rules as the year's.
+public struct CampaignFigures: Sendable, Hashable {
+    public var name: String
+    public var enterprisesContacted: Int
+    public var siteVisits: Int
+    public var agreementsSigned: Int
+}
+
+/// How far a target is reached.
+public struct TargetProgress: Sendable, Hashable {
+    public var target: ReportTarget
+    public var actual: Int64
+
+    /// actual / target × 100, rounded half away from zero to 1 decimal,
+    /// not capped at 100.
+    public var progressPct: FixedDecimal {
+        FixedDecimal(ratio: Int128(actual) * 100, over: Int128(target.target), places: 1)
+            ?? FixedDecimal(units: 0, places: 1)
+    }
+}
+
+extension ZoneProjection {
+    /// The report of `year`, with the progress of `targets` (in the order
+    /// given). Scans the projects once; recruitment is read off its
+    /// distinct sets.
+    public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
+        var projects = ProjectFigures()
+        for stage in ProjectStage.reported { projects.byStatus[stage] = 0 }
+        for category in Category.allCases { projects.byCategory[category] = 0 }
+        var strategicPrevious = 0
+        var rareEarthPrevious = 0
+
+        for (projectID, registration) in registrations {
+            let project = registration.value
+            guard project.major, project.planYear == year || project.planYear == year - 1 else { continue }
+            let stage = ProjectStage(statuses[projectID]?.value)
+            guard stage != .cancelled else { continue }
+            let categories = project.categories
+            let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
+            let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
+            let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
+            if project.planYear == year - 1 {
+                if strategicNewStart { strategicPrevious += 1 }
+                if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
+                continue
+            }
+            projects.major += 1
+            projects.totalInvestment += project.totalInvestment
+            projects.plannedInvestment += project.plannedInvestment
+            if let reports = investment[projectID] {
+                for (period, report) in reports where period.year == year {
+                    projects.completedInvestment += report.value
+                }
+            }
+            if categories.contains(.industrial) {
+                projects.industrial += 1
+                if project.newStart && over100m { projects.industrialNewStartOver100m += 1 }
+            }
+            if strategicNewStart { projects.strategicEmergingNewStart.count += 1 }
+            if categories.contains(.rareEarth) { projects.rareEarth += 1 }
+            if rareEarthNewStartOver100m { projects.rareEarthNewStartOver100m.count += 1 }
+            projects.byStatus[stage, default: 0] += 1
+            for category in categories { projects.byCategory[category, default: 0] += 1 }
+        }
+        projects.strategicEmergingNewStart.previous = strategicPrevious
+        projects.rareEarthNewStartOver100m.previous = rareEarthPrevious
+
+        var figures = RecruitmentFigures()
+        if let tally = recruitment[year] {
+            figures.enterprisesContacted = tally.enterprisesContacted.count
+            figures.siteVisits = tally.siteVisits.count
+            figures.agreementsSigned = tally.agreementsSigned.count
+            figures.byCampaign = tally.campaigns.sorted { $0.key < $1.key }.map { name, campaign in
+                CampaignFigures(
+                    name: name.text, enterprisesContacted: campaign.enterprisesContacted.count,
+                    siteVisits: campaign.siteVisits.count, agreementsSigned: campaign.agreementsSigned.count)
+            }
+            for (industry, projectIDs) in tally.projectsIntroduced {
+                figures.projectsIntroduced[industry] = projectIDs.count
+            }
+        }
+
+        var report = ZoneReport(year: year, projects: projects, recruitment: figures, targets: [])
+        report.targets = targets.map { TargetProgress(target: $0, actual: $0.figure.value(in: report)) }
+        return report
+    }
+}
