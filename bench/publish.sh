@@ -53,7 +53,9 @@ head -n "$PIKA_COUNT" "$EVENTS" > "$WORK/pika.ndjson"
 echo "$(cat "$WORK/size"); pika publishes the first $PIKA_COUNT" >&2
 EXCHANGE=bench.lode.events
 QUEUE=bench.publish.quorum
-ONE=(project-status --project BT-17 --status started --exchange "$EXCHANGE" --url "$URL")
+ONE=(project-status --project BT-17 --status started --exchange "$EXCHANGE")
+# The URL holds the password: it goes in the environment, never in --url.
+export LODE_AMQP_URL=$URL
 
 RESULTS=$WORK/results
 # run NAME EVENTS COMMAND...: a fresh quorum queue, then the command under /usr/bin/time.
@@ -70,8 +72,8 @@ run() {
 
 for ((round = 1; round <= ROUNDS; round++)); do
   echo "round $round" >&2
-  run batched "$COUNT" "$P" --url "$URL" --exchange "$EXCHANGE" "$EVENTS"
-  run no-batch "$COUNT" "$P" --url "$URL" --exchange "$EXCHANGE" --no-batch "$EVENTS"
+  run batched "$COUNT" "$P" --exchange "$EXCHANGE" "$EVENTS"
+  run no-batch "$COUNT" "$P" --exchange "$EXCHANGE" --no-batch "$EVENTS"
   # The C baseline publishes to the default exchange into the queue it (re)declares itself.
   run c "$COUNT" "$C" publish --host 127.0.0.1 --port "$PORT" --queue "$QUEUE" --count "$COUNT" --size "$SIZE" --window 1000 --declare quorum
   run pika "$PIKA_COUNT" "$PY" bench/publish/pika-publish.py "$URL" "$EXCHANGE" "$WORK/pika.ndjson"

@@ -25,7 +25,7 @@ func publishOne(_ type: EventType, _ fields: [(String, String?)], _ envelope: En
                                 defaultTime: Terminal.now(timezone: settings.timezone))
     switch reader.event(from: row) {
     case .success(let event):
-        try await Terminal.publish([event], options: envelope.publishing, settings: settings, started: started)
+        try await Terminal.publish(ReadEvents(events: [event], lines: [1]), options: envelope.publishing, settings: settings, started: started)
     case .failure(let problems):
         Terminal.report(problems.messages, json: envelope.publishing.json, started: started)
         throw ExitCode(65)

@@ -155,7 +155,7 @@ struct PublishInput: AsyncParsableCommand {
             Terminal.report(error.problems.map(\.description), json: options.json, started: started)
             throw ExitCode(65)
         }
-        try await Terminal.publish(events.events, options: options, settings: settings, started: started)
+        try await Terminal.publish(events, options: options, settings: settings, started: started)
     }
 }
 
@@ -201,8 +201,9 @@ enum Terminal {
         if json { printSummary(published: 0, errors: problems.count, started: started) }
     }
 
-    static func publish(_ events: [Event], options: PublishingOptions, settings: CommonSettings,
+    static func publish(_ read: ReadEvents, options: PublishingOptions, settings: CommonSettings,
                         started: ContinuousClock.Instant) async throws {
+        let events = read.events
         if options.check {
             if options.json {
                 printSummary(published: 0, errors: 0, started: started, extra: ["valid": "\(events.count)"])
@@ -213,8 +214,9 @@ enum Terminal {
         }
         let timestamp = UInt64(Date().timeIntervalSince1970)
         let plan = options.noBatch
-            ? MessagePlan.single(events, timestamp: timestamp, exchange: options.exchange)
-            : MessagePlan.batched(events, batchSize: options.batchSize, timestamp: timestamp, exchange: options.exchange)
+            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange)
+            : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
+                                  exchange: options.exchange)
         var publisherOptions = PublisherOptions()
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection

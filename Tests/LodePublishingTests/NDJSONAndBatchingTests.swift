@@ -80,6 +80,43 @@ struct MessagePlanTests {
         #expect(plan.map(\.eventCount) == [1_000, 1_000, 1])
     }
 
+    @Test func eventsAreSentAsWrittenInTheInput() throws {
+        let line = #"{"specversion":"1.0","id":"x-1","source":"d","type":"zone.project.status_changed","time":"2024-05-05T10:00:00+08:00","data":{"status":"started","project_id":"BT-1"},"traceparent":"00-ab"}"#
+        let read = try NDJSONEventReader(fileName: "x").read(Array((line + "\r\n").utf8))
+        #expect(read.texts.map { Array($0) } == [Array(line.utf8)])
+        let single = MessagePlan.single(read.events, texts: read.texts, timestamp: 1)
+        #expect(single.first?.message.body == Array(line.utf8))
+        let batched = MessagePlan.batched(read.events, texts: read.texts, batchSize: 10, timestamp: 1)
+        #expect(batched.first?.message.body == Array("[\(line)]".utf8))
+    }
+
+    @Test func batchesFromInputTextMatchThoseWrittenAfresh() throws {
+        let text = (0..<1_200).map { statusEvent($0, source: $0 % 3 == 0 ? "a" : "b") }.joined(separator: "\n")
+        let read = try NDJSONEventReader(fileName: "x").read(Array(text.utf8))
+        let fromText = MessagePlan.batched(read.events, texts: read.texts, batchSize: 500, timestamp: 1)
+        let written = MessagePlan.batched(read.events, batchSize: 500, timestamp: 1)
+        // The same batches of the same events (the input's text lacks `datacontenttype`).
+        #expect(fromText.map(\.message.properties) == written.map(\.message.properties))
+        let decoded = try fromText.map { try EventBatch.decode($0.message.body).events }
+        let decodedWritten = try written.map { try EventBatch.decode($0.message.body).events }
+        #expect(decoded == decodedWritten)
+        let sameAsLibrary = written.map(\.message.body) == EventBatch.pack(read.events, maxEvents: 500).map(\.body)
+        #expect(sameAsLibrary)
+    }
+
+    @Test func aBatchStaysUnderOneMebibyte() throws {
+        let note = String(repeating: "进", count: 990)
+        let text = (0..<1_000).map { n in
+            #"{"specversion":"1.0","id":"big-\#(n)","source":"d","type":"zone.project.status_changed","time":"2024-05-05T10:00:00+08:00","data":{"project_id":"BT-1","status":"started","note":"\#(note)"}}"#
+        }.joined(separator: "\n")
+        let read = try NDJSONEventReader(fileName: "x").read(Array(text.utf8))
+        let plan = MessagePlan.batched(read.events, texts: read.texts, batchSize: 1_000, timestamp: 1)
+        #expect(plan.count > 1)
+        #expect(plan.allSatisfy { $0.message.body.count <= EventLimits.maxBatchBytes })
+        #expect(plan.map(\.eventCount).reduce(0, +) == 1_000)
+        for planned in plan { #expect(try EventBatch.decode(planned.message.body).events.count == planned.eventCount) }
+    }
+
     @Test func batchIdsAreTheSameOnEveryRun() throws {
         let first = MessagePlan.batched(try events(10), batchSize: 5, timestamp: 1).map(\.message.properties.messageID)
         let second = MessagePlan.batched(try events(10), batchSize: 5, timestamp: 2).map(\.message.properties.messageID)

@@ -25,17 +25,3 @@ public struct InvalidInput: Error, Sendable, CustomStringConvertible {
 
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
-
-/// The events read from an input, each with the line it starts on.
-public struct ReadEvents: Sendable {
-    public var events: [LodeEvents.Event]
-    /// `lines[i]` is where `events[i]` starts.
-    public var lines: [Int]
-
-    public init(events: [LodeEvents.Event] = [], lines: [Int] = []) {
-        self.events = events
-        self.lines = lines
-    }
-}
-
-import LodeEvents

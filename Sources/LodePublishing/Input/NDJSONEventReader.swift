@@ -32,6 +32,7 @@ public struct NDJSONEventReader: Sendable {
                         let event = try Event.decode(UnsafeRawBufferPointer(rebasing: buffer[first..<last]))
                         result.events.append(event)
                         result.lines.append(line)
+                        result.texts.append(bytes[first..<last])
                     } catch {
                         let messages = error.issues.isEmpty ? [error.message] : error.issues.map(\.description)
                         problems += messages.map { InputProblem(file: fileName, line: line, message: $0) }
@@ -58,6 +59,7 @@ extension ReadEvents {
         var kept = ReadEvents()
         kept.events.reserveCapacity(events.count)
         kept.lines.reserveCapacity(events.count)
+        kept.texts.reserveCapacity(texts.count)
         var problems: [InputProblem] = []
         for (index, event) in events.enumerated() {
             if let earlier = firstIndex[event.id] {
@@ -72,6 +74,7 @@ extension ReadEvents {
             firstIndex[event.id] = index
             kept.events.append(event)
             kept.lines.append(lines[index])
+            if !texts.isEmpty { kept.texts.append(texts[index]) }
         }
         guard problems.isEmpty else { throw InvalidInput(problems) }
         return kept
