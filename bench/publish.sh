@@ -58,16 +58,23 @@ ONE=(project-status --project BT-17 --status started --exchange "$EXCHANGE")
 export LODE_AMQP_URL=$URL
 
 RESULTS=$WORK/results
+BROKER_PID=$(scripts/broker pid)
+TICKS=$(getconf CLK_TCK)
+# The broker's CPU time so far (user + system, all its threads), in seconds.
+broker_cpu() { awk -v t="$TICKS" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$BROKER_PID/stat"; }
 # run NAME EVENTS COMMAND...: a fresh quorum queue, then the command under /usr/bin/time.
 run() {
   local name=$1 events=$2; shift 2
   "$PY" bench/publish/topology.py "$URL" "$EXCHANGE" "$QUEUE"
-  /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" \
+  local cpu0 cpu1
+  cpu0=$(broker_cpu)
+  /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" \
     || { echo "publish.sh: $name failed:" >&2; cat "$WORK/err" >&2; exit 1; }
-  read -r wall rss < "$WORK/time"
+  cpu1=$(broker_cpu)
+  read -r wall rss user sys < "$WORK/time"
   local depth
   depth=$("$PY" bench/publish/topology.py "$URL" - "$QUEUE" depth)
-  echo "{\"client\":\"$name\",\"events\":$events,\"wall\":$wall,\"max_rss_kb\":$rss,\"queue_depth\":$depth}" | tee -a "$RESULTS"
+  echo "{\"client\":\"$name\",\"events\":$events,\"wall\":$wall,\"max_rss_kb\":$rss,\"client_cpu\":$(awk -v a="$user" -v b="$sys" 'BEGIN { print a + b }'),\"broker_cpu\":$(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN { print a - b }'),\"queue_depth\":$depth}" | tee -a "$RESULTS"
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -89,11 +96,14 @@ def rate(client):
     return statistics.median(r["events"] / r["wall"] for r in rows if r["client"] == client)
 c = rate("c")
 print(f"\n{sys.argv[2]} events of ~{sys.argv[3]} bytes into a quorum queue; medians of alternating runs (wall time of the whole process)")
-print("| client | events/s | ratio to C | peak RSS (MB) |")
-print("| --- | --- | --- | --- |")
+print("| client | events/s | ratio to C | client CPU µs/event | broker CPU µs/event | peak RSS (MB) |")
+print("| --- | --- | --- | --- | --- | --- |")
+def per_event(client, key):
+    return statistics.median(r[key] / r["events"] * 1e6 for r in rows if r["client"] == client)
 for client, label in [("batched", "lode-publish (batched, validated)"), ("no-batch", "lode-publish --no-batch (validated)"),
                       ("c", "plain C, one message per event"), ("pika", "pika, one message per event")]:
-    print(f"| {label} | {rate(client):,.0f} | {rate(client) / c:.2f} | {med(client, 'max_rss_kb') / 1024:.0f} |")
+    print(f"| {label} | {rate(client):,.0f} | {rate(client) / c:.2f} | {per_event(client, 'client_cpu'):.1f} "
+          f"| {per_event(client, 'broker_cpu'):.1f} | {med(client, 'max_rss_kb') / 1024:.0f} |")
 print(f"\none event from flags, process start to exit: median {med('one-event', 'wall') * 1000:.0f} ms "
       f"(max {max(r['wall'] for r in rows if r['client'] == 'one-event') * 1000:.0f} ms)")
 PY
