@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "Yams",
+                "LodeAMQP", "LodeEvents", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -29,3 +29,14 @@ public struct BrokerOptions: ParsableArguments, Sendable {
         try CommonSettings.resolve(flags: flags, environment: environment)
     }
 }
+
+/// The `--db` flag of the programs that keep the aggregates (`lode-worker`, `lodectl report`):
+/// `@OptionGroup var database: DatabaseOptions`, then pass `database.db` as
+/// `SettingsFlags.database`.
+public struct DatabaseOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp(
+        "Database: a SQLite file, or a postgres:// URL (env LODE_DB, config db).", valueName: "db"))
+    public var db: String?
+
+    public init() {}
+}

@@ -1,5 +1,6 @@
 import Foundation
 import LodeAMQP
+import LodeEvents
 
 /// The settings every Lodestone executable shares, resolved from flags, the environment and the
 /// config file, in that order of precedence (contract section 2).
@@ -135,6 +136,16 @@ extension CommonSettings {
 
         let database: String? = flags.database ?? env("LODE_DB") ?? config?.entries["db"]?.value
         let timezone = config?.entries["timezone"]?.value ?? defaultTimezone
+        if let config, let entry = config.entries["timezone"] {
+            do {
+                _ = try ZoneCalendar(timeZoneIdentifier: entry.value)
+            } catch {
+                throw SettingsError(.config, """
+                    Config error: \(config.path):\(entry.line): 'timezone' must be an IANA time zone such as \
+                    Asia/Shanghai, got '\(entry.value)'
+                    """)
+            }
+        }
         return CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
     }
 }

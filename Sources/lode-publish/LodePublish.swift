@@ -212,6 +212,14 @@ enum Terminal {
             }
             return
         }
+        if events.isEmpty {
+            if options.json {
+                printSummary(published: 0, errors: 0, started: started, extra: ["messages": "0"])
+            } else {
+                printError("no events in the input; nothing to publish")
+            }
+            return
+        }
         let timestamp = UInt64(Date().timeIntervalSince1970)
         let plan = options.noBatch
             ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange)
@@ -241,6 +249,12 @@ enum Terminal {
         await publisher.close()
         if options.json {
             printSummary(published: published, errors: 0, started: started, extra: ["messages": "\(plan.count)"])
+        } else if isatty(2) == 1 {
+            let elapsed = ContinuousClock.now - started
+            printError("""
+                published \(published) event\(published == 1 ? "" : "s") in \(plan.count) message\(plan.count == 1 ? "" : "s"), \
+                all confirmed (\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))
+                """)
         }
     }
 

@@ -101,6 +101,17 @@ struct CommonSettingsTests {
         }
     }
 
+    @Test func anUnknownTimezoneIsAConfigError() throws {
+        let config = try configFile("amqp:\n  url: amqp://x@h/\ntimezone: Asia/Baotou\n")
+        defer { unlink(config) }
+        do {
+            _ = try resolve(SettingsFlags(config: config))
+            Issue.record("expected a config error")
+        } catch {
+            #expect(error.messages == ["Config error: \(config):3: 'timezone' must be an IANA time zone such as Asia/Shanghai, got 'Asia/Baotou'"])
+        }
+    }
+
     @Test func invalidYAMLNamesItsLineButNotItsText() throws {
         let config = try configFile("amqp:\n  password: \"hunter2\n")
         defer { unlink(config) }
