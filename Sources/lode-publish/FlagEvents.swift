@@ -8,7 +8,7 @@ struct EnvelopeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("When it happened, RFC 3339 with an offset; default: now.", valueName: "time"))
     var time: String?
 
-    @Option(help: ArgumentHelp("Event id; default: derived from the content (re-running never counts twice).", valueName: "id"))
+    @Option(help: ArgumentHelp("Event id; default: derived from type, source, time and data (give --time too, and re-running the same command never counts twice).", valueName: "id"))
     var id: String?
 
     @OptionGroup var publishing: PublishingOptions
