@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -30,10 +31,26 @@ let package = Package(
         .target(name: "LodeEvents"),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
+        // Settings every executable shares: broker URL, password, config file (flags over
+        // environment over config file); the password never reaches logs or the process list.
+        .target(
+            name: "LodeSettings",
+            dependencies: [
+                "LodeAMQP", "LodeEvents", "Yams",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The producer's logic: reading NDJSON and CSV into validated events, packing them into
+        // messages, publishing with confirms, and what each outcome means for the exit code.
+        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeAMQP"]),
 
         .executableTarget(
             name: "lode-publish",
-            dependencies: ["LodeAMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "lode-worker",
@@ -69,6 +86,13 @@ let package = Package(
         ),
         // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
         .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
+        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP"]),
+        .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
+        // Runs the built lode-publish against the broker that scripts/broker starts.
+        .testTarget(
+            name: "PublishIntegrationTests",
+            dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP", "lode-publish"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

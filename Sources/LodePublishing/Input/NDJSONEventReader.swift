@@ -1,0 +1,82 @@
+import LodeEvents
+
+/// Reads newline-delimited JSON: one CloudEvents event per line, LF or CRLF; blank lines are
+/// skipped and a leading byte order mark is ignored. Each event is validated as the worker
+/// validates a received one.
+public struct NDJSONEventReader: Sendable {
+    public let fileName: String
+
+    public init(fileName: String) {
+        self.fileName = fileName
+    }
+
+    /// The events, or every problem of every line.
+    public func read(_ bytes: [UInt8]) throws(InvalidInput) -> ReadEvents {
+        var result = ReadEvents()
+        var problems: [InputProblem] = []
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
+        var line = 0
+        bytes.withUnsafeBytes { buffer in
+            let end = buffer.count
+            while start < end {
+                line += 1
+                var stop = start
+                while stop < end, buffer[stop] != UInt8(ascii: "\n") { stop += 1 }
+                var last = stop
+                while last > start, isSpace(buffer[last - 1]) { last -= 1 }
+                var first = start
+                while first < last, isSpace(buffer[first]) { first += 1 }
+                if first < last {
+                    do throws(EventRejection) {
+                        let event = try Event.decode(UnsafeRawBufferPointer(rebasing: buffer[first..<last]))
+                        result.events.append(event)
+                        result.lines.append(line)
+                        result.texts.append(bytes[first..<last])
+                    } catch {
+                        let messages = error.issues.isEmpty ? [error.message] : error.issues.map(\.description)
+                        problems += messages.map { InputProblem(file: fileName, line: line, message: $0) }
+                    }
+                }
+                start = stop + 1
+            }
+        }
+        guard problems.isEmpty else { throw InvalidInput(problems) }
+        return result
+    }
+
+    private func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D
+    }
+}
+
+extension ReadEvents {
+    /// Drops repeated copies of an event (same id, same content: the worker would apply it
+    /// once anyway) and reports an id used by two different events, at the later one's line.
+    public func deduplicated(fileName: String) throws(InvalidInput) -> ReadEvents {
+        var firstIndex: [String: Int] = [:]
+        firstIndex.reserveCapacity(events.count)
+        var kept = ReadEvents()
+        kept.events.reserveCapacity(events.count)
+        kept.lines.reserveCapacity(events.count)
+        kept.texts.reserveCapacity(texts.count)
+        var problems: [InputProblem] = []
+        for (index, event) in events.enumerated() {
+            if let earlier = firstIndex[event.id] {
+                if events[earlier] != event {
+                    problems.append(InputProblem(file: fileName, line: lines[index], message: """
+                        id '\(event.id)' is also the id of a different event on line \(lines[earlier]); \
+                        an id must name one event (the worker would dead-letter this one as a conflicting duplicate)
+                        """))
+                }
+                continue
+            }
+            firstIndex[event.id] = index
+            kept.events.append(event)
+            kept.lines.append(lines[index])
+            if !texts.isEmpty { kept.texts.append(texts[index]) }
+        }
+        guard problems.isEmpty else { throw InvalidInput(problems) }
+        return kept
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+/// The command-line flags of the broker connection, shared by every executable
+/// (`@OptionGroup var broker: BrokerOptions`).
+public struct BrokerOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp(
+        "Broker URL, without a password (env LODE_AMQP_URL, config amqp.url; default amqp://guest@127.0.0.1:5672/%2F).",
+        valueName: "url"))
+    public var url: String?
+
+    @Option(name: .customLong("password-file"), help: ArgumentHelp(
+        "File holding the broker password (or env LODE_AMQP_PASSWORD, config amqp.password).",
+        valueName: "file"))
+    public var passwordFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("YAML config file (env LODE_CONFIG).", valueName: "file"))
+    public var config: String?
+
+    public init() {}
+
+    /// The flags as ``SettingsFlags``.
+    public var flags: SettingsFlags {
+        SettingsFlags(url: url, passwordFile: passwordFile, config: config)
+    }
+
+    /// Resolves the common settings from these flags, the environment and the config file.
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SettingsError) -> CommonSettings {
+        try CommonSettings.resolve(flags: flags, environment: environment)
+    }
+}
+
+/// The `--db` flag of the programs that keep the aggregates (`lode-worker`, `lodectl report`):
+/// `@OptionGroup var database: DatabaseOptions`, then pass `database.db` as
+/// `SettingsFlags.database`.
+public struct DatabaseOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp(
+        "Database: a SQLite file, or a postgres:// URL (env LODE_DB, config db).", valueName: "db"))
+    public var db: String?
+
+    public init() {}
+}

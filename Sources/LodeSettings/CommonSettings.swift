@@ -1,0 +1,151 @@
+import Foundation
+import LodeAMQP
+import LodeEvents
+
+/// The settings every Lodestone executable shares, resolved from flags, the environment and the
+/// config file, in that order of precedence (contract section 2).
+///
+/// | setting | flag | environment | config key |
+/// | --- | --- | --- | --- |
+/// | broker URL | `--url` | `LODE_AMQP_URL` | `amqp.url` |
+/// | broker password | `--password-file` | `LODE_AMQP_PASSWORD`, `LODE_AMQP_PASSWORD_FILE` | `amqp.password`, `amqp.password_file` |
+/// | database | `--db` | `LODE_DB` | `db` |
+/// | config file | `--config` | `LODE_CONFIG` | |
+///
+/// A password written inside the `--url` flag is refused (it would show in `ps` and in shell
+/// history); in `LODE_AMQP_URL` or `amqp.url` it is accepted, at that source's precedence.
+public struct CommonSettings: Sendable {
+    /// Where and how to reach the broker, password included (never printed: see
+    /// `ConnectionSettings.redactedURL`).
+    public var connection: ConnectionSettings
+    /// `--db` / `LODE_DB` / `db`, when given; the program chooses its default otherwise.
+    public var database: String?
+    /// The zone's time zone (config `timezone`), default `Asia/Shanghai`.
+    public var timezone: String
+    /// The config file read, if any.
+    public var config: ConfigFile?
+
+    public static let defaultTimezone = "Asia/Shanghai"
+}
+
+/// The flag values of the common settings, as given on the command line (`nil`: not given).
+public struct SettingsFlags: Sendable, Equatable {
+    public var url: String?
+    public var passwordFile: String?
+    public var config: String?
+    public var database: String?
+
+    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil) {
+        self.url = url
+        self.passwordFile = passwordFile
+        self.config = config
+        self.database = database
+    }
+}
+
+extension CommonSettings {
+    /// Where a value came from, in increasing precedence.
+    enum Level: Int, Comparable {
+        case builtIn, configFile, environment, flag
+        static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// Resolves the settings: flags over environment over config file over built-in defaults.
+    ///
+    /// - Parameters:
+    ///   - readFile: reads a password file (injectable for tests).
+    public static func resolve(
+        flags: SettingsFlags, environment: [String: String] = ProcessInfo.processInfo.environment,
+        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+    ) throws(SettingsError) -> CommonSettings {
+        func env(_ name: String) -> String? {
+            guard let value = environment[name], !value.isEmpty else { return nil }
+            return value
+        }
+        let configPath = flags.config ?? env("LODE_CONFIG")
+        let config = try configPath.map { path throws(SettingsError) in try ConfigFile.load(path: path) }
+
+        // The URL.
+        let url: (text: String, level: Level, origin: String)
+        if let flag = flags.url {
+            url = (flag, .flag, "--url")
+        } else if let value = env("LODE_AMQP_URL") {
+            url = (value, .environment, "LODE_AMQP_URL")
+        } else if let config, let entry = config.entries["amqp.url"] {
+            url = (entry.value, .configFile, "\(config.path):\(entry.line): amqp.url")
+        } else {
+            url = (ConnectionSettings.defaultURL, .builtIn, "the default URL")
+        }
+        var connection: ConnectionSettings
+        do {
+            connection = try ConnectionSettings(url: url.text)
+        } catch {
+            // The parser's messages never repeat the URL or its password.
+            let kind: SettingsError.Kind = url.level == .flag ? .usage : .config
+            let message: String
+            if case .invalidSettings(let text) = error.kind { message = text } else { message = error.description }
+            throw SettingsError(kind, "\(url.origin): \(message)")
+        }
+        if url.level == .flag, connection.urlHadPassword {
+            throw SettingsError(.usage, """
+                --url must not contain a password: command lines show in `ps` and in shell history. \
+                Give the URL without it (amqp://\(connection.user)@\(connection.host):\(connection.port)/...) and the \
+                password in the environment variable LODE_AMQP_PASSWORD, in a file named by --password-file \
+                (or LODE_AMQP_PASSWORD_FILE), or as amqp.password in the config file.
+                """)
+        }
+
+        // The password: the source of highest precedence wins; at one level an explicit
+        // password beats one inside that level's URL.
+        func readPassword(_ path: String, _ origin: String, _ kind: SettingsError.Kind) throws(SettingsError) -> String {
+            let text: String
+            do {
+                text = try readFile(path)
+            } catch {
+                throw SettingsError(kind == .usage ? .unreadableFile : kind,
+                                    "\(origin): cannot read password file \(path): \(ConfigFile.reason(error))")
+            }
+            var password = Substring(text)
+            while let last = password.last, last == "\n" || last == "\r" { password.removeLast() }
+            guard !password.isEmpty else {
+                throw SettingsError(kind == .usage ? .usage : kind, "\(origin): password file \(path) is empty")
+            }
+            return String(password)
+        }
+        var password: String?
+        if let path = flags.passwordFile {
+            password = try readPassword(path, "--password-file", .usage)
+        }
+        // A URL's own password counts at its URL's level: a password in LODE_AMQP_URL beats
+        // amqp.password in the config file, and loses to LODE_AMQP_PASSWORD.
+        if password == nil {
+            if let value = env("LODE_AMQP_PASSWORD") {
+                password = value
+            } else if let path = env("LODE_AMQP_PASSWORD_FILE") {
+                password = try readPassword(path, "LODE_AMQP_PASSWORD_FILE", .config)
+            }
+        }
+        if password == nil, url.level <= .configFile || !connection.urlHadPassword, let config {
+            if let entry = config.entries["amqp.password"] {
+                password = entry.value
+            } else if let entry = config.entries["amqp.password_file"] {
+                password = try readPassword(entry.value, "Config error: \(config.path):\(entry.line): amqp.password_file", .config)
+            }
+        }
+        if let password { connection.password = password }
+
+        let database: String? = flags.database ?? env("LODE_DB") ?? config?.entries["db"]?.value
+        let timezone = config?.entries["timezone"]?.value ?? defaultTimezone
+        if let config, let entry = config.entries["timezone"] {
+            do {
+                _ = try ZoneCalendar(timeZoneIdentifier: entry.value)
+            } catch {
+                throw SettingsError(.config, """
+                    Config error: \(config.path):\(entry.line): 'timezone' must be an IANA time zone such as \
+                    Asia/Shanghai, got '\(entry.value)'
+                    """)
+            }
+        }
+        return CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+    }
+}

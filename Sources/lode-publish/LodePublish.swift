@@ -1,0 +1,305 @@
+import ArgumentParser
+import Foundation
+import LodeAMQP
+import LodeEvents
+import LodePublishing
+import LodeSettings
+import Logging
+import Synchronization
+
+@main
+struct LodePublish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lode-publish",
+        abstract: "Validate zone events and publish them to RabbitMQ, with publisher confirms.",
+        discussion: """
+            Reads events as NDJSON (one CloudEvents event per line) or CSV exported from a \
+            spreadsheet, from a file or - (stdin), or builds one event from flags. Every event \
+            is validated before anything is sent: on any error nothing is published, each \
+            error is printed as FILE:LINE: message, and the exit status is 65.
+
+            Events go to the topic exchange lode.events, routing key = event type, packed \
+            into batch messages of one type and one source (--no-batch: one event per \
+            message). Exit 0 means every event was confirmed by the broker; re-running the \
+            same input is always safe.
+
+            EXAMPLES
+              NDJSON file, one CloudEvents event per line:
+                lode-publish events.ndjson
+                some-script | lode-publish -
+              CSV from a spreadsheet, one event type per file (header: data fields and
+              optional id, time, source):
+                lode-publish --type project-status status.csv
+                  project_id,status,time,note
+                  BT-17,started,2024-05-05T10:00:00+08:00,"开工仪式, 一期"
+                lode-publish --type zone.project.registered --time-now \\
+                  --source dev-office projects.csv
+              One event from flags:
+                lode-publish project-status --project BT-17 --status started
+                lode-publish site-visit --enterprise 北方稀土 \\
+                  --campaign 2024-spring --visitors 6
+              Validate only:
+                lode-publish --check --type investment investment.csv
+
+            EXIT STATUS
+              0 all confirmed; 64 usage; 65 invalid input (nothing published); 66 input not
+              readable; 69 broker unreachable or topology missing (run `lodectl setup`);
+              75 failed part way, safe to re-run; 78 bad config file.
+
+            SETTINGS
+              Flags over environment over config file: --url / LODE_AMQP_URL / amqp.url;
+              password in LODE_AMQP_PASSWORD, --password-file, or amqp.password
+              (never in --url); --config / LODE_CONFIG.
+
+            The options of reading a file: lode-publish help file; of one event:
+            lode-publish help project-status (and each other event command).
+            """,
+        subcommands: [
+            PublishInput.self, ProjectRegisteredEvent.self, ProjectStatusEvent.self, InvestmentEvent.self,
+            EnterpriseContactedEvent.self, SiteVisitEvent.self, AgreementSignedEvent.self, ProjectIntroducedEvent.self,
+        ],
+        defaultSubcommand: PublishInput.self)
+}
+
+/// What every way of publishing shares: where to, how, and what to print.
+struct PublishingOptions: ParsableArguments {
+    @OptionGroup var broker: BrokerOptions
+
+    @Flag(help: "Validate only; publish nothing.")
+    var check = false
+
+    @Flag(help: "Print a JSON summary (published, errors, seconds) on stdout.")
+    var json = false
+
+    @Option(help: "Events per batch message, 1...1000 (a batch also stays under 1 MiB).")
+    var batchSize = 500
+
+    @Flag(help: "Publish one event per message instead of batches.")
+    var noBatch = false
+
+    @Option(help: "Source of events that name none (a CSV row without 'source', an event from flags).")
+    var source = "lode-publish"
+
+    /// Messages per `Publisher.publish` call (progress is reported between calls).
+    @Option(help: .hidden)
+    var chunkSize = 2_000
+
+    /// For tests on a shared broker only: publish to another exchange than lode.events.
+    @Option(help: .hidden)
+    var exchange = MessagePlan.exchange
+
+    func validate() throws {
+        guard (1...EventLimits.maxBatchEvents).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1...1000, got \(batchSize)")
+        }
+    }
+}
+
+/// Publishes NDJSON or CSV from a file or stdin.
+struct PublishInput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "file",
+        abstract: "Publish the events of an NDJSON or CSV file (the default command).")
+
+    @Argument(help: ArgumentHelp("NDJSON or CSV file, or - for stdin.", valueName: "input"))
+    var input: String
+
+    @Option(help: ArgumentHelp("""
+        The event type of a CSV file (e.g. project-status or zone.project.status_changed); \
+        makes the input CSV.
+        """, valueName: "type"))
+    var type: String?
+
+    @Option(help: ArgumentHelp("Input format; default: csv when --type is given or the file ends in .csv, else ndjson.",
+                               valueName: "ndjson|csv"))
+    var format: String?
+
+    @Flag(help: "Give CSV rows without a time the current time.")
+    var timeNow = false
+
+    @OptionGroup var options: PublishingOptions
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let fileName = input == "-" ? "<stdin>" : input
+        let isCSV: Bool
+        switch format {
+        case "csv": isCSV = true
+        case "ndjson": isCSV = false
+        case nil: isCSV = type != nil || input.lowercased().hasSuffix(".csv")
+        case let other?: throw ValidationError("--format must be ndjson or csv, got '\(other)'")
+        }
+        var eventType: EventType?
+        if let type {
+            guard let known = EventType(name: type) else {
+                let names = EventType.allCases.map(\.rawValue) + EventType.shortNames.keys.sorted()
+                throw ValidationError("unknown --type '\(type)'; the types are \(names.joined(separator: ", "))")
+            }
+            eventType = known
+        }
+        if isCSV, eventType == nil {
+            throw ValidationError("a CSV file needs --type: it holds events of one type (e.g. --type project-status)")
+        }
+        let settings = try Terminal.resolve(options.broker)
+        let bytes = try Terminal.readInput(input)
+        let events: ReadEvents
+        do {
+            if let eventType {
+                let now = timeNow ? Terminal.now(timezone: settings.timezone) : nil
+                events = try CSVEventReader(type: eventType, fileName: fileName, defaultSource: options.source, defaultTime: now)
+                    .read(bytes).deduplicated(fileName: fileName)
+            } else {
+                events = try NDJSONEventReader(fileName: fileName).read(bytes).deduplicated(fileName: fileName)
+            }
+        } catch {
+            Terminal.report(error.problems.map(\.description), json: options.json, started: started)
+            throw ExitCode(65)
+        }
+        try await Terminal.publish(events, options: options, settings: settings, started: started)
+    }
+}
+
+/// The shared steps of the commands: settings, input, publishing, reporting.
+enum Terminal {
+    static func resolve(_ broker: BrokerOptions) throws -> CommonSettings {
+        do {
+            return try broker.resolve()
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    static func readInput(_ path: String) throws -> [UInt8] {
+        if path == "-" {
+            return Array(FileHandle.standardInput.readDataToEndOfFile())
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("cannot read input file \(path): \(String(cString: strerror(errno)))")
+            throw ExitCode(66)
+        }
+        return Array(data)
+    }
+
+    /// The current time, to the second, at the zone's UTC offset.
+    static func now(timezone: String) -> EventTime {
+        let seconds = Int64(Date().timeIntervalSince1970)
+        let instant = EventInstant(secondsSinceEpoch: seconds)
+        let calendar = try? ZoneCalendar(timeZoneIdentifier: timezone)
+        let offset = (calendar?.utcOffsetSeconds(at: instant) ?? 8 * 3600) / 60
+        return (try? EventTime(instant: instant, utcOffsetMinutes: offset)) ?? (try! EventTime(instant: instant))
+    }
+
+    /// Prints problems on stderr (at most 100, then a count), and the JSON summary if asked.
+    static func report(_ problems: [String], json: Bool, started: ContinuousClock.Instant) {
+        let shown = problems.prefix(100)
+        for problem in shown { printError(problem) }
+        if problems.count > shown.count {
+            printError("... and \(problems.count - shown.count) more problems")
+        }
+        printError("\(problems.count) problem\(problems.count == 1 ? "" : "s") found; nothing was published")
+        if json { printSummary(published: 0, errors: problems.count, started: started) }
+    }
+
+    static func publish(_ read: ReadEvents, options: PublishingOptions, settings: CommonSettings,
+                        started: ContinuousClock.Instant) async throws {
+        let events = read.events
+        if options.check {
+            if options.json {
+                printSummary(published: 0, errors: 0, started: started, extra: ["valid": "\(events.count)"])
+            } else {
+                printError("\(events.count) event\(events.count == 1 ? "" : "s") valid; nothing published (--check)")
+            }
+            return
+        }
+        if events.isEmpty {
+            if options.json {
+                printSummary(published: 0, errors: 0, started: started, extra: ["messages": "0"])
+            } else {
+                printError("no events in the input; nothing to publish")
+            }
+            return
+        }
+        let timestamp = UInt64(Date().timeIntervalSince1970)
+        let plan = options.noBatch
+            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange)
+            : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
+                                  exchange: options.exchange)
+        var publisherOptions = PublisherOptions()
+        publisherOptions.reconnectTimeout = .seconds(2)
+        var connection = settings.connection
+        connection.connectionName = "lode-publish"
+        var logger = Logger(label: "lode.publish")
+        logger.logLevel = .error
+        let publisher = Publisher(settings: connection, options: publisherOptions, logger: logger)
+        let progress = ProgressDisplay(total: events.count, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
+        let published: Int
+        do {
+            published = try await PublishRun(chunkSize: options.chunkSize).publish(plan, with: publisher) { done in
+                progress.update(done)
+            }
+        } catch {
+            progress.finish()
+            await publisher.close()
+            printError(error.message)
+            if options.json { printSummary(published: error.confirmedEvents, errors: events.count - error.confirmedEvents, started: started) }
+            throw ExitCode(error.exitCode)
+        }
+        progress.finish()
+        await publisher.close()
+        if options.json {
+            printSummary(published: published, errors: 0, started: started, extra: ["messages": "\(plan.count)"])
+        } else if isatty(2) == 1 {
+            let elapsed = ContinuousClock.now - started
+            printError("""
+                published \(published) event\(published == 1 ? "" : "s") in \(plan.count) message\(plan.count == 1 ? "" : "s"), \
+                all confirmed (\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))
+                """)
+        }
+    }
+
+    static func printSummary(published: Int, errors: Int, started: ContinuousClock.Instant, extra: [String: String] = [:]) {
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var fields = ["\"published\":\(published)", "\"errors\":\(errors)", "\"seconds\":\(String(format: "%.3f", seconds))"]
+        for (key, value) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(key)\":\(value)") }
+        print("{" + fields.joined(separator: ",") + "}")
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("lode-publish: \(message)\n".utf8))
+    }
+}
+
+/// The progress bar on stderr, redrawn at most ten times a second; nothing when disabled.
+final class ProgressDisplay: Sendable {
+    private let total: Int
+    private let enabled: Bool
+    private let started = ContinuousClock.now
+    private let state = Mutex<(lastDraw: ContinuousClock.Instant?, drawn: Bool)>((nil, false))
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled && total >= 1_000
+    }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        let draw = state.withLock { state in
+            if let last = state.lastDraw, now - last < .milliseconds(100), done < total { return false }
+            state.lastDraw = now
+            state.drawn = true
+            return true
+        }
+        guard draw else { return }
+        let elapsed = now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        FileHandle.standardError.write(Data(("\r" + ProgressLine.render(done: done, total: total, seconds: seconds) + "\u{1B}[K").utf8))
+    }
+
+    func finish() {
+        if state.withLock({ $0.drawn }) { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
