@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "lodectl",
             dependencies: [
-                "LodeAMQP",
+                "LodeAMQP", "LodeSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeSettings
 import Logging
 
 @main
@@ -9,9 +10,11 @@ struct LodeCtl: AsyncParsableCommand {
         commandName: "lodectl",
         abstract: "Lodestone's operator tool.",
         discussion: """
-            Connection: --url, or LODE_AMQP_URL (default \(ConnectionSettings.defaultURL)).
-            Put a password in LODE_AMQP_PASSWORD, never in --url: command lines show in `ps`.
-            Exit codes: 0 success, 64 usage, 69 broker unavailable, 75 temporary failure.
+            Connection: --url, LODE_AMQP_URL or the config file's amqp.url (default \(ConnectionSettings.defaultURL)).
+            Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in --url:
+            command lines show in `ps`.
+            Exit codes: 0 success, 64 usage, 66 unreadable file, 69 broker unavailable,
+            75 temporary failure, 78 bad configuration.
             """,
         subcommands: [Ping.self])
 }
@@ -24,32 +27,22 @@ enum ExitStatus {
 }
 
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Broker URL, without a password (amqp:// or amqps://). Default: LODE_AMQP_URL, else \(ConnectionSettings.defaultURL).")
-    var url: String?
+    @OptionGroup var broker: BrokerOptions
 
     @Flag(help: "Log what the client layer does (to standard error).")
     var verbose = false
 
-    /// Flags over environment over defaults; a password inside `--url` is refused.
+    /// Flags over environment over config file (LodeSettings); a password inside `--url` is
+    /// refused with exit 64.
     func settings() throws -> ConnectionSettings {
-        let environment = ProcessInfo.processInfo.environment
-        var settings: ConnectionSettings
         do {
-            settings = try ConnectionSettings(url: url ?? environment["LODE_AMQP_URL"] ?? ConnectionSettings.defaultURL)
+            var settings = try broker.resolve().connection
+            settings.connectionName = "lodectl on \(ProcessInfo.processInfo.hostName)"
+            return settings
         } catch {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
         }
-        if url != nil && settings.urlHadPassword {
-            FileHandle.standardError.write(Data("""
-                lodectl: refusing a password inside --url: every user of this machine can read it in `ps`.
-                Put it in LODE_AMQP_PASSWORD instead (or in LODE_AMQP_URL).
-
-                """.utf8))
-            throw ExitCode(ExitStatus.usage)
-        }
-        if let password = environment["LODE_AMQP_PASSWORD"] { settings.password = password }
-        settings.connectionName = "lodectl on \(ProcessInfo.processInfo.hostName)"
-        return settings
     }
 
     func bootstrapLogging() {
@@ -66,7 +59,7 @@ struct Ping: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the broker end to end: publish with confirms, consume, acknowledge.",
         discussion: """
-            Connects, declares a temporary queue (exclusive, deleted afterwards), publishes \
+            Connects, declares a temporary queue (auto-delete, deleted afterwards), publishes \
             --count persistent messages with publisher confirms, consumes them with manual \
             acknowledgements, checks every body came back intact, and prints what happened.
 
