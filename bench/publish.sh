@@ -6,6 +6,9 @@
 #   lode-publish          (batched, the default)  every event validated, batches of 500
 #   lode-publish --no-batch                       every event validated, one message per event
 #   lode-c-baseline publish                       one persistent message per event, window 1000
+#   lode-c-baseline publish --exchange ... --event-properties
+#                                                 the same through the topic exchange, mandatory,
+#                                                 with a CloudEvent's properties (like --no-batch)
 #   pika-publish.py                               one message per event, confirms (blocking)
 #   lode-publish, one event from flags            process start to exit (scripts call it in loops)
 #
@@ -83,6 +86,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
   run no-batch "$COUNT" "$P" --exchange "$EXCHANGE" --no-batch "$EVENTS"
   # The C baseline publishes to the default exchange into the queue it (re)declares itself.
   run c "$COUNT" "$C" publish --host 127.0.0.1 --port "$PORT" --queue "$QUEUE" --count "$COUNT" --size "$SIZE" --window 1000 --declare quorum
+  # Like for like with --no-batch: through the topic exchange, mandatory, a CloudEvent's properties.
+  run c-events "$COUNT" "$C" publish --host 127.0.0.1 --port "$PORT" --queue "$QUEUE" --count "$COUNT" --size "$SIZE" --window 1000 \
+    --exchange "$EXCHANGE" --routing-key zone.project.status_changed --mandatory --event-properties
   run pika "$PIKA_COUNT" "$PY" bench/publish/pika-publish.py "$URL" "$EXCHANGE" "$WORK/pika.ndjson"
   for _ in 1 2 3 4 5; do run one-event 1 "$P" "${ONE[@]}"; done
 done
@@ -101,9 +107,11 @@ print("| --- | --- | --- | --- | --- | --- |")
 def per_event(client, key):
     return statistics.median(r[key] / r["events"] * 1e6 for r in rows if r["client"] == client)
 for client, label in [("batched", "lode-publish (batched, validated)"), ("no-batch", "lode-publish --no-batch (validated)"),
-                      ("c", "plain C, one message per event"), ("pika", "pika, one message per event")]:
+                      ("c", "plain C, one message per event"),
+                      ("c-events", "plain C, same wire format as --no-batch"), ("pika", "pika, one message per event")]:
     print(f"| {label} | {rate(client):,.0f} | {rate(client) / c:.2f} | {per_event(client, 'client_cpu'):.1f} "
           f"| {per_event(client, 'broker_cpu'):.1f} | {med(client, 'max_rss_kb') / 1024:.0f} |")
+print(f"\n--no-batch against the like-for-like C baseline: {rate('no-batch') / rate('c-events'):.2f}")
 print(f"\none event from flags, process start to exit: median {med('one-event', 'wall') * 1000:.0f} ms "
       f"(max {max(r['wall'] for r in rows if r['client'] == 'one-event') * 1000:.0f} ms)")
 PY
