@@ -84,15 +84,11 @@ let package = Package(
             name: "LodeProjectionsTests",
             dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
-        .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
+        // Needs the broker that scripts/broker starts (fails with a clear message when it is
+        // absent), and runs the built executables as processes.
+        .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ", "lode-publish"]),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP"]),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
-        // Runs the built lode-publish against the broker that scripts/broker starts.
-        .testTarget(
-            name: "PublishIntegrationTests",
-            dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP", "lode-publish"]
-        ),
     ],
     swiftLanguageModes: [.v6]
 )

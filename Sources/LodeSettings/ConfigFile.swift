@@ -1,4 +1,5 @@
 import Foundation
+import LodeEvents
 import Yams
 
 /// The YAML config file (`--config` / `LODE_CONFIG`), checked against the keys Lodestone knows.
@@ -140,23 +141,10 @@ public struct ConfigFile: @unchecked Sendable {
     static func suggestion(_ key: String, _ known: [String]) -> String {
         var best: (name: String, distance: Int)?
         for name in known {
-            let distance = editDistance(Array(key), Array(name))
+            let distance = EditDistance.between(Array(key), Array(name))
             if distance <= max(1, name.count / 3), distance < (best?.distance ?? .max) { best = (name, distance) }
         }
         return best.map { " (did you mean '\($0.name)'?)" } ?? ""
     }
 
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
 }

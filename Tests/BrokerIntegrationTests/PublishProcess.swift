@@ -1,12 +1,10 @@
 import Foundation
 import Testing
 
-/// Runs the built `lode-publish` binary as a user would, and collects what it printed (a copy
-/// of PublishIntegrationTests/PublishCommand.swift: test targets cannot share code).
+/// Runs the built `lode-publish` binary as a user would, and collects what it printed.
 ///
-/// The binary is the one SwiftPM built beside the test bundle (PublishIntegrationTests depends
-/// on it, so `swift build --build-tests` builds it);
-/// `LODE_PUBLISH_BIN` overrides the path.
+/// The binary is the one SwiftPM built beside the test bundle (this target depends on it, so
+/// `swift build --build-tests` builds it); `LODE_PUBLISH_BIN` overrides the path.
 enum PublishProcess {
     struct Outcome: Sendable {
         var status: Int32

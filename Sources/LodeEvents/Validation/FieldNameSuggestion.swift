@@ -7,7 +7,7 @@ enum FieldNameSuggestion {
             return exact
         }
         let candidates = names
-            .map { (name: $0, distance: editDistance(Array(normalized.utf8), Array($0.utf8))) }
+            .map { (name: $0, distance: EditDistance.between(Array(normalized.utf8), Array($0.utf8))) }
             .filter { $0.distance <= 2 }
         return candidates.min { $0.distance < $1.distance }?.name
     }
@@ -16,8 +16,12 @@ enum FieldNameSuggestion {
         key.lowercased().split { $0 == " " || $0 == "-" || $0 == "_" }.joined(separator: "_")
     }
 
-    /// Levenshtein distance.
-    private static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+}
+
+/// Levenshtein distance, for the "did you mean" suggestions of every input Lodestone reads
+/// (event fields, CSV headers, config keys).
+public enum EditDistance {
+    public static func between<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

@@ -85,23 +85,10 @@ public struct CSVEventReader: Sendable {
         if candidates.contains(lowered) { return lowered }
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(Array(lowered), Array(candidate))
+            let distance = EditDistance.between(Array(lowered), Array(candidate))
             if distance <= max(1, candidate.count / 3), distance < (best?.1 ?? .max) { best = (candidate, distance) }
         }
         return best?.0
     }
 
-    private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
 }

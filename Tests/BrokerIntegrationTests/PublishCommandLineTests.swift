@@ -7,17 +7,17 @@ import Testing
 @Suite("lode-publish on the command line")
 struct CommandLineTests {
     @Test func anUnreachableBrokerExits69AndSaysNothingWasPublished() async throws {
-        let input = try PublishCommand.file(eventLine(1) + "\n", extension: "ndjson")
+        let input = try PublishProcess.file(publishedEventLine(1) + "\n", extension: "ndjson")
         defer { unlink(input) }
-        let port = PublishCommand.unusedPort()
-        let outcome = try await PublishCommand.run(["--url", "amqp://guest@127.0.0.1:\(port)/%2F", input])
+        let port = PublishProcess.unusedPort()
+        let outcome = try await PublishProcess.run(["--url", "amqp://guest@127.0.0.1:\(port)/%2F", input])
         #expect(outcome.status == 69)
         #expect(outcome.stderr.contains("nothing was published"))
         #expect(outcome.stderr.contains("127.0.0.1:\(port)"))
     }
 
     @Test func aPasswordInTheURLFlagExits64WithoutEchoingIt() async throws {
-        let outcome = try await PublishCommand.run(["--url", "amqp://bob:Tr0ub4dor@127.0.0.1/%2F", "--check", "-"])
+        let outcome = try await PublishProcess.run(["--url", "amqp://bob:Tr0ub4dor@127.0.0.1/%2F", "--check", "-"])
         #expect(outcome.status == 64)
         #expect(!outcome.stderr.contains("Tr0ub4dor"))
         #expect(outcome.stderr.contains("LODE_AMQP_PASSWORD"))
@@ -25,20 +25,20 @@ struct CommandLineTests {
 
     @Test func invalidCSVExits65WithFileAndLineOfEachProblem() async throws {
         let csv = "project_id,status,time\r\nBT-1,started,2024-05-05T10:00:00+08:00\r\nBT-2,strted,2024-05-05T10:00:00+08:00\r\nBT-3,started,\r\n"
-        let input = try PublishCommand.file(csv, extension: "csv")
+        let input = try PublishProcess.file(csv, extension: "csv")
         defer { unlink(input) }
         // --url to a dead port: validation must fail before any connection is tried.
-        let outcome = try await PublishCommand.run(
-            ["--type", "project-status", "--url", "amqp://guest@127.0.0.1:\(PublishCommand.unusedPort())/", input])
+        let outcome = try await PublishProcess.run(
+            ["--type", "project-status", "--url", "amqp://guest@127.0.0.1:\(PublishProcess.unusedPort())/", input])
         #expect(outcome.status == 65)
         #expect(outcome.stderr.contains("\(input):3: status: expected one of"))
         #expect(outcome.stderr.contains("\(input):4: time:"))
     }
 
     @Test func checkValidatesOnlyAndPrintsAJSONSummary() async throws {
-        let input = try PublishCommand.file((1...20).map { eventLine($0) }.joined(separator: "\n"), extension: "ndjson")
+        let input = try PublishProcess.file((1...20).map { publishedEventLine($0) }.joined(separator: "\n"), extension: "ndjson")
         defer { unlink(input) }
-        let outcome = try await PublishCommand.run(["--check", "--json", input])
+        let outcome = try await PublishProcess.run(["--check", "--json", input])
         #expect(outcome.status == 0)
         let summary = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
         #expect(summary?["published"] as? Int == 0)
@@ -48,24 +48,24 @@ struct CommandLineTests {
     }
 
     @Test func stdinIsReadWithADash() async throws {
-        let input = try PublishCommand.file(eventLine(1) + "\n{broken\n", extension: "ndjson")
+        let input = try PublishProcess.file(publishedEventLine(1) + "\n{broken\n", extension: "ndjson")
         defer { unlink(input) }
-        let outcome = try await PublishCommand.run(["--check", "-"], stdin: input)
+        let outcome = try await PublishProcess.run(["--check", "-"], stdin: input)
         #expect(outcome.status == 65)
         #expect(outcome.stderr.contains("<stdin>:2:"))
     }
 
     @Test func oneEventFromFlagsIsValidated() async throws {
-        let good = try await PublishCommand.run(["project-status", "--project", "BT-17", "--status", "started", "--check"])
+        let good = try await PublishProcess.run(["project-status", "--project", "BT-17", "--status", "started", "--check"])
         #expect(good.status == 0)
-        let bad = try await PublishCommand.run(["project-status", "--project", "BT 17", "--status", "begun", "--check"])
+        let bad = try await PublishProcess.run(["project-status", "--project", "BT 17", "--status", "begun", "--check"])
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("project_id"))
         #expect(bad.stderr.contains("status"))
     }
 
     @Test func helpShowsAWorkedExampleForEachInputKind() async throws {
-        let outcome = try await PublishCommand.run(["--help"])
+        let outcome = try await PublishProcess.run(["--help"])
         #expect(outcome.status == 0)
         #expect(outcome.stdout.contains("lode-publish events.ndjson"))
         #expect(outcome.stdout.contains("lode-publish --type project-status status.csv"))
@@ -73,8 +73,8 @@ struct CommandLineTests {
     }
 
     @Test func aCSVFileWithoutTypeIsAUsageError() async throws {
-        let input = try PublishCommand.file("project_id\n", extension: "csv")
+        let input = try PublishProcess.file("project_id\n", extension: "csv")
         defer { unlink(input) }
-        #expect(try await PublishCommand.run([input]).status == 64)
+        #expect(try await PublishProcess.run([input]).status == 64)
     }
 }
