@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
@@ -30,6 +31,11 @@ let package = Package(
         .target(name: "LodeEvents"),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
+        // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
+        .target(
+            name: "LodeStorage",
+            dependencies: ["LodeEvents", "LodeProjections", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
 
         .executableTarget(
             name: "lode-publish",
@@ -61,12 +67,20 @@ let package = Package(
             path: "bench/projection"
         ),
 
+        // How fast LodeStorage applies batches to a SQLite file.
+        .executableTarget(
+            name: "lode-bench-storage",
+            dependencies: ["LodeEvents", "LodeStorage"],
+            path: "bench/storage"
+        ),
+
         .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
         .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
         .testTarget(
             name: "LodeProjectionsTests",
             dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "LodeStorageTests", dependencies: ["LodeStorage", "LodeProjections", "LodeEvents"]),
         // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
         .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
     ],
