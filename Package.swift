@@ -34,7 +34,10 @@ let package = Package(
         // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
         .target(
             name: "LodeStorage",
-            dependencies: ["LodeEvents", "LodeProjections", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "LodeEvents", "LodeProjections",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
 
         .executableTarget(

@@ -11,10 +11,25 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// How long a statement waits for another connection's lock before it
     /// fails with ``StorageError/Kind/unavailable``.
     public var busyTimeout: Duration
+    /// The most memory SQLite's page cache of the writer connection may
+    /// take, in KiB (`PRAGMA cache_size = -N`). A batch's changed pages
+    /// must fit in it, or SQLite writes them to the WAL before the commit
+    /// and reads them back; a few pages per event, so 1,000 events need
+    /// about 16 MiB. Clean pages beyond the batch's save reads of the
+    /// indexes.
+    public var pageCacheKiB: Int
+    /// How much of the database file SQLite reads through a memory map
+    /// (`PRAGMA mmap_size`), in bytes; 0 reads with `pread`. Mapped pages
+    /// count in the process's resident memory while they are in use.
+    public var memoryMapBytes: Int
 
-    public init(calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5)) {
+    public init(
+        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0
+    ) {
         self.calendar = calendar
         self.busyTimeout = busyTimeout
+        self.pageCacheKiB = pageCacheKiB
+        self.memoryMapBytes = memoryMapBytes
     }
 }
 
@@ -68,8 +83,12 @@ public final class SQLiteZoneStore: ZoneStore {
         let timeout = configuration.busyTimeout.components
         grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
         grdb.label = "lode-store"
+        let pageCacheKiB = max(configuration.pageCacheKiB, 64)
+        let memoryMapBytes = max(configuration.memoryMapBytes, 0)
         grdb.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
+            try db.execute(sql: "PRAGMA mmap_size = \(memoryMapBytes)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: grdb)
@@ -223,41 +242,39 @@ private struct ProjectionWriter {
     let db: Database
     let calendar: ZoneCalendar
     let path: String
-    let logEvent: Statement
+    let logEvent: BoundStatement
     let loggedBody: Statement
-    let upsertRegistration: Statement
-    let upsertStatus: Statement
-    let upsertInvestment: Statement
-    let insertContact: Statement
-    let insertVisit: Statement
-    let insertAgreement: Statement
-    let insertIntroduction: Statement
+    let upsertRegistration: BoundStatement
+    let upsertStatus: BoundStatement
+    let upsertInvestment: BoundStatement
+    let insertContact: BoundStatement
+    let insertVisit: BoundStatement
+    let insertAgreement: BoundStatement
+    let insertIntroduction: BoundStatement
 
     init(_ db: Database, calendar: ZoneCalendar, path: String) throws {
         self.db = db
         self.calendar = calendar
         self.path = path
-        logEvent = try db.cachedStatement(sql: SQLiteStatements.logEvent)
+        logEvent = try BoundStatement(db, sql: SQLiteStatements.logEvent)
         loggedBody = try db.cachedStatement(sql: SQLiteStatements.loggedBody)
-        upsertRegistration = try db.cachedStatement(sql: SQLiteStatements.upsertRegistration)
-        upsertStatus = try db.cachedStatement(sql: SQLiteStatements.upsertStatus)
-        upsertInvestment = try db.cachedStatement(sql: SQLiteStatements.upsertInvestment)
-        insertContact = try db.cachedStatement(sql: SQLiteStatements.insertContact)
-        insertVisit = try db.cachedStatement(sql: SQLiteStatements.insertVisit)
-        insertAgreement = try db.cachedStatement(sql: SQLiteStatements.insertAgreement)
-        insertIntroduction = try db.cachedStatement(sql: SQLiteStatements.insertIntroduction)
+        upsertRegistration = try BoundStatement(db, sql: SQLiteStatements.upsertRegistration)
+        upsertStatus = try BoundStatement(db, sql: SQLiteStatements.upsertStatus)
+        upsertInvestment = try BoundStatement(db, sql: SQLiteStatements.upsertInvestment)
+        insertContact = try BoundStatement(db, sql: SQLiteStatements.insertContact)
+        insertVisit = try BoundStatement(db, sql: SQLiteStatements.insertVisit)
+        insertAgreement = try BoundStatement(db, sql: SQLiteStatements.insertAgreement)
+        insertIntroduction = try BoundStatement(db, sql: SQLiteStatements.insertIntroduction)
     }
 
     /// The inbox, the event log, then the projection.
     func record(_ incoming: IncomingEvent) throws -> EventOutcome {
         let event = incoming.event
         let instant = event.time.instant
-        logEvent.setUncheckedArguments([
-            event.id, event.type.rawValue, event.source, event.time.text,
-            instant.secondsSinceEpoch, Int64(instant.nanoseconds), Data(incoming.body),
-        ])
-        try logEvent.execute()
-        guard db.changesCount > 0 else { return try duplicateOutcome(of: event) }
+        let logged = try logEvent.run(
+            .text(event.id), .text(event.type.rawValue), .text(event.source), .text(event.time.text),
+            .integer(instant.secondsSinceEpoch), .integer(Int64(instant.nanoseconds)), .blob(incoming.body))
+        guard logged > 0 else { return try duplicateOutcome(of: event) }
         return .applied(changedProjection: try project(event))
     }
 
@@ -277,9 +294,7 @@ private struct ProjectionWriter {
             throw StorageError(
                 kind: .damaged, message: "the logged event '\(event.id)' no longer decodes: \(error)", path: path)
         }
-        let loggedContent = logged.canonicalContent
-        let incomingContent = event.canonicalContent
-        if loggedContent == incomingContent { return .duplicate }
+        if logged.canonicalContent == event.canonicalContent { return .duplicate }
         return .conflictingDuplicate(ConflictingDuplicate(
             eventID: event.id, appliedFingerprint: logged.contentFingerprint,
             refusedFingerprint: event.contentFingerprint))
@@ -288,43 +303,35 @@ private struct ProjectionWriter {
     /// Updates the projection tables; returns whether a row changed.
     func project(_ event: Event) throws -> Bool {
         let instant = event.time.instant
-        let seconds = instant.secondsSinceEpoch
-        let nanos = Int64(instant.nanoseconds)
-        let statement: Statement
+        let seconds = SQLValue.integer(instant.secondsSinceEpoch)
+        let nanos = SQLValue.integer(Int64(instant.nanoseconds))
+        let id = SQLValue.text(event.id)
+        let changed: Int
         switch event.data {
         case .projectRegistered(let project):
-            statement = upsertRegistration
-            statement.setUncheckedArguments([
-                project.projectID, project.name, project.planYear,
-                project.categories.map(\.rawValue).joined(separator: ","),
-                project.newStart, project.totalInvestment, project.plannedInvestment, project.major,
-                project.enterprise, project.park, project.capacity,
-                seconds, nanos, event.id,
-            ])
+            changed = try upsertRegistration.run(
+                .text(project.projectID), .text(project.name), .int(project.planYear),
+                .text(project.categories.map(\.rawValue).joined(separator: ",")),
+                .bool(project.newStart), .integer(project.totalInvestment), .integer(project.plannedInvestment),
+                .bool(project.major), .optionalText(project.enterprise), .optionalText(project.park),
+                .optionalText(project.capacity), seconds, nanos, id)
         case .projectStatusChanged(let change):
-            statement = upsertStatus
-            statement.setUncheckedArguments([change.projectID, change.status.rawValue, seconds, nanos, event.id])
+            changed = try upsertStatus.run(.text(change.projectID), .text(change.status.rawValue), seconds, nanos, id)
         case .investmentReported(let report):
-            statement = upsertInvestment
-            statement.setUncheckedArguments([
-                report.projectID, report.period.year, report.period.month, report.completedInvestment,
-                seconds, nanos, event.id,
-            ])
+            changed = try upsertInvestment.run(
+                .text(report.projectID), .int(report.period.year), .int(report.period.month),
+                .integer(report.completedInvestment), seconds, nanos, id)
         case .enterpriseContacted(let contact):
-            statement = insertContact
-            statement.setUncheckedArguments([year(of: event), contact.campaign, contact.enterprise])
+            changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
         case .siteVisit(let visit):
-            statement = insertVisit
-            statement.setUncheckedArguments([year(of: event), visit.campaign, event.id])
+            changed = try insertVisit.run(.int(year(of: event)), .text(visit.campaign), id)
         case .agreementSigned(let agreement):
-            statement = insertAgreement
-            statement.setUncheckedArguments([year(of: event), agreement.campaign, agreement.enterprise])
+            changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
         case .projectIntroduced(let introduction):
-            statement = insertIntroduction
-            statement.setUncheckedArguments([year(of: event), introduction.industry.rawValue, introduction.projectID])
+            changed = try insertIntroduction.run(
+                .int(year(of: event)), .text(introduction.industry.rawValue), .text(introduction.projectID))
         }
-        try statement.execute()
-        return db.changesCount > 0
+        return changed > 0
     }
 
     private func year(of event: Event) -> Int {
