@@ -6,9 +6,11 @@
 //
 // EVENTS (default 200000) events of the demo set's kind: the demo set
 // (demo/baotou-2024.ndjson) repeated with new ids, project ids and
-// enterprise names, so every copy adds rows as new data would. For each
-// batch size (500 and 1000), a new database file in DIRECTORY (default: a
-// temporary directory) and three measurements:
+// enterprise names, so every copy adds rows as new data would; once with
+// numbered ids (c<copy>-<demo id>) and once with ids derived from content
+// (sha256:…, spread over the whole inbox index). For each batch size (500
+// and 1000), a new database file in DIRECTORY (default: a temporary
+// directory) and three measurements:
 //   apply          store.apply on decoded events (the store's own cost)
 //   decode+apply   Event.decode of each event's bytes, then store.apply
 //   redelivered    the same batches again: every event a duplicate
@@ -19,6 +21,7 @@ import LodeEvents
 import LodeStorage
 
 struct Measurement: Codable {
+    var ids: String
     var batchSize: Int
     var phase: String
     var events: Int
@@ -63,8 +66,18 @@ let demo: [Event] = [UInt8](demoData).split(separator: UInt8(ascii: "\n")).map {
     do { return try Event.decode(Array(line)) } catch { fail("\(demoPath): \(error)") }
 }
 
+/// How the copies' ids are made.
+enum IDShape: String, CaseIterable {
+    /// `c<copy>-<demo id>`: a producer that numbers its events; new ids
+    /// land near each other in the inbox's index.
+    case numbered
+    /// Derived from content (`sha256:…`, as lode-publish gives CSV rows
+    /// without ids): every new id lands anywhere in the inbox's index.
+    case derived
+}
+
 /// Copy `copy` of a demo event: new id, and new keys so that it adds rows.
-func variant(_ event: Event, copy: Int) -> Event {
+func variant(_ event: Event, copy: Int, ids: IDShape) -> Event {
     let suffix = "-\(copy)"
     var data = event.data
     switch data {
@@ -90,21 +103,27 @@ func variant(_ event: Event, copy: Int) -> Event {
         introduction.projectID += suffix
         data = .projectIntroduced(introduction)
     }
-    return Event(id: event.id + suffix, source: event.source, time: event.time, data: data)
+    switch ids {
+    case .numbered: return Event(id: "c\(copy)-" + event.id, source: event.source, time: event.time, data: data)
+    case .derived: return Event(derivingIDFromSource: event.source, time: event.time, data: data)
+    }
 }
 
-var bodies: [[UInt8]] = []
-bodies.reserveCapacity(eventCount)
-for index in 0..<eventCount {
-    bodies.append(variant(demo[index % demo.count], copy: index / demo.count).encoded())
-}
-let decoded: [IncomingEvent] = bodies.map { body in
-    do { return try IncomingEvent(decoding: body) } catch { fail("generated event does not decode: \(error)") }
+func generate(_ ids: IDShape, count eventCount: Int) -> (bodies: [[UInt8]], decoded: [IncomingEvent]) {
+    var bodies: [[UInt8]] = []
+    bodies.reserveCapacity(eventCount)
+    for index in 0..<eventCount {
+        bodies.append(variant(demo[index % demo.count], copy: index / demo.count, ids: ids).encoded())
+    }
+    let decoded: [IncomingEvent] = bodies.map { body in
+        do { return try IncomingEvent(decoding: body) } catch { fail("generated event does not decode: \(error)") }
+    }
+    return (bodies, decoded)
 }
 let calendar: ZoneCalendar
 do { calendar = try ZoneCalendar() } catch { fail("\(error)") }
 
-func measure(_ phase: String, batchSize: Int, _ run: () throws -> Int) -> Measurement {
+func measure(_ phase: String, ids: IDShape, batchSize: Int, _ run: () throws -> Int) -> Measurement {
     let clock = ContinuousClock()
     var events = 0
     let cpuBefore = processCPUSeconds()
@@ -115,12 +134,12 @@ func measure(_ phase: String, batchSize: Int, _ run: () throws -> Int) -> Measur
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let batches = (events + batchSize - 1) / batchSize
     let measurement = Measurement(
-        batchSize: batchSize, phase: phase, events: events, seconds: seconds,
+        ids: ids.rawValue, batchSize: batchSize, phase: phase, events: events, seconds: seconds,
         eventsPerSecond: Double(events) / seconds, meanBatchMilliseconds: seconds * 1000 / Double(batches),
         cpuSeconds: cpuSeconds, eventsPerCPUSecond: Double(events) / cpuSeconds)
     print(String(
-        format: "batch %4d  %@ %8d events  %7.3f s  %9.0f events/s  %6.2f ms/batch  (CPU %7.3f s: %9.0f events per CPU-second)",
-        batchSize, phase.padding(toLength: 13, withPad: " ", startingAt: 0), events, seconds, measurement.eventsPerSecond,
+        format: "%@ batch %4d  %@ %8d events  %7.3f s  %9.0f events/s  %6.2f ms/batch  (CPU %7.3f s: %9.0f events per CPU-second)",
+        ids.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), batchSize, phase.padding(toLength: 13, withPad: " ", startingAt: 0), events, seconds, measurement.eventsPerSecond,
         measurement.meanBatchMilliseconds, cpuSeconds, measurement.eventsPerCPUSecond))
     return measurement
 }
@@ -137,15 +156,21 @@ if let text = ProcessInfo.processInfo.environment["LODE_BENCH_MMAP_BYTES"], let 
 print("page cache \(storeConfiguration.pageCacheKiB) KiB, memory map \(storeConfiguration.memoryMapBytes) bytes, directory \(directory)")
 
 var results: [Measurement] = []
+for ids in IDShape.allCases {
+let (bodies, decoded) = generate(ids, count: eventCount)
 for batchSize in [500, 1_000] {
     for phase in ["apply", "decode+apply"] {
-        let path = "\(directory)/bench-\(batchSize)-\(phase == "apply" ? "apply" : "decode").sqlite"
+        let path = "\(directory)/bench-\(ids)-\(batchSize)-\(phase == "apply" ? "apply" : "decode").sqlite"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let store: SQLiteZoneStore
         do { store = try SQLiteZoneStore(path: path, configuration: storeConfiguration) } catch {
             fail("\(error)")
         }
-        results.append(measure(phase, batchSize: batchSize) {
+        // LODE_BENCH_PRAGMAS: extra statements on the writer connection, ';'-separated, to try settings.
+        if let pragmas = ProcessInfo.processInfo.environment["LODE_BENCH_PRAGMAS"] {
+            do { try store.withWriterConnection { db in try db.execute(sql: pragmas) } } catch { fail("\(pragmas): \(error)") }
+        }
+        results.append(measure(phase, ids: ids, batchSize: batchSize) {
             var applied = 0
             for start in stride(from: 0, to: eventCount, by: batchSize) {
                 let end = min(start + batchSize, eventCount)
@@ -161,7 +186,7 @@ for batchSize in [500, 1_000] {
             return applied
         })
         if phase == "apply" {
-            results.append(measure("redelivered", batchSize: batchSize) {
+            results.append(measure("redelivered", ids: ids, batchSize: batchSize) {
                 var duplicates = 0
                 for start in stride(from: 0, to: eventCount, by: batchSize) {
                     duplicates += try store.apply(Array(decoded[start..<min(start + batchSize, eventCount)])).duplicates
@@ -173,6 +198,7 @@ for batchSize in [500, 1_000] {
         try? store.close()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
+}
 }
 
 let encoder = JSONEncoder()
