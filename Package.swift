@@ -83,7 +83,10 @@ let package = Package(
             name: "LodeProjectionsTests",
             dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "LodeStorageTests", dependencies: ["LodeStorage", "LodeProjections", "LodeEvents"]),
+        .testTarget(
+            name: "LodeStorageTests",
+            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Needs the broker that scripts/broker starts; fails with a clear message when it is absent.
         .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
     ],
