@@ -156,10 +156,13 @@ if let text = ProcessInfo.processInfo.environment["LODE_BENCH_MMAP_BYTES"], let 
 print("page cache \(storeConfiguration.pageCacheKiB) KiB, memory map \(storeConfiguration.memoryMapBytes) bytes, directory \(directory)")
 
 var results: [Measurement] = []
-for ids in IDShape.allCases {
+// LODE_BENCH_IDS=numbered|derived measures one shape only; LODE_BENCH_PHASES=apply skips decode+apply.
+let onlyIDs = ProcessInfo.processInfo.environment["LODE_BENCH_IDS"].flatMap(IDShape.init(rawValue:))
+let phases = ProcessInfo.processInfo.environment["LODE_BENCH_PHASES"] == "apply" ? ["apply"] : ["apply", "decode+apply"]
+for ids in IDShape.allCases where onlyIDs == nil || onlyIDs == ids {
 let (bodies, decoded) = generate(ids, count: eventCount)
 for batchSize in [500, 1_000] {
-    for phase in ["apply", "decode+apply"] {
+    for phase in phases {
         let path = "\(directory)/bench-\(ids)-\(batchSize)-\(phase == "apply" ? "apply" : "decode").sqlite"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let store: SQLiteZoneStore
