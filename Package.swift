@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
@@ -43,6 +44,14 @@ let package = Package(
         // The producer's logic: reading NDJSON and CSV into validated events, packing them into
         // messages, publishing with confirms, and what each outcome means for the exit code.
         .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeAMQP"]),
+        // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
+        .target(
+            name: "LodeStorage",
+            dependencies: [
+                "LodeEvents", "LodeProjections",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
 
         .executableTarget(
             name: "lode-publish",
@@ -78,11 +87,22 @@ let package = Package(
             path: "bench/projection"
         ),
 
+        // How fast LodeStorage applies batches to a SQLite file.
+        .executableTarget(
+            name: "lode-bench-storage",
+            dependencies: ["LodeEvents", "LodeStorage"],
+            path: "bench/storage"
+        ),
+
         .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
         .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
         .testTarget(
             name: "LodeProjectionsTests",
             dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "LodeStorageTests",
+            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.

@@ -116,6 +116,13 @@ public struct CampaignFigures: Sendable, Hashable {
     public var enterprisesContacted: Int
     public var siteVisits: Int
     public var agreementsSigned: Int
+
+    public init(name: String, enterprisesContacted: Int, siteVisits: Int, agreementsSigned: Int) {
+        self.name = name
+        self.enterprisesContacted = enterprisesContacted
+        self.siteVisits = siteVisits
+        self.agreementsSigned = agreementsSigned
+    }
 }
 
 /// How far a target is reached.
@@ -128,6 +135,16 @@ public struct TargetProgress: Sendable, Hashable {
     public var progressPct: FixedDecimal {
         FixedDecimal(ratio: Int128(actual) * 100, over: Int128(target.target), places: 1)
             ?? FixedDecimal(units: 0, places: 1)
+    }
+}
+
+extension ZoneReport {
+    /// A report made of figures computed elsewhere (a store computing them
+    /// in SQL), with the progress of `targets`, in the order given, read
+    /// off those figures as ``ZoneProjection/report(year:targets:)`` does.
+    public init(year: Int, projects: ProjectFigures, recruitment: RecruitmentFigures, tracking targets: [ReportTarget]) {
+        self.init(year: year, projects: projects, recruitment: recruitment, targets: [])
+        self.targets = targets.map { TargetProgress(target: $0, actual: $0.figure.value(in: self)) }
     }
 }
 
@@ -192,8 +209,6 @@ extension ZoneProjection {
             }
         }
 
-        var report = ZoneReport(year: year, projects: projects, recruitment: figures, targets: [])
-        report.targets = targets.map { TargetProgress(target: $0, actual: $0.figure.value(in: report)) }
-        return report
+        return ZoneReport(year: year, projects: projects, recruitment: figures, tracking: targets)
     }
 }

@@ -1,0 +1,141 @@
+import GRDB
+import LodeEvents
+import LodeProjections
+
+/// The report of a year, read from the projection tables by the rules of
+/// ``ZoneProjection/report(year:targets:)``: the projects of plan years Y
+/// and Y − 1 in one query (joined to their status and their year-Y
+/// investment), recruitment as distinct counts.
+enum SQLiteReport {
+    static func compute(_ db: Database, year: Int, targets: [ReportTarget], path: String) throws -> ZoneReport {
+        ZoneReport(
+            year: year,
+            projects: try projectFigures(db, year: year, path: path),
+            recruitment: try recruitmentFigures(db, year: year, path: path),
+            tracking: targets)
+    }
+
+    /// The major projects of plan years Y and Y − 1 whose latest status is
+    /// not `cancelled`, each with its status and the sum of its latest
+    /// investment reports for periods in Y.
+    private static let countedProjects = """
+        SELECT r.plan_year, r.categories, r.new_start, r.total_investment, r.planned_investment, s.status,
+          (SELECT SUM(i.completed_investment) FROM investment_report i
+            WHERE i.project_id = r.project_id AND i.period_year = ?1) AS completed
+        FROM project_registration r
+        LEFT JOIN project_status s ON s.project_id = r.project_id
+        WHERE r.major = 1 AND r.plan_year IN (?1, ?1 - 1) AND (s.status IS NULL OR s.status <> 'cancelled')
+        """
+
+    private static func projectFigures(_ db: Database, year: Int, path: String) throws -> ProjectFigures {
+        var projects = ProjectFigures()
+        for stage in ProjectStage.reported { projects.byStatus[stage] = 0 }
+        for category in Category.allCases { projects.byCategory[category] = 0 }
+        var strategicPrevious = 0
+        var rareEarthPrevious = 0
+
+        let rows = try Row.fetchCursor(db, sql: countedProjects, arguments: [year])
+        while let row = try rows.next() {
+            let planYear: Int = row[0]
+            let categories = try parseCategories(row[1], path: path)
+            let newStart: Bool = row[2]
+            let totalInvestment: Int64 = row[3]
+            let plannedInvestment: Int64 = row[4]
+            let status: String? = row[5]
+            let completed: Int64? = row[6]
+
+            let stage: ProjectStage
+            if let status {
+                guard let known = ProjectStatus(rawValue: status) else {
+                    throw StorageError(kind: .damaged, message: "project_status holds an unknown status '\(status)'", path: path)
+                }
+                stage = ProjectStage(known)
+            } else {
+                stage = .planned
+            }
+            let over100m = totalInvestment >= ProjectFigures.over100mThreshold
+            let strategicNewStart = newStart && categories.contains(.strategicEmerging)
+            let rareEarthNewStartOver100m = newStart && over100m && categories.contains(.rareEarth)
+            if planYear == year - 1 {
+                if strategicNewStart { strategicPrevious += 1 }
+                if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
+                continue
+            }
+            projects.major += 1
+            projects.totalInvestment += totalInvestment
+            projects.plannedInvestment += plannedInvestment
+            projects.completedInvestment += completed ?? 0
+            if categories.contains(.industrial) {
+                projects.industrial += 1
+                if newStart && over100m { projects.industrialNewStartOver100m += 1 }
+            }
+            if strategicNewStart { projects.strategicEmergingNewStart.count += 1 }
+            if categories.contains(.rareEarth) { projects.rareEarth += 1 }
+            if rareEarthNewStartOver100m { projects.rareEarthNewStartOver100m.count += 1 }
+            projects.byStatus[stage, default: 0] += 1
+            for category in categories { projects.byCategory[category, default: 0] += 1 }
+        }
+        projects.strategicEmergingNewStart.previous = strategicPrevious
+        projects.rareEarthNewStartOver100m.previous = rareEarthPrevious
+        return projects
+    }
+
+    private static func parseCategories(_ text: String, path: String) throws -> [Category] {
+        try text.split(separator: ",").map { name in
+            guard let category = Category(rawValue: String(name)) else {
+                throw StorageError(
+                    kind: .damaged, message: "project_registration holds an unknown category '\(name)'", path: path)
+            }
+            return category
+        }
+    }
+
+    private static func recruitmentFigures(_ db: Database, year: Int, path: String) throws -> RecruitmentFigures {
+        var figures = RecruitmentFigures()
+        let arguments: StatementArguments = [year]
+        figures.enterprisesContacted = try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT enterprise) FROM recruitment_contact WHERE year = ?", arguments: arguments) ?? 0
+        figures.siteVisits = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM recruitment_visit WHERE year = ?", arguments: arguments) ?? 0
+        figures.agreementsSigned = try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT enterprise) FROM recruitment_agreement WHERE year = ?", arguments: arguments) ?? 0
+
+        // Campaign names stay distinct by their bytes, as the tables keep
+        // them: ExactText, not String, is the key.
+        var campaigns: [ExactText: (contacted: Int, visits: Int, agreements: Int)] = [:]
+        for (table, figure) in [("recruitment_contact", 0), ("recruitment_visit", 1), ("recruitment_agreement", 2)] {
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT campaign, COUNT(*) FROM \(table) WHERE year = ? GROUP BY campaign", arguments: arguments)
+            while let row = try rows.next() {
+                let name = ExactText(row[0] as String)
+                let count: Int = row[1]
+                var tally = campaigns[name, default: (0, 0, 0)]
+                switch figure {
+                case 0: tally.contacted = count
+                case 1: tally.visits = count
+                default: tally.agreements = count
+                }
+                campaigns[name] = tally
+            }
+        }
+        figures.byCampaign = campaigns.sorted { $0.key < $1.key }.map { name, tally in
+            CampaignFigures(
+                name: name.text, enterprisesContacted: tally.contacted, siteVisits: tally.visits,
+                agreementsSigned: tally.agreements)
+        }
+
+        let introduced = try Row.fetchCursor(
+            db, sql: "SELECT industry, COUNT(*) FROM recruitment_introduction WHERE year = ? GROUP BY industry",
+            arguments: arguments)
+        while let row = try introduced.next() {
+            let name: String = row[0]
+            guard let industry = Category(rawValue: name) else {
+                throw StorageError(
+                    kind: .damaged, message: "recruitment_introduction holds an unknown industry '\(name)'", path: path)
+            }
+            let count: Int = row[1]
+            figures.projectsIntroduced[industry] = count
+        }
+        return figures
+    }
+}

@@ -1,0 +1,171 @@
+import GRDB
+
+/// The SQLite schema, as versioned migrations (``DatabaseMigrator``).
+///
+/// A migration, once released, never changes: a new version of the schema
+/// is a new migration appended here. Every table is `STRICT`; text compares
+/// with SQLite's default `BINARY` collation, byte by byte, as
+/// ``LodeProjections/ExactText`` does. An event's place in "latest by
+/// `time`" is the row value `(event_seconds, event_nanos, event_id)`: the
+/// instant of its `time` as whole seconds since the epoch and nanoseconds,
+/// then its id in byte order, exactly ``LodeProjections/EventStamp``'s order.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: inbox, event log, projection tables") { db in
+            for statement in version1 { try db.execute(sql: statement) }
+        }
+        return migrator
+    }
+
+    static let version1 = [
+        // The event log and the inbox in one table: the unique `event_id`
+        // is the inbox. `seq` is the order events were applied in.
+        """
+        CREATE TABLE event_log (
+          seq INTEGER PRIMARY KEY,
+          event_id TEXT NOT NULL UNIQUE,
+          type TEXT NOT NULL,
+          source TEXT NOT NULL,
+          time TEXT NOT NULL,
+          event_seconds INTEGER NOT NULL,
+          event_nanos INTEGER NOT NULL,
+          body BLOB NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE project_registration (
+          project_id TEXT PRIMARY KEY NOT NULL,
+          name TEXT NOT NULL,
+          plan_year INTEGER NOT NULL,
+          categories TEXT NOT NULL,
+          new_start INTEGER NOT NULL,
+          total_investment INTEGER NOT NULL,
+          planned_investment INTEGER NOT NULL,
+          major INTEGER NOT NULL,
+          enterprise TEXT,
+          park TEXT,
+          capacity TEXT,
+          event_seconds INTEGER NOT NULL,
+          event_nanos INTEGER NOT NULL,
+          event_id TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+        """,
+        "CREATE INDEX project_registration_by_plan_year ON project_registration (plan_year)",
+        """
+        CREATE TABLE project_status (
+          project_id TEXT PRIMARY KEY NOT NULL,
+          status TEXT NOT NULL,
+          event_seconds INTEGER NOT NULL,
+          event_nanos INTEGER NOT NULL,
+          event_id TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE investment_report (
+          project_id TEXT NOT NULL,
+          period_year INTEGER NOT NULL,
+          period_month INTEGER NOT NULL,
+          completed_investment INTEGER NOT NULL,
+          event_seconds INTEGER NOT NULL,
+          event_nanos INTEGER NOT NULL,
+          event_id TEXT NOT NULL,
+          PRIMARY KEY (project_id, period_year, period_month)
+        ) STRICT, WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE recruitment_contact (
+          year INTEGER NOT NULL,
+          campaign TEXT NOT NULL,
+          enterprise TEXT NOT NULL,
+          PRIMARY KEY (year, campaign, enterprise)
+        ) STRICT, WITHOUT ROWID
+        """,
+        // Each visit event counts; the inbox already makes an id arrive
+        // here once, so the key can start with the year for the report.
+        """
+        CREATE TABLE recruitment_visit (
+          year INTEGER NOT NULL,
+          campaign TEXT NOT NULL,
+          event_id TEXT NOT NULL,
+          PRIMARY KEY (year, campaign, event_id)
+        ) STRICT, WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE recruitment_agreement (
+          year INTEGER NOT NULL,
+          campaign TEXT NOT NULL,
+          enterprise TEXT NOT NULL,
+          PRIMARY KEY (year, campaign, enterprise)
+        ) STRICT, WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE recruitment_introduction (
+          year INTEGER NOT NULL,
+          industry TEXT NOT NULL,
+          project_id TEXT NOT NULL,
+          PRIMARY KEY (year, industry, project_id)
+        ) STRICT, WITHOUT ROWID
+        """,
+    ]
+
+    /// The projection tables, which ``SQLiteZoneStore/rebuild()`` empties
+    /// and fills again from the event log.
+    static let projectionTables = [
+        "project_registration", "project_status", "investment_report",
+        "recruitment_contact", "recruitment_visit", "recruitment_agreement", "recruitment_introduction",
+    ]
+}
+
+/// The statements of the apply path, prepared once per connection and
+/// taken from GRDB's statement cache once per batch.
+enum SQLiteStatements {
+    /// The inbox and the event log: no row when the id is already there.
+    static let logEvent = """
+        INSERT INTO event_log (event_id, type, source, time, event_seconds, event_nanos, body)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (event_id) DO NOTHING
+        """
+    static let loggedBody = "SELECT body FROM event_log WHERE event_id = ?"
+
+    static let upsertRegistration = """
+        INSERT INTO project_registration (project_id, name, plan_year, categories, new_start, total_investment,
+          planned_investment, major, enterprise, park, capacity, event_seconds, event_nanos, event_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (project_id) DO UPDATE SET
+          name = excluded.name, plan_year = excluded.plan_year, categories = excluded.categories,
+          new_start = excluded.new_start, total_investment = excluded.total_investment,
+          planned_investment = excluded.planned_investment, major = excluded.major,
+          enterprise = excluded.enterprise, park = excluded.park, capacity = excluded.capacity,
+          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
+        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
+            > (project_registration.event_seconds, project_registration.event_nanos, project_registration.event_id)
+        """
+    static let upsertStatus = """
+        INSERT INTO project_status (project_id, status, event_seconds, event_nanos, event_id)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (project_id) DO UPDATE SET
+          status = excluded.status,
+          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
+        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
+            > (project_status.event_seconds, project_status.event_nanos, project_status.event_id)
+        """
+    static let upsertInvestment = """
+        INSERT INTO investment_report (project_id, period_year, period_month, completed_investment,
+          event_seconds, event_nanos, event_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (project_id, period_year, period_month) DO UPDATE SET
+          completed_investment = excluded.completed_investment,
+          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
+        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
+            > (investment_report.event_seconds, investment_report.event_nanos, investment_report.event_id)
+        """
+    static let insertContact =
+        "INSERT INTO recruitment_contact (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let insertVisit =
+        "INSERT INTO recruitment_visit (year, campaign, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let insertAgreement =
+        "INSERT INTO recruitment_agreement (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let insertIntroduction =
+        "INSERT INTO recruitment_introduction (year, industry, project_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+}

@@ -1,0 +1,350 @@
+import Foundation
+import GRDB
+import LodeEvents
+import LodeProjections
+import Synchronization
+
+/// How a ``SQLiteZoneStore`` opens its database.
+public struct SQLiteStoreConfiguration: Sendable {
+    /// Which year a recruitment event's `time` falls in.
+    public var calendar: ZoneCalendar
+    /// How long a statement waits for another connection's lock before it
+    /// fails with ``StorageError/Kind/unavailable``.
+    public var busyTimeout: Duration
+    /// The most memory SQLite's page cache of the writer connection may
+    /// take, in KiB (`PRAGMA cache_size = -N`). A batch's changed pages
+    /// must fit in it, or SQLite writes them to the WAL before the commit
+    /// and reads them back; a few pages per event, so 1,000 events need
+    /// about 16 MiB. Clean pages beyond the batch's save reads of the
+    /// indexes.
+    public var pageCacheKiB: Int
+    /// How much of the database file SQLite reads through a memory map
+    /// (`PRAGMA mmap_size`), in bytes; 0 reads with `pread`. Mapped pages
+    /// count in the process's resident memory while they are in use.
+    public var memoryMapBytes: Int
+    /// How many pages the WAL may hold before a commit copies them into the
+    /// database file (`PRAGMA wal_autocheckpoint`). A page changed by many
+    /// batches between two checkpoints is copied once, so a larger WAL
+    /// writes less; SQLite's default is 1,000 pages (4 MiB). Durability
+    /// does not depend on it: every commit is in the fsynced WAL.
+    public var walAutocheckpointPages: Int
+
+    public init(
+        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
+        walAutocheckpointPages: Int = 16_384
+    ) {
+        self.calendar = calendar
+        self.busyTimeout = busyTimeout
+        self.pageCacheKiB = pageCacheKiB
+        self.memoryMapBytes = memoryMapBytes
+        self.walAutocheckpointPages = walAutocheckpointPages
+    }
+}
+
+/// The zone store in a SQLite file, through GRDB.
+///
+/// - WAL journal (`journal_mode=WAL`), so `lodectl report` reads while the
+///   worker writes, and `synchronous=FULL`: a commit returns after the WAL
+///   is fsynced, so a committed batch survives a power cut (see
+///   docs/storage.md).
+/// - Versioned migrations; a database written by a newer Lodestone is
+///   refused (``StorageError/Kind/configuration``) rather than misread.
+/// - A busy timeout (``SQLiteStoreConfiguration/busyTimeout``).
+///
+/// One writer connection, used by one call at a time; reads (``report(year:targets:)``)
+/// use reader connections and do not wait for the writer.
+public final class SQLiteZoneStore: ZoneStore {
+    /// The database file.
+    public let path: String
+    public let calendar: ZoneCalendar
+    private let pool: DatabasePool
+    private let tally = Mutex(StoreCounts())
+
+    /// Opens (creating when absent) the store at `path` and brings its
+    /// schema up to date.
+    ///
+    /// Throws ``StorageError/Kind/configuration`` naming the path when its
+    /// directory does not exist or the file was written by a newer
+    /// Lodestone, ``StorageError/Kind/damaged`` when it is not a database,
+    /// ``StorageError/Kind/unavailable`` when it cannot be opened or
+    /// written now.
+    public init(path: String, configuration: SQLiteStoreConfiguration) throws(StorageError) {
+        self.path = path
+        self.calendar = configuration.calendar
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        let directoryToCheck = directory.isEmpty ? "." : directory
+        guard FileManager.default.fileExists(atPath: directoryToCheck, isDirectory: &isDirectory) else {
+            throw StorageError(
+                kind: .configuration,
+                message: "cannot open the database \(path): its directory \(directoryToCheck) does not exist; create it or choose another database path (--db / LODE_DB)",
+                path: path)
+        }
+        guard isDirectory.boolValue else {
+            throw StorageError(
+                kind: .configuration,
+                message: "cannot open the database \(path): \(directoryToCheck) is not a directory; choose another database path (--db / LODE_DB)",
+                path: path)
+        }
+
+        var grdb = Configuration()
+        let timeout = configuration.busyTimeout.components
+        grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        grdb.label = "lode-store"
+        let pageCacheKiB = max(configuration.pageCacheKiB, 64)
+        let memoryMapBytes = max(configuration.memoryMapBytes, 0)
+        grdb.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
+            try db.execute(sql: "PRAGMA mmap_size = \(memoryMapBytes)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: grdb)
+            // DatabasePool sets synchronous=NORMAL on its writer when it
+            // turns WAL on, after prepareDatabase: set FULL again.
+            let checkpointPages = max(configuration.walAutocheckpointPages, 1)
+            try pool.barrierWriteWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointPages)")
+            }
+        } catch {
+            throw StorageError.lifting(error, doing: "opening the database", path: path)
+        }
+        try migrate()
+    }
+
+    private func migrate() throws(StorageError) {
+        let migrator = SQLiteSchema.migrator
+        do {
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let known = Set(migrator.migrations)
+                let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+                let unknown = applied.subtracting(known).sorted()
+                throw StorageError(
+                    kind: .configuration,
+                    message: "the database was written by a newer Lodestone (schema migrations \(unknown.joined(separator: ", ")) are unknown to this one); run the newer version or another database",
+                    path: path)
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw StorageError.lifting(error, doing: "bringing the schema up to date", path: path)
+        }
+    }
+
+    // MARK: Apply
+
+    public func apply(_ batch: [IncomingEvent]) throws(StorageError) -> BatchOutcome {
+        guard !batch.isEmpty else { return BatchOutcome(outcomes: []) }
+        let outcomes: [EventOutcome]
+        do {
+            outcomes = try pool.writeWithoutTransaction { db in
+                var outcomes: [EventOutcome] = []
+                outcomes.reserveCapacity(batch.count)
+                // IMMEDIATE takes the write lock when the transaction begins,
+                // so a busy database waits for the busy timeout instead of
+                // failing when a read turns into a write.
+                try db.inTransaction(.immediate) {
+                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    for incoming in batch {
+                        outcomes.append(try writer.record(incoming))
+                    }
+                    return .commit
+                }
+                return outcomes
+            }
+        } catch {
+            throw StorageError.lifting(error, doing: "applying a batch of \(batch.count) events", path: path)
+        }
+        let outcome = BatchOutcome(outcomes: outcomes)
+        let applied = outcome.applied
+        let duplicates = outcome.duplicates
+        tally.withLock { counts in
+            counts.eventsApplied += applied
+            counts.duplicates += duplicates
+            counts.conflictingDuplicates += outcomes.count - applied - duplicates
+            counts.batchesCommitted += 1
+        }
+        return outcome
+    }
+
+    // MARK: Rebuild
+
+    @discardableResult
+    public func rebuild() throws(StorageError) -> RebuildSummary {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var replayed = 0
+                try db.inTransaction(.immediate) {
+                    for table in SQLiteSchema.projectionTables {
+                        try db.execute(sql: "DELETE FROM \(table)")
+                    }
+                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    let rows = try Row.fetchCursor(db, sql: "SELECT seq, event_id, body FROM event_log ORDER BY seq")
+                    while let row = try rows.next() {
+                        let body: Data = row["body"]
+                        let event: Event
+                        do {
+                            event = try Event.decode([UInt8](body))
+                        } catch {
+                            let seq: Int64 = row["seq"]
+                            let eventID: String = row["event_id"]
+                            throw StorageError(
+                                kind: .damaged,
+                                message: "rebuilding the projections: event log row \(seq) (event id '\(eventID)') no longer decodes: \(error); nothing was changed",
+                                path: path)
+                        }
+                        _ = try writer.project(event)
+                        replayed += 1
+                    }
+                    return .commit
+                }
+                return RebuildSummary(eventsReplayed: replayed)
+            }
+        } catch {
+            throw StorageError.lifting(error, doing: "rebuilding the projections from the event log", path: path)
+        }
+    }
+
+    // MARK: Counts
+
+    public var counts: StoreCounts {
+        tally.withLock { $0 }
+    }
+
+    public func loggedEventCount() throws(StorageError) -> Int {
+        do {
+            return try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_log") ?? 0 }
+        } catch {
+            throw StorageError.lifting(error, doing: "counting the event log", path: path)
+        }
+    }
+
+    // MARK: Report
+
+    public func report(year: Int, targets: [ReportTarget]) throws(StorageError) -> ZoneReport {
+        do {
+            return try pool.read { db in try SQLiteReport.compute(db, year: year, targets: targets, path: path) }
+        } catch {
+            throw StorageError.lifting(error, doing: "computing the report of \(year)", path: path)
+        }
+    }
+
+    /// Runs `body` on the writer connection, outside a transaction: for
+    /// tests and tools that need to look at the schema or the pragmas.
+    public func withWriterConnection<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction(body)
+    }
+
+    /// Closes the database; later calls fail.
+    public func close() throws(StorageError) {
+        do {
+            try pool.close()
+        } catch {
+            throw StorageError.lifting(error, doing: "closing the database", path: path)
+        }
+    }
+}
+
+/// The apply path of one transaction: the statements taken once from the
+/// connection's cache, then a few executions per event.
+private struct ProjectionWriter {
+    let db: Database
+    let calendar: ZoneCalendar
+    let path: String
+    let logEvent: BoundStatement
+    let loggedBody: Statement
+    let upsertRegistration: BoundStatement
+    let upsertStatus: BoundStatement
+    let upsertInvestment: BoundStatement
+    let insertContact: BoundStatement
+    let insertVisit: BoundStatement
+    let insertAgreement: BoundStatement
+    let insertIntroduction: BoundStatement
+
+    init(_ db: Database, calendar: ZoneCalendar, path: String) throws {
+        self.db = db
+        self.calendar = calendar
+        self.path = path
+        logEvent = try BoundStatement(db, sql: SQLiteStatements.logEvent)
+        loggedBody = try db.cachedStatement(sql: SQLiteStatements.loggedBody)
+        upsertRegistration = try BoundStatement(db, sql: SQLiteStatements.upsertRegistration)
+        upsertStatus = try BoundStatement(db, sql: SQLiteStatements.upsertStatus)
+        upsertInvestment = try BoundStatement(db, sql: SQLiteStatements.upsertInvestment)
+        insertContact = try BoundStatement(db, sql: SQLiteStatements.insertContact)
+        insertVisit = try BoundStatement(db, sql: SQLiteStatements.insertVisit)
+        insertAgreement = try BoundStatement(db, sql: SQLiteStatements.insertAgreement)
+        insertIntroduction = try BoundStatement(db, sql: SQLiteStatements.insertIntroduction)
+    }
+
+    /// The inbox, the event log, then the projection.
+    func record(_ incoming: IncomingEvent) throws -> EventOutcome {
+        let event = incoming.event
+        let instant = event.time.instant
+        let logged = try logEvent.run(
+            .text(event.id), .text(event.type.rawValue), .text(event.source), .text(event.time.text),
+            .integer(instant.secondsSinceEpoch), .integer(Int64(instant.nanoseconds)), .blob(incoming.body))
+        guard logged > 0 else { return try duplicateOutcome(of: event) }
+        return .applied(changedProjection: try project(event))
+    }
+
+    /// The id is already in the inbox: the same content is a duplicate,
+    /// other content a conflicting duplicate. Rare, so it decodes the
+    /// logged event rather than keeping a fingerprint of every event.
+    private func duplicateOutcome(of event: Event) throws -> EventOutcome {
+        loggedBody.setUncheckedArguments([event.id])
+        guard let body = try Data.fetchOne(loggedBody) else {
+            throw StorageError(
+                kind: .internal, message: "event id '\(event.id)' is in the inbox but its body is missing", path: path)
+        }
+        let logged: Event
+        do {
+            logged = try Event.decode([UInt8](body))
+        } catch {
+            throw StorageError(
+                kind: .damaged, message: "the logged event '\(event.id)' no longer decodes: \(error)", path: path)
+        }
+        if logged.canonicalContent == event.canonicalContent { return .duplicate }
+        return .conflictingDuplicate(ConflictingDuplicate(
+            eventID: event.id, appliedFingerprint: logged.contentFingerprint,
+            refusedFingerprint: event.contentFingerprint))
+    }
+
+    /// Updates the projection tables; returns whether a row changed.
+    func project(_ event: Event) throws -> Bool {
+        let instant = event.time.instant
+        let seconds = SQLValue.integer(instant.secondsSinceEpoch)
+        let nanos = SQLValue.integer(Int64(instant.nanoseconds))
+        let id = SQLValue.text(event.id)
+        let changed: Int
+        switch event.data {
+        case .projectRegistered(let project):
+            changed = try upsertRegistration.run(
+                .text(project.projectID), .text(project.name), .int(project.planYear),
+                .text(project.categories.map(\.rawValue).joined(separator: ",")),
+                .bool(project.newStart), .integer(project.totalInvestment), .integer(project.plannedInvestment),
+                .bool(project.major), .optionalText(project.enterprise), .optionalText(project.park),
+                .optionalText(project.capacity), seconds, nanos, id)
+        case .projectStatusChanged(let change):
+            changed = try upsertStatus.run(.text(change.projectID), .text(change.status.rawValue), seconds, nanos, id)
+        case .investmentReported(let report):
+            changed = try upsertInvestment.run(
+                .text(report.projectID), .int(report.period.year), .int(report.period.month),
+                .integer(report.completedInvestment), seconds, nanos, id)
+        case .enterpriseContacted(let contact):
+            changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
+        case .siteVisit(let visit):
+            changed = try insertVisit.run(.int(year(of: event)), .text(visit.campaign), id)
+        case .agreementSigned(let agreement):
+            changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
+        case .projectIntroduced(let introduction):
+            changed = try insertIntroduction.run(
+                .int(year(of: event)), .text(introduction.industry.rawValue), .text(introduction.projectID))
+        }
+        return changed > 0
+    }
+
+    private func year(of event: Event) -> Int {
+        calendar.yearMonth(of: event.time).year
+    }
+}

@@ -1,0 +1,152 @@
+import LodeEvents
+import LodeProjections
+
+/// The worker's store: the inbox, the event log and the projection tables,
+/// changed together in one transaction per batch.
+///
+/// SQLite now (``SQLiteZoneStore``), PostgreSQL later; the worker, `lodectl
+/// report` and `lodectl rebuild` see only this protocol. Every call blocks
+/// the calling thread on database I/O: call it from a thread of its own (or
+/// NIO's thread pool), never from the cooperative pool.
+///
+/// Every method throws only ``StorageError``; its ``StorageError/kind``
+/// tells the worker whether to retry (``StorageError/Kind/unavailable``)
+/// or not.
+public protocol ZoneStore: Sendable {
+    /// Applies a batch in one transaction. For each event, in order:
+    ///
+    /// - its `id` is new: it is recorded in the inbox and the event log
+    ///   (its exact bytes), and the projection tables are updated;
+    ///   ``EventOutcome/applied(changedProjection:)``.
+    /// - its `id` was applied before (or earlier in this batch) with the same
+    ///   content: ``EventOutcome/duplicate``, nothing written.
+    /// - its `id` was applied before with other content:
+    ///   ``EventOutcome/conflictingDuplicate(_:)``, nothing written; the
+    ///   worker dead-letters it as `conflicting_duplicate`.
+    ///
+    /// Returns after the commit, so the worker may ack the batch's messages
+    /// then. When it throws, nothing of the batch was written.
+    func apply(_ batch: [IncomingEvent]) throws(StorageError) -> BatchOutcome
+
+    /// The report of `year` (contract section 4), with the progress of
+    /// `targets`: the same figures as ``ZoneProjection/report(year:targets:)``
+    /// for the same events.
+    func report(year: Int, targets: [ReportTarget]) throws(StorageError) -> ZoneReport
+
+    /// Recomputes every projection table from the event log, in one
+    /// transaction: the report after is the one the logged events give.
+    /// Needed after a change to the rules or to the zone's time zone.
+    @discardableResult
+    func rebuild() throws(StorageError) -> RebuildSummary
+
+    /// What this store has done since it was opened, for `/metrics`.
+    var counts: StoreCounts { get }
+
+    /// How many events the event log holds (every event ever applied).
+    func loggedEventCount() throws(StorageError) -> Int
+}
+
+/// One event to apply: the validated event and the exact bytes it was
+/// decoded from.
+///
+/// `body` is what the event log keeps and what ``ZoneStore/rebuild()``
+/// decodes again, so it must be the event's own JSON: a single-event
+/// message's body, or the element's bytes of a batch
+/// (``EventBatch/Element/bytes``).
+public struct IncomingEvent: Sendable, Hashable {
+    public let event: Event
+    /// The event's JSON, exactly as received.
+    public let body: [UInt8]
+
+    public init(event: Event, body: [UInt8]) {
+        self.event = event
+        self.body = body
+    }
+
+    /// An event with ``Event/encoded()`` as its bytes, for events built in
+    /// code rather than received.
+    public init(_ event: Event) {
+        self.init(event: event, body: event.encoded())
+    }
+
+    /// Decodes and validates one event's JSON (see ``Event/decode(_:)-([UInt8])``)
+    /// and keeps its bytes.
+    public init(decoding body: [UInt8]) throws(EventRejection) {
+        self.init(event: try Event.decode(body), body: body)
+    }
+}
+
+/// What became of each event of a batch, in the batch's order.
+public enum EventOutcome: Sendable, Hashable {
+    /// Recorded in the inbox and the event log. `changedProjection` is
+    /// false when the event changed no figure: older than the row it would
+    /// replace, or a contact with an enterprise already counted.
+    case applied(changedProjection: Bool)
+    /// The same `id` and content were already applied: skipped.
+    case duplicate
+    /// The same `id` was already applied with different content: skipped,
+    /// to be dead-lettered as `conflicting_duplicate`.
+    case conflictingDuplicate(ConflictingDuplicate)
+}
+
+/// An event whose `id` was already applied with different content.
+public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible {
+    public let eventID: String
+    /// ``Event/contentFingerprint`` of the event applied first, which stays.
+    public let appliedFingerprint: String
+    /// ``Event/contentFingerprint`` of the refused one.
+    public let refusedFingerprint: String
+
+    /// The text for the dead letter's `x-lode-error`.
+    public var description: String {
+        "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
+    }
+}
+
+/// The outcome of ``ZoneStore/apply(_:)``: one ``EventOutcome`` per event.
+public struct BatchOutcome: Sendable, Hashable {
+    /// In the batch's order.
+    public let outcomes: [EventOutcome]
+
+    public init(outcomes: [EventOutcome]) {
+        self.outcomes = outcomes
+    }
+
+    /// Events recorded by this batch.
+    public var applied: Int {
+        outcomes.reduce(0) { if case .applied = $1 { $0 + 1 } else { $0 } }
+    }
+
+    /// Events skipped as already applied with the same content.
+    public var duplicates: Int {
+        outcomes.reduce(0) { $1 == .duplicate ? $0 + 1 : $0 }
+    }
+
+    /// The events to dead-letter as conflicting duplicates, with their
+    /// positions in the batch.
+    public var conflicts: [(index: Int, conflict: ConflictingDuplicate)] {
+        outcomes.enumerated().compactMap { index, outcome in
+            if case .conflictingDuplicate(let conflict) = outcome { (index, conflict) } else { nil }
+        }
+    }
+}
+
+/// Totals since the store was opened, for the worker's metrics.
+public struct StoreCounts: Sendable, Hashable {
+    /// Events recorded in the inbox and the event log.
+    public var eventsApplied = 0
+    /// Events skipped as already applied with the same content.
+    public var duplicates = 0
+    /// Events refused as conflicting duplicates.
+    public var conflictingDuplicates = 0
+    /// Batches committed.
+    public var batchesCommitted = 0
+
+    public init() {}
+}
+
+/// What ``ZoneStore/rebuild()`` did.
+public struct RebuildSummary: Sendable, Hashable {
+    /// Events read from the event log and applied again.
+    public var eventsReplayed: Int
+}
