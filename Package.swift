@@ -30,6 +30,8 @@ let package = Package(
         ),
         // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
         .target(name: "LodeEvents"),
+        // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
+        .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
         // Settings every executable shares: broker URL, password, config file (flags over
@@ -43,7 +45,7 @@ let package = Package(
         ),
         // The producer's logic: reading NDJSON and CSV into validated events, packing them into
         // messages, publishing with confirms, and what each outcome means for the exit code.
-        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeAMQP"]),
+        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeAMQP", "LodeWire"]),
         // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
         .target(
             name: "LodeStorage",
@@ -68,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "lodectl",
             dependencies: [
-                "LodeAMQP", "LodeSettings",
+                "LodeAMQP", "LodeSettings", "LodeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,7 +108,9 @@ let package = Package(
         ),
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.
-        .testTarget(name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ", "lode-publish"]),
+        .testTarget(
+            name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ", "LodeWire", "lode-publish", "lodectl"]
+        ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP"]),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],

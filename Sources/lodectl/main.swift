@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LodeAMQP
 import LodeSettings
+import LodeWire
 import Logging
 
 @main
@@ -16,7 +17,7 @@ struct LodeCtl: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage, 66 unreadable file, 69 broker unavailable,
             75 temporary failure, 78 bad configuration.
             """,
-        subcommands: [Ping.self])
+        subcommands: [Setup.self, Ping.self])
 }
 
 /// Exit codes from sysexits, as the contract specifies.
@@ -146,5 +147,46 @@ struct Ping: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let (s, atto) = elapsed.components
         return String(format: "%.3f s", Double(s) + Double(atto) / 1e18)
+    }
+}
+
+struct Setup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Declare Lodestone's exchange and queues on the broker (idempotent).",
+        discussion: """
+            Declares the durable topic exchange \(ZoneTopology.exchange) that producers publish to, the \
+            worker's quorum queue \(ZoneTopology.workQueue) bound to it with '#' (nothing published there \
+            is dropped, whatever its routing key; x-delivery-limit \(ZoneTopology.deliveryLimit)), and the \
+            dead-letter queue \(ZoneTopology.deadLetterQueue). Running it again changes nothing.
+
+            Example:
+              lodectl setup
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        connection.bootstrapLogging()
+        let settings = try connection.settings()
+        var options = PublisherOptions()
+        options.reconnectTimeout = .seconds(3)
+        let publisher = Publisher(settings: settings, options: options)
+        do {
+            try await publisher.declare(ZoneTopology.topology)
+        } catch {
+            await publisher.close()
+            FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
+            if error.isRetryable { throw ExitCode(ExitStatus.unavailable) }
+            // 406: a queue or exchange exists with other arguments; changing it needs an operator.
+            throw ExitCode(ExitStatus.temporaryFailure)
+        }
+        let topology = ZoneTopology.topology
+        for exchange in topology.exchanges { print("exchange  \(exchange.name) (\(exchange.kind), durable)") }
+        for queue in topology.queues {
+            let state = try await publisher.inspectQueue(queue.name)
+            print("queue     \(queue.name) (quorum): \(state?.messageCount ?? 0) ready, \(state?.consumerCount ?? 0) consumers")
+        }
+        for binding in topology.bindings { print("binding   \(binding.exchange) → \(binding.queue) with '\(binding.routingKey)'") }
+        await publisher.close()
     }
 }

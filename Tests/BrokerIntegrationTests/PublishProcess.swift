@@ -12,18 +12,22 @@ enum PublishProcess {
         var stderr: String
     }
 
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["LODE_PUBLISH_BIN"] { return path }
+    static var binary: String { binary(named: "lode-publish") }
+
+    /// One of the package's executables, built beside the test bundle.
+    static func binary(named program: String) -> String {
+        if program == "lode-publish", let path = ProcessInfo.processInfo.environment["LODE_PUBLISH_BIN"] { return path }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().appendingPathComponent("lode-publish").path
+        return executable.deletingLastPathComponent().appendingPathComponent(program).path
     }
 
     /// Runs `lode-publish ARGUMENTS...` with `environment` added, stdin from `stdin` (a file) or
     /// /dev/null, and waits for it on a thread of its own (not the cooperative pool).
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> Outcome {
-        let executable = binary
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    program: String = "lode-publish") async throws -> Outcome {
+        let executable = binary(named: program)
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            Issue.record("lode-publish is not built at \(executable); run `swift build` first (or set LODE_PUBLISH_BIN)")
+            Issue.record("\(program) is not built at \(executable); run `swift build` first")
             throw Missing()
         }
         let base = NSTemporaryDirectory() + "lode-publish-test-\(UUID().uuidString)"

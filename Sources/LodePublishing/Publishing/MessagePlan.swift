@@ -1,4 +1,5 @@
 import LodeAMQP
+import LodeWire
 import LodeEvents
 
 /// A message to publish and how many events it carries.
@@ -12,7 +13,7 @@ public struct PlannedMessage: Sendable {
 /// `message_id`, `type`, `app_id` = source and a `timestamp`.
 public enum MessagePlan {
     /// The exchange every producer publishes to.
-    public static let exchange = "lode.events"
+    public static let exchange = ZoneTopology.exchange
 
     /// One message per event, `application/cloudevents+json`, `message_id` = the event id.
     ///
