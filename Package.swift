@@ -63,14 +63,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The worker: consume, apply in one transaction, dead-letter, acknowledge after the commit.
+        .target(
+            name: "LodeWorker",
+            dependencies: [
+                "LodeAMQP", "LodeEvents", "LodeStorage", "LodeWire", "LodeSettings",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "lode-worker",
-            dependencies: ["LodeAMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "lodectl",
             dependencies: [
-                "LodeAMQP", "LodeSettings", "LodeWire",
+                "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -109,7 +121,11 @@ let package = Package(
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.
         .testTarget(
-            name: "BrokerIntegrationTests", dependencies: ["LodeAMQP", "CRabbitMQ", "LodeWire", "lode-publish", "lodectl"]
+            name: "BrokerIntegrationTests",
+            dependencies: [
+                "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
+                "lode-publish", "lodectl",
+            ]
         ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP"]),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import LodeAMQP
 import LodeSettings
+import LodeProjections
+import LodeStorage
 import LodeWire
+import LodeWorker
 import Logging
 
 @main
@@ -17,7 +20,7 @@ struct LodeCtl: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage, 66 unreadable file, 69 broker unavailable,
             75 temporary failure, 78 bad configuration.
             """,
-        subcommands: [Setup.self, Ping.self])
+        subcommands: [Setup.self, Report.self, Rebuild.self, Ping.self])
 }
 
 /// Exit codes from sysexits, as the contract specifies.
@@ -188,5 +191,57 @@ struct Setup: AsyncParsableCommand {
         }
         for binding in topology.bindings { print("binding   \(binding.exchange) → \(binding.queue) with '\(binding.routingKey)'") }
         await publisher.close()
+    }
+}
+
+/// `--db` and the shared settings, for the commands that read the worker's store.
+struct StoreOptions: ParsableArguments {
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func open() throws -> SQLiteZoneStore {
+        var flags = broker.flags
+        flags.database = database.db
+        do {
+            return try StoreLocation.open(try CommonSettings.resolve(flags: flags))
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        } catch {
+            FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.unavailable)
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the zone's figures for a year, from the worker's store.",
+        discussion: """
+            Amounts in 亿元, growth with its sign; --json prints the contract's JSON (section 4).
+
+            Example:
+              lodectl report --year 2024 --db lodestone.sqlite
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The plan year.") var year: Int
+    @Flag(help: "The contract's JSON instead of a table.") var json = false
+
+    func run() throws {
+        let report = try store.open().report(year: year, targets: [])
+        print(json ? report.jsonText() : report.renderTable(), terminator: json ? "\n" : "")
+    }
+}
+
+struct Rebuild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute every figure from the event log (the report stays the same).")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let summary = try store.open().rebuild()
+        print("rebuilt from the event log: \(summary)")
     }
 }

@@ -1,0 +1,55 @@
+import LodeAMQP
+import LodeEvents
+import LodeStorage
+
+/// One event, or one whole message that could not be split into events, that the worker cannot
+/// apply: it goes to `lode.dead` with its reason.
+public struct Rejected: Sendable {
+    /// The bytes of the event (or of the whole message).
+    public var body: [UInt8]
+    public var reason: String
+    public var error: String
+    public var eventID: String?
+}
+
+/// What the deliveries of one batch hold: the events to apply (each with the index of the
+/// delivery it came in) and what must be dead-lettered.
+public struct DecodedDeliveries: Sendable {
+    public var events: [IncomingEvent] = []
+    public var eventDelivery: [Int] = []
+    public var rejected: [(delivery: Int, rejected: Rejected)] = []
+
+    /// Splits and validates every delivery on its own, and each event of a batch on its own:
+    /// one bad event costs the others nothing. The content type alone decides the shape.
+    public init(_ deliveries: [Delivery]) {
+        for (index, delivery) in deliveries.enumerated() {
+            switch MessageFormat(contentType: delivery.properties.contentType) {
+            case .single:
+                do throws(EventRejection) {
+                    let event = try Event.decode(delivery.body)
+                    events.append(IncomingEvent(event: event, body: delivery.body))
+                    eventDelivery.append(index)
+                } catch {
+                    rejected.append((index, Rejected(body: delivery.body, reason: error.reason.rawValue,
+                                                     error: error.message, eventID: error.eventID)))
+                }
+            case .batch:
+                do throws(EventRejection) {
+                    for element in try EventBatch.decode(delivery.body).elements {
+                        switch element.result {
+                        case .success(let event):
+                            events.append(IncomingEvent(event: event, body: element.bytes))
+                            eventDelivery.append(index)
+                        case .failure(let rejection):
+                            rejected.append((index, Rejected(body: element.bytes, reason: rejection.reason.rawValue,
+                                                             error: rejection.message, eventID: rejection.eventID)))
+                        }
+                    }
+                } catch {
+                    rejected.append((index, Rejected(body: delivery.body, reason: error.reason.rawValue,
+                                                     error: error.message, eventID: error.eventID)))
+                }
+            }
+        }
+    }
+}
