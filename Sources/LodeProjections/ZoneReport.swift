@@ -153,46 +153,20 @@ extension ZoneProjection {
     /// given). Scans the projects once; recruitment is read off its
     /// distinct sets.
     public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
-        var projects = ProjectFigures()
-        for stage in ProjectStage.reported { projects.byStatus[stage] = 0 }
-        for category in Category.allCases { projects.byCategory[category] = 0 }
-        var strategicPrevious = 0
-        var rareEarthPrevious = 0
-
+        var tally = ProjectTally(year: year)
         for (projectID, registration) in registrations {
             let project = registration.value
             guard project.major, project.planYear == year || project.planYear == year - 1 else { continue }
             let stage = ProjectStage(statuses[projectID]?.value)
             guard stage != .cancelled else { continue }
-            let categories = project.categories
-            let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
-            let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
-            let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
-            if project.planYear == year - 1 {
-                if strategicNewStart { strategicPrevious += 1 }
-                if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
-                continue
-            }
-            projects.major += 1
-            projects.totalInvestment += project.totalInvestment
-            projects.plannedInvestment += project.plannedInvestment
-            if let reports = investment[projectID] {
-                for (period, report) in reports where period.year == year {
-                    projects.completedInvestment += report.value
-                }
-            }
-            if categories.contains(.industrial) {
-                projects.industrial += 1
-                if project.newStart && over100m { projects.industrialNewStartOver100m += 1 }
-            }
-            if strategicNewStart { projects.strategicEmergingNewStart.count += 1 }
-            if categories.contains(.rareEarth) { projects.rareEarth += 1 }
-            if rareEarthNewStartOver100m { projects.rareEarthNewStartOver100m.count += 1 }
-            projects.byStatus[stage, default: 0] += 1
-            for category in categories { projects.byCategory[category, default: 0] += 1 }
+            var completed: Int64 = 0
+            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += report.value }
+            tally.add(CountedProject(
+                planYear: project.planYear, categories: project.categories, newStart: project.newStart,
+                totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
+                stage: stage, completedInvestment: completed))
         }
-        projects.strategicEmergingNewStart.previous = strategicPrevious
-        projects.rareEarthNewStartOver100m.previous = rareEarthPrevious
+        let projects = tally.figures
 
         var figures = RecruitmentFigures()
         if let tally = recruitment[year] {
@@ -210,5 +184,79 @@ extension ZoneProjection {
         }
 
         return ZoneReport(year: year, projects: projects, recruitment: figures, tracking: targets)
+    }
+}
+
+/// A major, not cancelled project registered for the report's year or the year before, as the
+/// report counts it.
+public struct CountedProject: Sendable {
+    public var planYear: Int
+    public var categories: [Category]
+    public var newStart: Bool
+    public var totalInvestment: Int64
+    public var plannedInvestment: Int64
+    public var stage: ProjectStage
+    /// Completed investment reported for periods in the report's year.
+    public var completedInvestment: Int64
+
+    public init(planYear: Int, categories: [Category], newStart: Bool, totalInvestment: Int64,
+                plannedInvestment: Int64, stage: ProjectStage, completedInvestment: Int64) {
+        self.planYear = planYear
+        self.categories = categories
+        self.newStart = newStart
+        self.totalInvestment = totalInvestment
+        self.plannedInvestment = plannedInvestment
+        self.stage = stage
+        self.completedInvestment = completedInvestment
+    }
+}
+
+/// The project figures of a year, counted by the contract's rules (section 4) one project at a
+/// time; the previous year's projects feed the growth figures. Used by the in-memory projection
+/// and by the SQL store alike, so both count the same way.
+public struct ProjectTally: Sendable {
+    public let year: Int
+    private var projects = ProjectFigures()
+    private var strategicPrevious = 0
+    private var rareEarthPrevious = 0
+
+    public init(year: Int) {
+        self.year = year
+        for stage in ProjectStage.reported { projects.byStatus[stage] = 0 }
+        for category in Category.allCases { projects.byCategory[category] = 0 }
+    }
+
+    /// Counts `project`; one of another plan year than `year` or `year - 1` counts nowhere.
+    public mutating func add(_ project: CountedProject) {
+        let categories = project.categories
+        let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
+        let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
+        let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
+        if project.planYear == year - 1 {
+            if strategicNewStart { strategicPrevious += 1 }
+            if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
+            return
+        }
+        guard project.planYear == year else { return }
+        projects.major += 1
+        projects.totalInvestment += project.totalInvestment
+        projects.plannedInvestment += project.plannedInvestment
+        projects.completedInvestment += project.completedInvestment
+        if categories.contains(.industrial) {
+            projects.industrial += 1
+            if project.newStart && over100m { projects.industrialNewStartOver100m += 1 }
+        }
+        if strategicNewStart { projects.strategicEmergingNewStart.count += 1 }
+        if categories.contains(.rareEarth) { projects.rareEarth += 1 }
+        if rareEarthNewStartOver100m { projects.rareEarthNewStartOver100m.count += 1 }
+        projects.byStatus[project.stage, default: 0] += 1
+        for category in categories { projects.byCategory[category, default: 0] += 1 }
+    }
+
+    public var figures: ProjectFigures {
+        var figures = projects
+        figures.strategicEmergingNewStart.previous = strategicPrevious
+        figures.rareEarthNewStartOver100m.previous = rareEarthPrevious
+        return figures
     }
 }

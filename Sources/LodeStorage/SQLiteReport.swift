@@ -28,22 +28,10 @@ enum SQLiteReport {
         """
 
     private static func projectFigures(_ db: Database, year: Int, path: String) throws -> ProjectFigures {
-        var projects = ProjectFigures()
-        for stage in ProjectStage.reported { projects.byStatus[stage] = 0 }
-        for category in Category.allCases { projects.byCategory[category] = 0 }
-        var strategicPrevious = 0
-        var rareEarthPrevious = 0
-
+        var tally = ProjectTally(year: year)
         let rows = try Row.fetchCursor(db, sql: countedProjects, arguments: [year])
         while let row = try rows.next() {
-            let planYear: Int = row[0]
-            let categories = try parseCategories(row[1], path: path)
-            let newStart: Bool = row[2]
-            let totalInvestment: Int64 = row[3]
-            let plannedInvestment: Int64 = row[4]
             let status: String? = row[5]
-            let completed: Int64? = row[6]
-
             let stage: ProjectStage
             if let status {
                 guard let known = ProjectStatus(rawValue: status) else {
@@ -53,31 +41,11 @@ enum SQLiteReport {
             } else {
                 stage = .planned
             }
-            let over100m = totalInvestment >= ProjectFigures.over100mThreshold
-            let strategicNewStart = newStart && categories.contains(.strategicEmerging)
-            let rareEarthNewStartOver100m = newStart && over100m && categories.contains(.rareEarth)
-            if planYear == year - 1 {
-                if strategicNewStart { strategicPrevious += 1 }
-                if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
-                continue
-            }
-            projects.major += 1
-            projects.totalInvestment += totalInvestment
-            projects.plannedInvestment += plannedInvestment
-            projects.completedInvestment += completed ?? 0
-            if categories.contains(.industrial) {
-                projects.industrial += 1
-                if newStart && over100m { projects.industrialNewStartOver100m += 1 }
-            }
-            if strategicNewStart { projects.strategicEmergingNewStart.count += 1 }
-            if categories.contains(.rareEarth) { projects.rareEarth += 1 }
-            if rareEarthNewStartOver100m { projects.rareEarthNewStartOver100m.count += 1 }
-            projects.byStatus[stage, default: 0] += 1
-            for category in categories { projects.byCategory[category, default: 0] += 1 }
+            tally.add(CountedProject(
+                planYear: row[0], categories: try parseCategories(row[1], path: path), newStart: row[2],
+                totalInvestment: row[3], plannedInvestment: row[4], stage: stage, completedInvestment: row[6] ?? 0))
         }
-        projects.strategicEmergingNewStart.previous = strategicPrevious
-        projects.rareEarthNewStartOver100m.previous = rareEarthPrevious
-        return projects
+        return tally.figures
     }
 
     private static func parseCategories(_ text: String, path: String) throws -> [Category] {
