@@ -245,18 +245,25 @@ final class ConsumerDriver: OwnedDriver {
             return
         }
         do throws(AMQPError) {
-            var batch: [Delivery] = []
-            var arrival = try connection.nextMethod(until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
-            while case .method(let method) = arrival {
-                try handle(method, on: connection, into: &batch)
-                guard batch.count < options.maxBatch else { break }
-                arrival = try connection.nextMethod(until: 0)
-            }
-            connection.releaseBuffers()
-            if !batch.isEmpty { try hand(batch, on: connection) }
+            _ = try readBatch(from: connection, until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
         } catch {
             lose(error)
         }
+    }
+
+    /// Reads what arrives until `deadline` (up to `maxBatch` deliveries) and hands it over;
+    /// returns how many deliveries it handed over.
+    private func readBatch(from connection: AMQPConnection, until deadline: UInt64, wakeFD: Int32) throws(AMQPError) -> Int {
+        var batch: [Delivery] = []
+        var arrival = try connection.nextMethod(until: deadline, wakeFD: wakeFD)
+        while case .method(let method) = arrival {
+            try handle(method, on: connection, into: &batch)
+            guard batch.count < options.maxBatch else { break }
+            arrival = try connection.nextMethod(until: 0)
+        }
+        connection.releaseBuffers()
+        if !batch.isEmpty { try hand(batch, on: connection) }
+        return batch.count
     }
 
     /// Gives a batch to the handler on this thread and sends its acknowledgements, or passes the
@@ -282,6 +289,11 @@ final class ConsumerDriver: OwnedDriver {
     }
 
     func finish() {
+        // Deliveries that arrived before the broker confirmed a cancel wait in the library's
+        // buffers: a handler still gets them (and acknowledges them) before the connection closes.
+        if let connection, handler != nil, !wanted {
+            while connection.hasBufferedInput, (try? readBatch(from: connection, until: 0, wakeFD: -1)) ?? 0 > 0 {}
+        }
         connection?.close()
         connection = nil
         watchdog.stop()

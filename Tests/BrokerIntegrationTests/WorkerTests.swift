@@ -75,5 +75,42 @@ extension BrokerTests {
             await reader.close()
             await admin.close()
         }
+    
+        @Test func stoppingDuringABacklogLosesNothingAndCountsNothingTwice() async throws {
+            let settings = try BrokerFixture.settings()
+            let environment = ["LODE_AMQP_URL": BrokerFixture.url]
+            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
+            let admin = Publisher(settings: settings)
+            try await admin.purgeQueue(ZoneTopology.workQueue)
+            let published = try await PublishProcess.run(["--no-batch", Self.demoFile], environment: environment)
+            #expect(published.status == 0, "\(published.stderr)")
+            let total = try String(contentsOfFile: Self.demoFile, encoding: .utf8).split(separator: "\n").count
+
+            let directory = NSTemporaryDirectory() + "lode-worker-stop-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = try SQLiteZoneStore(path: directory + "/zone.sqlite",
+                                            configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))
+            var options = WorkerOptions()
+            options.prefetch = 50
+            // Stop the first worker part way through the backlog, as SIGTERM does.
+            let first = Worker(settings: settings, store: store, options: options)
+            try await first.start()
+            #expect(await BrokerFixture.eventually { first.totals.applied > 0 })
+            await first.stop()
+            let appliedFirst = first.totals.applied
+            // What it took is committed and acknowledged; the rest is still in the queue.
+            #expect(try await BrokerFixture.eventually {
+                try await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount == total - appliedFirst
+            })
+
+            let second = Worker(settings: settings, store: store, options: options)
+            try await second.start()
+            #expect(await BrokerFixture.eventually(timeout: .seconds(120)) { second.totals.applied == total - appliedFirst })
+            await second.stop()
+            #expect(second.totals.duplicates == 0)
+            #expect(try store.loggedEventCount() == total)
+            await admin.close()
+        }
     }
 }
