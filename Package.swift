@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -127,7 +127,8 @@ let package = Package(
                 "lode-publish", "lodectl",
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP"]),
+        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections"]),
+        .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings"]),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,10 +37,12 @@ public struct Backoff: Sendable {
 }
 
 extension Duration {
-    var nanoseconds: Int64 {
+    /// The duration in whole nanoseconds (durations here are far below 292 years).
+    public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    var seconds: Double { Double(nanoseconds) / 1e9 }
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
+    public var milliseconds: Int64 { nanoseconds / 1_000_000 }
 }

@@ -5,8 +5,16 @@ import Logging
 public struct ConsumerOptions: Sendable {
     /// Unacknowledged deliveries the broker may send ahead (`basic.qos`).
     public var prefetch: UInt16 = 500
-    /// Deliveries handed over at most in one `.deliveries` event.
+    /// Deliveries handed over at most in one batch.
     public var maxBatch: Int = 500
+    /// Body bytes handed over at most in one batch (a batch closes once it reaches this, so at
+    /// least one delivery is always handed over). Bounds the memory a batch holds: unread
+    /// deliveries wait in the socket, not in the process.
+    public var maxBatchBytes: Int = 8 << 20
+    /// How long a batch may wait for more deliveries after its first one arrived. Zero hands
+    /// over what is already buffered at once; a few milliseconds make bigger batches when
+    /// deliveries trickle in, at that much added latency.
+    public var batchWindow: Duration = .zero
     /// How long `start` keeps trying to connect the first time before it throws.
     public var startTimeout: Duration = .seconds(30)
     public var backoff = Backoff()
@@ -236,7 +244,7 @@ final class ConsumerDriver: OwnedDriver {
                     let delay = backoff.nextDelay()
                     nextAttempt = MonotonicClock.after(delay)
                     logger.warning("reconnect failed", metadata: [
-                        "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
+                        "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
                     ])
                 }
             } else {
@@ -251,15 +259,24 @@ final class ConsumerDriver: OwnedDriver {
         }
     }
 
-    /// Reads what arrives until `deadline` (up to `maxBatch` deliveries) and hands it over;
-    /// returns how many deliveries it handed over.
-    private func readBatch(from connection: AMQPConnection, until deadline: UInt64, wakeFD: Int32) throws(AMQPError) -> Int {
+    /// Reads what arrives until `deadline`, then what follows within `batchWindow` (up to
+    /// `maxBatch` deliveries and `maxBatchBytes`), and hands it over; returns how many
+    /// deliveries it handed over.
+    private func readBatch(from connection: AMQPConnection, until deadline: UInt64, wakeFD: Int32,
+                           lingering: Bool = true) throws(AMQPError) -> Int {
         var batch: [Delivery] = []
+        var bytes = 0
+        var closesAt: UInt64 = 0
         var arrival = try connection.nextMethod(until: deadline, wakeFD: wakeFD)
         while case .method(let method) = arrival {
+            let before = batch.count
             try handle(method, on: connection, into: &batch)
-            guard batch.count < options.maxBatch else { break }
-            arrival = try connection.nextMethod(until: 0)
+            if batch.count > before {
+                bytes += batch[before...].reduce(0) { $0 + $1.body.count }
+                if before == 0, lingering, options.batchWindow > .zero { closesAt = MonotonicClock.after(options.batchWindow) }
+            }
+            guard batch.count < options.maxBatch, bytes < options.maxBatchBytes else { break }
+            arrival = try connection.nextMethod(until: closesAt, wakeFD: closesAt == 0 ? -1 : wakeFD)
         }
         connection.releaseBuffers()
         if !batch.isEmpty { try hand(batch, on: connection) }
@@ -292,7 +309,8 @@ final class ConsumerDriver: OwnedDriver {
         // Deliveries that arrived before the broker confirmed a cancel wait in the library's
         // buffers: a handler still gets them (and acknowledges them) before the connection closes.
         if let connection, handler != nil, !wanted {
-            while connection.hasBufferedInput, (try? readBatch(from: connection, until: 0, wakeFD: -1)) ?? 0 > 0 {}
+            while connection.hasBufferedInput,
+                  (try? readBatch(from: connection, until: 0, wakeFD: -1, lingering: false)) ?? 0 > 0 {}
         }
         connection?.close()
         connection = nil

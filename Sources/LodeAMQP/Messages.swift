@@ -113,6 +113,25 @@ public struct Delivery: Sendable {
     public var consumerTag: String
     public var properties: MessageProperties
     public var body: [UInt8]
+
+    init(tag: DeliveryTag, redelivered: Bool, exchange: String, routingKey: String, consumerTag: String,
+         properties: MessageProperties, body: [UInt8]) {
+        self.tag = tag
+        self.redelivered = redelivered
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.consumerTag = consumerTag
+        self.properties = properties
+        self.body = body
+    }
+
+    /// A delivery built in code (tests, tools), not received: its tag belongs to no connection,
+    /// so acknowledging it throws `.staleDelivery`.
+    public init(unreceived body: [UInt8], properties: MessageProperties = MessageProperties(),
+                exchange: String = "", routingKey: String = "", tag: UInt64 = 1) {
+        self.init(tag: DeliveryTag(value: tag, connection: 0), redelivered: false, exchange: exchange,
+                  routingKey: routingKey, consumerTag: "", properties: properties, body: body)
+    }
 }
 
 /// What happens to a connection, reported as it happens.

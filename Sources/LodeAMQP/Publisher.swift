@@ -198,7 +198,7 @@ final class PublisherDriver: OwnedDriver {
                                     operation: "connecting", endpoint: settings.redactedURL)
                 }
                 logger.warning("connect failed, retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
+                    "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
                 ])
                 _ = waitForWakeup(-1, until: MonotonicClock.after(delay))
             }

@@ -9,11 +9,32 @@ import Synchronization
 
 /// Settings of a `Worker`.
 public struct WorkerOptions: Sendable {
-    /// Deliveries in hand at most (basic.qos); also the most handed to one store transaction.
-    public var prefetch: UInt16 = 500
+    /// Unacknowledged deliveries the broker may send ahead (basic.qos). The worker takes up to
+    /// half of them per batch, so the other half is on its way while a batch commits.
+    public var prefetch: UInt16 = 1000
+    /// A transaction closes once it holds this many events (a batch with more is committed in
+    /// several transactions before its deliveries are acknowledged).
+    public var transactionEvents = 5000
+    /// ... or this long after its first delivery arrived: no delivery waits longer than this
+    /// for its transaction to start.
+    public var transactionWindow: Duration = .milliseconds(50)
+    /// Message bytes one batch holds at most: bounds the worker's memory whatever the
+    /// message size (at least one message is always taken).
+    public var batchBytes = 8 << 20
+    /// Waits between retries when the store is unavailable.
     public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
 
     public init() {}
+
+    /// What the worker asks of its consumer: prefetch, batch limits and window.
+    public var consumerOptions: ConsumerOptions {
+        var options = ConsumerOptions()
+        options.prefetch = prefetch
+        options.maxBatch = max(1, min(transactionEvents, Int(prefetch) / 2))
+        options.maxBatchBytes = batchBytes
+        options.batchWindow = transactionWindow
+        return options
+    }
 }
 
 /// Totals since the worker started.
@@ -45,12 +66,9 @@ public final class Worker: Sendable {
         self.settings = settings
         let deadLetters = Publisher(settings: settings, topology: ZoneTopology.topology, logger: logger)
         self.deadLetters = deadLetters
-        var consumerOptions = ConsumerOptions()
-        consumerOptions.prefetch = options.prefetch
-        consumerOptions.maxBatch = Int(options.prefetch)
         let counts = counts
         consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
-                            options: consumerOptions, logger: logger) { deliveries, acknowledgements in
+                            options: options.consumerOptions, logger: logger) { deliveries, acknowledgements in
             Worker.handle(deliveries, acknowledgements, store: store, deadLetters: deadLetters,
                           options: options, counts: counts, logger: logger)
         }
@@ -79,28 +97,23 @@ public final class Worker: Sendable {
                                deadLetters: Publisher, options: WorkerOptions, counts: SharedCounts,
                                logger: Logger) {
         var decoded = DecodedDeliveries(deliveries)
-        var backoff = options.backoff
-        var outcome: BatchOutcome?
-        while outcome == nil {
-            do throws(StorageError) {
-                outcome = try store.apply(decoded.events)
-            } catch where error.isRetryable {
-                // Not the events' fault: wait and try again; the deliveries stay in hand.
-                let delay = backoff.nextDelay()
-                counts.value.withLock { $0.retried += 1 }
-                logger.warning("store unavailable, retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
-                ])
-                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-            } catch {
+        var outcomes: [EventOutcome] = []
+        outcomes.reserveCapacity(decoded.events.count)
+        var start = 0
+        while start < decoded.events.count {
+            let end = min(start + max(1, options.transactionEvents), decoded.events.count)
+            guard let outcome = applyDurably(Array(decoded.events[start..<end]), to: store, options: options,
+                                             counts: counts, logger: logger) else {
                 // The store refuses the batch as a whole (damaged database, a bug): give the
-                // deliveries back and stop this batch; nothing is lost.
-                logger.error("store refused a batch; deliveries requeued", metadata: ["error": "\(error)"])
+                // deliveries back; what was committed already is skipped as duplicates later.
                 for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
                 return
             }
+            outcomes += outcome.outcomes
+            start = end
         }
-        for (index, conflict) in outcome!.conflicts {
+        let outcome = BatchOutcome(outcomes: outcomes)
+        for (index, conflict) in outcome.conflicts {
             decoded.rejected.append((decoded.eventDelivery[index], Rejected(
                 body: decoded.events[index].body, reason: "conflicting_duplicate", error: conflict.description,
                 eventID: conflict.eventID)))
@@ -122,9 +135,33 @@ public final class Worker: Sendable {
         for delivery in deliveries { acknowledgements.ack(delivery.tag) }
         counts.value.withLock {
             $0.deliveries += deliveries.count
-            $0.applied += outcome!.applied
-            $0.duplicates += outcome!.duplicates
+            $0.applied += outcome.applied
+            $0.duplicates += outcome.duplicates
             $0.deadLettered += decoded.rejected.count
+        }
+    }
+
+    /// Applies one transaction's events, retrying with capped backoff while the store is
+    /// unavailable (not the events' fault). `nil` when the store refuses them for good; it then
+    /// waits one backoff step too, so a damaged database does not spin through redeliveries.
+    private static func applyDurably(_ events: [IncomingEvent], to store: any ZoneStore, options: WorkerOptions,
+                                     counts: SharedCounts, logger: Logger) -> BatchOutcome? {
+        var backoff = options.backoff
+        while true {
+            do throws(StorageError) {
+                return try store.apply(events)
+            } catch where error.isRetryable {
+                let delay = backoff.nextDelay()
+                counts.value.withLock { $0.retried += 1 }
+                logger.warning("store unavailable, retrying", metadata: [
+                    "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
+                ])
+                Thread.sleep(forTimeInterval: delay.seconds)
+            } catch {
+                logger.error("store refused a batch; deliveries requeued", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
+                return nil
+            }
         }
     }
 

@@ -25,8 +25,16 @@ struct LodeWorkerCommand: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Deliveries in hand at most, and per transaction.")
-    var prefetch: UInt16 = 500
+    @Option(help: "Unacknowledged messages the broker may send ahead (config worker.prefetch; default 1000).")
+    var prefetch: Int?
+
+    @Option(help: "A transaction closes at this many events (config worker.transaction_events; default 5000).")
+    var transactionEvents: Int?
+
+    @Option(help: ArgumentHelp(
+        "... or this many milliseconds after its first message arrived (config worker.transaction_ms; default 50).",
+        valueName: "ms"))
+    var transactionMs: Int?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -38,8 +46,13 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         var flags = broker.flags
         flags.database = database.db
         let settings: CommonSettings
+        let options: WorkerOptions
         do {
             settings = try CommonSettings.resolve(flags: flags)
+            options = try WorkerOptions.resolve(
+                flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs),
+                config: settings.config)
+            _ = try settings.config?.reportTargets()  // a bad target is reported now, not at the first report
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -51,8 +64,6 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        var options = WorkerOptions()
-        options.prefetch = prefetch
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)

@@ -200,10 +200,16 @@ struct StoreOptions: ParsableArguments {
     @OptionGroup var database: DatabaseOptions
 
     func open() throws -> SQLiteZoneStore {
+        try openWithSettings().store
+    }
+
+    /// The store, and the settings it was found through (the config file's targets, ...).
+    func openWithSettings() throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
         var flags = broker.flags
         flags.database = database.db
         do {
-            return try StoreLocation.open(try CommonSettings.resolve(flags: flags))
+            let settings = try CommonSettings.resolve(flags: flags)
+            return (try StoreLocation.open(settings), settings)
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -218,10 +224,12 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the zone's figures for a year, from the worker's store.",
         discussion: """
-            Amounts in 亿元, growth with its sign; --json prints the contract's JSON (section 4).
+            Amounts in 亿元, growth with its sign; --json prints the contract's JSON (section 4). \
+            Targets come from the config file's `targets:` section, per year (see \
+            config/lodestone.example.yaml); progress is shown as bars.
 
             Example:
-              lodectl report --year 2024 --db lodestone.sqlite
+              lodectl report --year 2024 --db lodestone.sqlite --config /etc/lodestone/lodestone.yaml
             """)
 
     @OptionGroup var store: StoreOptions
@@ -229,7 +237,15 @@ struct Report: ParsableCommand {
     @Flag(help: "The contract's JSON instead of a table.") var json = false
 
     func run() throws {
-        let report = try store.open().report(year: year, targets: [])
+        let (store, settings) = try store.openWithSettings()
+        let targets: [ReportTarget]
+        do {
+            targets = try settings.config?.reportTargets()[year] ?? []
+        } catch {
+            FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+        let report = try store.report(year: year, targets: targets)
         print(json ? report.jsonText() : report.renderTable(), terminator: json ? "\n" : "")
     }
 }

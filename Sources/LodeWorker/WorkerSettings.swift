@@ -1,0 +1,47 @@
+import LodeSettings
+
+/// The worker's own settings as flags give them; `nil` when not given.
+public struct WorkerFlags: Sendable, Equatable {
+    public var prefetch: Int?
+    public var transactionEvents: Int?
+    public var transactionMilliseconds: Int?
+
+    public init(prefetch: Int? = nil, transactionEvents: Int? = nil, transactionMilliseconds: Int? = nil) {
+        self.prefetch = prefetch
+        self.transactionEvents = transactionEvents
+        self.transactionMilliseconds = transactionMilliseconds
+    }
+}
+
+extension WorkerOptions {
+    /// The keys of the config file's `worker` section.
+    public static let configKeys = ["prefetch", "transaction_events", "transaction_ms"]
+    static let prefetchRange = 1...65535
+    static let transactionEventsRange = 1...100_000
+    static let transactionMillisecondsRange = 0...60_000
+
+    /// Flags over the config file's `worker` section over the defaults. A flag out of range is a
+    /// usage error (exit 64); a bad config value a config error with its line (exit 78).
+    public static func resolve(flags: WorkerFlags, config: ConfigFile?) throws(SettingsError) -> WorkerOptions {
+        var options = WorkerOptions()
+        let file = try config?.scalars(of: "worker", keys: configKeys) ?? [:]
+        func pick(_ flag: Int?, _ name: String, _ key: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+            if let flag {
+                guard range.contains(flag) else {
+                    throw SettingsError(.usage, "--\(name) must be from \(range.lowerBound) to \(range.upperBound), got \(flag)")
+                }
+                return flag
+            }
+            guard let config, let entry = file[key] else { return nil }
+            return try config.integer(entry, key: "worker.\(key)", in: range)
+        }
+        if let value = try pick(flags.prefetch, "prefetch", "prefetch", prefetchRange) { options.prefetch = UInt16(value) }
+        if let value = try pick(flags.transactionEvents, "transaction-events", "transaction_events", transactionEventsRange) {
+            options.transactionEvents = value
+        }
+        if let value = try pick(flags.transactionMilliseconds, "transaction-ms", "transaction_ms", transactionMillisecondsRange) {
+            options.transactionWindow = .milliseconds(value)
+        }
+        return options
+    }
+}

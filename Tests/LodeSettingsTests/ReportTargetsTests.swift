@@ -1,0 +1,62 @@
+import LodeProjections
+import LodeSettings
+import Testing
+
+@Suite("Targets from the config file")
+struct ReportTargetsTests {
+    @Test func targetsAreReadPerYear() throws {
+        let file = try ConfigFile(path: "z.yaml", yaml: """
+            targets:
+              2024:
+                - name: 稀土永磁电机项目引进
+                  figure: recruitment.projects_introduced.pm_motor
+                  target: 30
+                - name: 签约企业
+                  figure: recruitment.agreements_signed
+                  target: 20
+              2025:
+                - name: major projects
+                  figure: projects.major
+                  target: 80
+            """)
+        let targets = try file.reportTargets()
+        #expect(targets[2024]?.map(\.name) == ["稀土永磁电机项目引进", "签约企业"])
+        #expect(targets[2024]?.first?.figure == .projectsIntroduced(.pmMotor))
+        #expect(targets[2024]?.last?.target == 20)
+        #expect(targets[2025]?.first?.figure == .major)
+        #expect(targets[2023] == nil)
+    }
+
+    @Test func everyBadTargetIsReportedWithItsLine() throws {
+        let file = try ConfigFile(path: "z.yaml", yaml: """
+            targets:
+              2024:
+                - name: a
+                  figure: projects.majr
+                  target: 3
+                - name: b
+                  figure: projects.major
+                  target: 0
+                - name: c
+                  figure: projects.major
+                  goal: 5
+              next:
+                - name: d
+            """)
+        #expect {
+            try file.reportTargets()
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? SettingsError)?.exitCode == 78
+                && text.contains("z.yaml:3: unknown report figure 'projects.majr'")
+                && text.contains("z.yaml:6: target 'b': the number to reach must be at least 1")
+                && text.contains("z.yaml:11: unknown key 'goal'")
+                && text.contains("z.yaml:9: a target of 2024 lacks target")
+                && text.contains("z.yaml:12: 'targets' keys must be years")
+        }
+    }
+
+    @Test func noTargetsSectionMeansNoTargets() throws {
+        #expect(try ConfigFile(path: "z.yaml", yaml: "db: x.sqlite\n").reportTargets().isEmpty)
+    }
+}
