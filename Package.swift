@@ -124,7 +124,7 @@ let package = Package(
             name: "BrokerIntegrationTests",
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
-                "lode-publish", "lodectl",
+                "lode-publish", "lodectl", "lode-worker",
             ]
         ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections"]),

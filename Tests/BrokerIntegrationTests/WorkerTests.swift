@@ -14,6 +14,48 @@ extension BrokerTests {
             BrokerFixture.repositoryRoot.appendingPathComponent("demo/baotou-2024.ndjson").path
         }
 
+        struct BadMessage: Sendable {
+            var label: String
+            var routingKey = "zone.project.status_changed"
+            var body: [UInt8]
+            var reason: String
+            var mentions: String
+        }
+
+        static func event(id: String? = "raw-1", type: String = "zone.project.status_changed",
+                          time: String = "2024-05-05T10:00:00+08:00",
+                          data: String = #"{"project_id":"BT-17","status":"started"}"#) -> String {
+            let idField = id.map { #""id":"\#($0)","# } ?? ""
+            return #"{"specversion":"1.0",\#(idField)"source":"third-party","type":"\#(type)","time":"\#(time)","data":\#(data)}"#
+        }
+
+        /// The issue's list of raw messages a plain AMQP client might publish.
+        static var badMessages: [BadMessage] {
+            var invalidUTF8 = Array(event(id: "raw-utf8").utf8)
+            invalidUTF8.insert(contentsOf: [0xC3, 0x28], at: invalidUTF8.count - 10)
+            let padding = String(repeating: "x", count: 2 << 20)
+            return [
+                BadMessage(label: "invalid JSON", body: body("not json"), reason: "invalid_json", mentions: "JSON"),
+                BadMessage(label: "an array as a single event", body: body("[]"), reason: "invalid_event", mentions: "array"),
+                BadMessage(label: "missing id", body: body(event(id: nil)), reason: "invalid_event", mentions: "id"),
+                BadMessage(label: "unknown type on an unknown routing key", routingKey: "no.such.type",
+                           body: body(event(id: "raw-unknown", type: "zone.unknown", data: "{}")), reason: "unknown_type",
+                           mentions: "zone.unknown"),
+                BadMessage(label: "negative amount", routingKey: "zone.project.investment_reported",
+                           body: body(event(id: "raw-negative", type: "zone.project.investment_reported",
+                                            data: #"{"project_id":"BT-17","period":"2024-04","completed_investment":-5}"#)),
+                           reason: "invalid_event", mentions: "completed_investment"),
+                BadMessage(label: "bad project_id", body: body(event(id: "raw-project", data: #"{"project_id":"bt 17!","status":"started"}"#)),
+                           reason: "invalid_event", mentions: "project_id"),
+                BadMessage(label: "invalid UTF-8", body: invalidUTF8, reason: "invalid_json", mentions: "UTF-8"),
+                BadMessage(label: "time without offset", body: body(event(id: "raw-time", time: "2024-05-05T10:00:00")),
+                           reason: "invalid_event", mentions: "time"),
+                BadMessage(label: "a 2 MB body",
+                           body: body(event(id: "raw-big", data: #"{"project_id":"BT-17","status":"started","note":"\#(padding)"}"#)),
+                           reason: "too_large", mentions: "64 KiB"),
+            ]
+        }
+
         @Test func theDemoSetPublishedTwiceInBothShapesGivesTheSeedFiguresAndBadMessagesAreDeadLettered() async throws {
             let settings = try BrokerFixture.settings()
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
@@ -35,23 +77,19 @@ extension BrokerTests {
                 let outcome = try await PublishProcess.run(extra + [Self.demoFile], environment: environment)
                 #expect(outcome.status == 0, "\(outcome.stderr)")
             }
-            // And messages a third-party script might send: not JSON, an array as a single event,
-            // an unknown type on an unknown routing key.
-            let bad = [
-                OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: "zone.project.registered", body: body("not json"),
-                                properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2)),
-                OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: "zone.project.registered", body: body("[]"),
-                                properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2)),
-                OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: "no.such.type", body: body(
-                    #"{"specversion":"1.0","id":"x-1","source":"s","type":"zone.unknown","time":"2024-01-01T00:00:00Z","data":{}}"#),
-                    properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2)),
-            ]
+            // And messages a third-party script might send, each with the reason it must be
+            // dead-lettered for and a word its error text must hold.
+            let badMessages = Self.badMessages
+            let bad = badMessages.map { message in
+                OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: message.routingKey, body: message.body,
+                                properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2))
+            }
             #expect(try await admin.publish(bad).allConfirmed)
 
             let lines = try String(contentsOfFile: Self.demoFile, encoding: .utf8).split(separator: "\n")
             #expect(await BrokerFixture.eventually(timeout: .seconds(120)) {
                 let totals = worker.totals
-                return totals.applied == lines.count && totals.duplicates == lines.count && totals.deadLettered == 3
+                return totals.applied == lines.count && totals.duplicates == lines.count && totals.deadLettered == badMessages.count
             }, "worker totals: \(worker.totals)")
 
             // The figures are exactly the projection's over the file, which the seed's are.
@@ -68,9 +106,15 @@ extension BrokerTests {
             let reader = Consumer(settings: settings, queue: ZoneTopology.deadLetterQueue)
             let inbox = ConsumerInbox.following(reader)
             try await reader.start()
-            #expect(await BrokerFixture.eventually { await inbox.count == 3 })
-            let reasons = await inbox.deliveries.compactMap { $0.properties.headers?["x-lode-reason"]?.stringValue }
-            #expect(reasons.sorted() == ["invalid_event", "invalid_json", "unknown_type"])
+            #expect(await BrokerFixture.eventually { await inbox.count == badMessages.count })
+            for message in badMessages {
+                let letter = await inbox.deliveries.first { $0.body == message.body }
+                let headers = letter?.properties.headers
+                #expect(headers?["x-lode-reason"]?.stringValue == message.reason, "\(message.label)")
+                let error = headers?["x-lode-error"]?.stringValue ?? ""
+                #expect(error.contains(message.mentions), "\(message.label): \(error)")
+                #expect(headers?["x-lode-first-failed-at"]?.stringValue != nil, "\(message.label)")
+            }
             try await reader.ack(await inbox.deliveries.map(\.tag))
             await reader.close()
             await admin.close()

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// One of the package's long-running executables (`lode-worker`) started as a process the test
+/// can signal and wait for; what it writes goes to files the test can read.
+final class ServiceProcess: Sendable {
+    let pid: pid_t
+    let stdoutPath: String
+    let stderrPath: String
+
+    /// Starts `program ARGUMENTS...` with `environment` added (the shell's broker settings removed
+    /// first, as PublishProcess does).
+    init(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let executable = PublishProcess.binary(named: program)
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            Issue.record("\(program) is not built at \(executable); run `swift build` first")
+            throw PublishProcess.Missing()
+        }
+        let base = NSTemporaryDirectory() + "lode-service-\(UUID().uuidString)"
+        stdoutPath = base + ".out"
+        stderrPath = base + ".err"
+        var env = ProcessInfo.processInfo.environment
+        for key in ["LODE_AMQP_URL", "LODE_AMQP_PASSWORD", "LODE_AMQP_PASSWORD_FILE", "LODE_CONFIG", "LODE_DB"] { env[key] = nil }
+        env.merge(environment) { $1 }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw PublishProcess.SpawnFailed(code: spawned) }
+        self.pid = pid
+    }
+
+    func signal(_ number: Int32) {
+        kill(pid, number)
+    }
+
+    /// Waits for the process to end, on a thread of its own; its exit status, or 128 + the
+    /// signal that ended it.
+    func exitStatus() async -> Int32 {
+        let pid = pid
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+            }.start()
+        }
+    }
+
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        kill(pid, SIGKILL)
+        unlink(stdoutPath)
+        unlink(stderrPath)
+    }
+}
