@@ -124,7 +124,7 @@ let package = Package(
             name: "BrokerIntegrationTests",
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
-                "lode-publish", "lodectl", "lode-worker",
+                "lode-publish", "lodectl", "lode-worker", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections"]),
