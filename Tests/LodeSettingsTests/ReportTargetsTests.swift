@@ -1,3 +1,4 @@
+import Foundation
 import LodeProjections
 import LodeSettings
 import Testing
@@ -58,5 +59,20 @@ struct ReportTargetsTests {
 
     @Test func noTargetsSectionMeansNoTargets() throws {
         #expect(try ConfigFile(path: "z.yaml", yaml: "db: x.sqlite\n").reportTargets().isEmpty)
+    }
+}
+
+@Suite("The annotated example config")
+struct ExampleConfigTests {
+    static var path: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/lodestone.example.yaml").path
+    }
+
+    @Test func theExampleConfigIsValidAndItsTargetsLoad() throws {
+        let file = try ConfigFile.load(path: Self.path)
+        #expect(file.entries["amqp.url"] != nil)
+        #expect(try file.reportTargets()[2024]?.count == 2)
+        #expect(try file.scalars(of: "worker", keys: ["prefetch", "transaction_events", "transaction_ms"]).count == 3)
     }
 }
