@@ -72,9 +72,13 @@ extension BrokerTests {
             let worker = Worker(settings: settings, store: store)
             try await worker.start()
 
-            // The same events twice: batched, then one per message.
+            // The same events twice, each time in another random order: batched, then one per
+            // message.
+            let demoLines = try String(contentsOfFile: Self.demoFile, encoding: .utf8).split(separator: "\n")
             for extra in [[String](), ["--no-batch"]] {
-                let outcome = try await PublishProcess.run(extra + [Self.demoFile], environment: environment)
+                let shuffled = try PublishProcess.file(demoLines.shuffled().joined(separator: "\n") + "\n", extension: "ndjson")
+                defer { unlink(shuffled) }
+                let outcome = try await PublishProcess.run(extra + [shuffled], environment: environment)
                 #expect(outcome.status == 0, "\(outcome.stderr)")
             }
             // And messages a third-party script might send, each with the reason it must be
@@ -86,7 +90,7 @@ extension BrokerTests {
             }
             #expect(try await admin.publish(bad).allConfirmed)
 
-            let lines = try String(contentsOfFile: Self.demoFile, encoding: .utf8).split(separator: "\n")
+            let lines = demoLines
             #expect(await BrokerFixture.eventually(timeout: .seconds(120)) {
                 let totals = worker.totals
                 return totals.applied == lines.count && totals.duplicates == lines.count && totals.deadLettered == badMessages.count
