@@ -53,9 +53,12 @@ extension CommonSettings {
     /// Resolves the settings: flags over environment over config file over built-in defaults.
     ///
     /// - Parameters:
+    ///   - needsBroker: false for commands that never connect (a report from the database):
+    ///     the broker's password is then not read, so a password file they cannot read is no error.
     ///   - readFile: reads a password file (injectable for tests).
     public static func resolve(
         flags: SettingsFlags, environment: [String: String] = ProcessInfo.processInfo.environment,
+        needsBroker: Bool = true,
         readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
     ) throws(SettingsError) -> CommonSettings {
         func env(_ name: String) -> String? {
@@ -113,19 +116,21 @@ extension CommonSettings {
             return String(password)
         }
         var password: String?
-        if let path = flags.passwordFile {
+        if !needsBroker {
+            // Nothing below runs: the connection keeps the URL's password, if any.
+        } else if let path = flags.passwordFile {
             password = try readPassword(path, "--password-file", .usage)
         }
         // A URL's own password counts at its URL's level: a password in LODE_AMQP_URL beats
         // amqp.password in the config file, and loses to LODE_AMQP_PASSWORD.
-        if password == nil {
+        if password == nil, needsBroker {
             if let value = env("LODE_AMQP_PASSWORD") {
                 password = value
             } else if let path = env("LODE_AMQP_PASSWORD_FILE") {
                 password = try readPassword(path, "LODE_AMQP_PASSWORD_FILE", .config)
             }
         }
-        if password == nil, url.level <= .configFile || !connection.urlHadPassword, let config {
+        if password == nil, needsBroker, url.level <= .configFile || !connection.urlHadPassword, let config {
             if let entry = config.entries["amqp.password"] {
                 password = entry.value
             } else if let entry = config.entries["amqp.password_file"] {

@@ -208,7 +208,7 @@ struct StoreOptions: ParsableArguments {
         var flags = broker.flags
         flags.database = database.db
         do {
-            let settings = try CommonSettings.resolve(flags: flags)
+            let settings = try CommonSettings.resolve(flags: flags, needsBroker: false)
             return (try StoreLocation.open(settings), settings)
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))

@@ -130,3 +130,16 @@ struct CommonSettingsTests {
         #expect(!"\(settings.connection)".contains("pa55word"))
     }
 }
+
+@Suite("Commands that never connect")
+struct SettingsWithoutBrokerTests {
+    @Test func aPasswordFileThatCannotBeReadIsNoErrorWhenTheBrokerIsNotNeeded() throws {
+        let path = NSTemporaryDirectory() + "lode-settings-\(UUID().uuidString).yaml"
+        try "amqp:\n  password_file: /nonexistent/amqp-password\ndb: z.sqlite\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let flags = SettingsFlags(config: path)
+        let settings = try CommonSettings.resolve(flags: flags, environment: [:], needsBroker: false)
+        #expect(settings.database == "z.sqlite")
+        #expect(throws: SettingsError.self) { try CommonSettings.resolve(flags: flags, environment: [:]) }
+    }
+}
