@@ -102,7 +102,7 @@ extension ChannelConfiguration {
             }
             var address = url?.revealed ?? ""
             if let secret {
-                let milliseconds = String(Int64((timestamp.timeIntervalSince1970 * 1000).rounded(.down)))
+                let milliseconds = String(Int64((timestamp.timeIntervalSince1970 * 1000).rounded()))
                 let sign = Self.dingTalkSign(timestamp: milliseconds, secret: secret.revealed)
                 address += (address.contains("?") ? "&" : "?") + "timestamp=\(milliseconds)&sign=\(PercentEncoding.queryValue(sign))"
             }
@@ -187,7 +187,7 @@ extension ChannelConfiguration {
     }
 
     static func rfc3339(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let instant = EventInstant(secondsSinceEpoch: seconds, nanoseconds: Int32(milliseconds - seconds * 1000) * 1_000_000)
         return (try? EventTime(instant: instant).text) ?? ""

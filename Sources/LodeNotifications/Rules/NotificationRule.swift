@@ -50,7 +50,7 @@ public struct NotificationRule: Sendable, Hashable {
             let unavailable = template.placeholders.subtracting(allowed)
             if let first = unavailable.sorted().first {
                 throw NotificationConfigError(
-                    "placeholder \(first) is not available in \(trigger.placeDescription) (available: "
+                    "placeholder \(first) is not available in \(trigger.ruleDescription) (available: "
                         + allowed.sorted().map(\.description).joined(separator: ", ") + ")")
             }
         }

@@ -42,8 +42,8 @@ public enum NotificationTrigger: Sendable, Hashable {
         }
     }
 
-    /// Where an error message places a template: "a rule on zone.project.status_changed".
-    var placeDescription: String {
+    /// How an error message names a rule with this trigger: "a rule on zone.project.status_changed".
+    public var ruleDescription: String {
         switch self {
         case .event(let type, _): "a rule on \(type.rawValue)"
         case .targetMilestones: "a target rule"
