@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Channel payloads and signatures")
 struct ChannelPayloadTests {
-    static let notification = Notification(
+    static let notification = ZoneNotification(
         key: "event:project-started:evt-1", rule: "project-started", channels: ["office"],
         title: "项目开工", text: "稀土永磁电机项目（BT-17）已开工", cause: .event(id: "evt-1", type: .projectStatusChanged),
         createdAt: Date(timeIntervalSince1970: 1_700_000_000.5))

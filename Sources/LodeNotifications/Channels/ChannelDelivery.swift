@@ -59,7 +59,7 @@ extension ChannelConfiguration {
         /// `sha256=` and the lowercase hex HMAC-SHA256, under the channel's
         /// secret, of `<timestamp>.<body>`.
         public static let signature = "X-Lode-Signature"
-        /// ``Notification/idempotencyKey``: the same on every retry.
+        /// ``ZoneNotification/idempotencyKey``: the same on every retry.
         public static let idempotencyKey = "X-Lode-Idempotency-Key"
     }
 
@@ -73,8 +73,8 @@ extension ChannelConfiguration {
     ///   - timestamp: when the request is sent (signatures carry it and
     ///     receivers reject old ones: DingTalk after an hour), so compute it
     ///     at each attempt, not when the notification was recorded.
-    ///   - idempotencyKey: normally ``Notification/idempotencyKey``.
-    public func delivery(of notification: Notification, timestamp: Date, idempotencyKey: String) -> ChannelDelivery {
+    ///   - idempotencyKey: normally ``ZoneNotification/idempotencyKey``.
+    public func delivery(of notification: ZoneNotification, timestamp: Date, idempotencyKey: String) -> ChannelDelivery {
         let json = [ChannelRequest.Header("Content-Type", "application/json; charset=utf-8")]
         switch kind {
         case .log:
@@ -157,7 +157,7 @@ extension ChannelConfiguration {
     }
 
     /// The webhook's JSON body.
-    static func webhookBody(_ notification: Notification, idempotencyKey: String) -> [UInt8] {
+    static func webhookBody(_ notification: ZoneNotification, idempotencyKey: String) -> [UInt8] {
         var cause: [JSONMember] = []
         switch notification.cause {
         case .event(let id, let type):

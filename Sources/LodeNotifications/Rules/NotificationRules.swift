@@ -10,7 +10,7 @@ import LodeProjections
 /// - ``crossings(year:before:after:targets:now:)`` with a year's report
 ///   before and after the transaction, for each year the transaction changed.
 ///
-/// Both return notifications whose ``Notification/key`` depends only on the
+/// Both return notifications whose ``ZoneNotification/key`` depends only on the
 /// cause, so recording them with `INSERT … ON CONFLICT(key) DO NOTHING`
 /// makes a redelivered event, a replay or a rebuild notify nothing twice.
 public struct NotificationRules: Sendable {
@@ -43,15 +43,15 @@ public struct NotificationRules: Sendable {
     ///     introduced project) as the projection knows it after the event;
     ///     `nil` when it is not registered yet. Not used for a registration,
     ///     which carries its own facts.
-    ///   - now: the notifications' ``Notification/createdAt``.
-    public func notifications(for event: Event, project: ProjectFacts?, now: Date) -> [Notification] {
-        var result: [Notification] = []
+    ///   - now: the notifications' ``ZoneNotification/createdAt``.
+    public func notifications(for event: Event, project: ProjectFacts?, now: Date) -> [ZoneNotification] {
+        var result: [ZoneNotification] = []
         for rule in rules {
             guard case .event(let type, let conditions) = rule.trigger, type == event.type,
                   Self.matches(event, conditions, project: project) else { continue }
             var values = eventValues(event, project: project)
             values[.rule] = rule.name
-            result.append(Notification(
+            result.append(ZoneNotification(
                 key: NotificationKey.event(rule: rule.name, eventID: event.id), rule: rule.name,
                 channels: rule.channels, title: rule.title.render(values), text: rule.message.render(values),
                 cause: .event(id: event.id, type: event.type), createdAt: now))
@@ -69,8 +69,8 @@ public struct NotificationRules: Sendable {
     /// - Parameters:
     ///   - targets: the targets of `year` from the config (their figures are
     ///     read off the reports, whatever targets the reports carry).
-    public func crossings(year: Int, before: ZoneReport, after: ZoneReport, targets: [ReportTarget], now: Date) -> [Notification] {
-        var result: [Notification] = []
+    public func crossings(year: Int, before: ZoneReport, after: ZoneReport, targets: [ReportTarget], now: Date) -> [ZoneNotification] {
+        var result: [ZoneNotification] = []
         for rule in rules {
             switch rule.trigger {
             case .event:
@@ -82,7 +82,7 @@ public struct NotificationRules: Sendable {
                     var values = Self.figureValues(figure, value: new, threshold: threshold)
                     values[.rule] = rule.name
                     values[.year] = String(year)
-                    result.append(Notification(
+                    result.append(ZoneNotification(
                         key: NotificationKey.threshold(rule: rule.name, year: year, threshold: threshold, figure: figure),
                         rule: rule.name, channels: rule.channels,
                         title: rule.title.render(values), text: rule.message.render(values),
@@ -102,7 +102,7 @@ public struct NotificationRules: Sendable {
                         values[.targetName] = target.name
                         values[.milestone] = String(milestone)
                         values[.progressPct] = (FixedDecimal(ratio: Int128(new) * 100, over: Int128(target.target), places: 1)?.description ?? "")
-                        result.append(Notification(
+                        result.append(ZoneNotification(
                             key: NotificationKey.milestone(rule: rule.name, year: year, milestone: milestone, target: target),
                             rule: rule.name, channels: rule.channels,
                             title: rule.title.render(values), text: rule.message.render(values),

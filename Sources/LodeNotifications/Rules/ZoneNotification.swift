@@ -2,10 +2,11 @@ import Foundation
 import LodeEvents
 import LodeProjections
 
-/// A notification to deliver: what the outbox stores, in the same
+/// A notification to deliver (named apart from Foundation's `Notification`, which every
+/// file importing Foundation also sees): what the outbox stores, in the same
 /// transaction as the change that caused it, and the dispatcher sends to
 /// each of its channels.
-public struct Notification: Sendable, Hashable {
+public struct ZoneNotification: Sendable, Hashable {
     /// What caused it, unique per cause (the outbox's UNIQUE column):
     ///
     /// - `event:<rule>:<event id>`
@@ -86,7 +87,7 @@ public enum NotificationCause: Sendable, Hashable {
     }
 }
 
-/// The notification keys (see ``Notification/key``).
+/// The notification keys (see ``ZoneNotification/key``).
 public enum NotificationKey {
     public static func event(rule: String, eventID: String) -> String {
         "event:\(rule):\(eventID)"
