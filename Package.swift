@@ -34,12 +34,15 @@ let package = Package(
         .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
+        // Notifications (contract section 5): rules, templates, keys, channel payloads and their
+        // signatures. Pure, no I/O: the store records what it returns, a dispatcher sends it.
+        .target(name: "LodeNotifications", dependencies: ["LodeEvents", "LodeProjections"]),
         // Settings every executable shares: broker URL, password, config file (flags over
         // environment over config file); the password never reaches logs or the process list.
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -127,7 +130,11 @@ let package = Package(
                 "lode-publish", "lodectl", "lode-worker", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections"]),
+        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
+        .testTarget(
+            name: "LodeNotificationsTests",
+            dependencies: ["LodeNotifications", "LodeEvents", "LodeProjections", "LodeSettings"]
+        ),
         .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings"]),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import LodeNotifications
 import LodeProjections
 import LodeSettings
 import Testing
@@ -74,5 +75,23 @@ struct ExampleConfigTests {
         #expect(file.entries["amqp.url"] != nil)
         #expect(try file.reportTargets()[2024]?.count == 2)
         #expect(try file.scalars(of: "worker", keys: ["prefetch", "transaction_events", "transaction_ms"]).count == 3)
+    }
+
+    @Test func theExampleConfigsChannelsAndRulesLoad() throws {
+        let file = try ConfigFile.load(path: Self.path)
+        let settings = try file.notificationSettings(
+            environment: ["LODE_DINGTALK_SECRET": "SEC-example", "LODE_WEBHOOK_SECRET": "example"])
+        #expect(settings.channels.keys.sorted() == ["audit", "planning-system", "recruitment-group", "zone-office"])
+        #expect(settings.channels["zone-office"]?.kind == .dingtalk)
+        #expect(settings.channels["recruitment-group"]?.kind == .wecom)
+        let kinds = settings.rules.map { rule -> String in
+            switch rule.trigger {
+            case .event: "event"
+            case .targetMilestones: "target"
+            case .figureThresholds: "figure"
+            }
+        }
+        #expect(Set(kinds) == ["event", "target", "figure"])
+        #expect(settings.rules.count == 6)
     }
 }
