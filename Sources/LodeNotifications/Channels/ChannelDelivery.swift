@@ -158,29 +158,13 @@ extension ChannelConfiguration {
 
     /// The webhook's JSON body.
     static func webhookBody(_ notification: ZoneNotification, idempotencyKey: String) -> [UInt8] {
-        var cause: [JSONMember] = []
-        switch notification.cause {
-        case .event(let id, let type):
-            cause = [.init("kind", .string("event")), .init("event_id", .string(id)), .init("event_type", .string(type.rawValue))]
-        case .threshold(let year, let figure, let threshold, let value):
-            cause = [
-                .init("kind", .string("threshold")), .init("year", .integer(year)), .init("figure", .string(figure.path)),
-                .init("threshold", .integer(threshold)), .init("value", .integer(value)),
-            ]
-        case .milestone(let year, let target, let milestone, let threshold, let value):
-            cause = [
-                .init("kind", .string("milestone")), .init("year", .integer(year)), .init("figure", .string(target.figure.path)),
-                .init("target_name", .string(target.name)), .init("target", .integer(target.target)),
-                .init("milestone", .integer(milestone)), .init("threshold", .integer(threshold)), .init("value", .integer(value)),
-            ]
-        }
         let body: JSONValue = .object([
             .init("idempotency_key", .string(idempotencyKey)),
             .init("key", .string(notification.key)),
             .init("rule", .string(notification.rule)),
             .init("title", .string(notification.title)),
             .init("text", .string(notification.text)),
-            .init("cause", .object(cause)),
+            .init("cause", notification.cause.json),
             .init("created_at", .string(rfc3339(notification.createdAt))),
         ])
         return body.serializedBytes()
