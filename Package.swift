@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
@@ -55,6 +56,16 @@ let package = Package(
             dependencies: [
                 "LodeEvents", "LodeProjections",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+
+        // Sends what the outbox holds to webhooks and group-chat robots (async-http-client), with
+        // retries, apart from the consumer.
+        .target(
+            name: "LodeDelivery",
+            dependencies: [
+                "LodeNotifications", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

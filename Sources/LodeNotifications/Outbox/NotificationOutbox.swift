@@ -1,0 +1,44 @@
+import Foundation
+
+/// One notification to send on one channel, as the outbox holds it.
+public struct OutboxDelivery: Sendable, Hashable {
+    /// The delivery's number in the outbox (`lodectl notifications retry ID`).
+    public var id: Int64
+    public var channel: String
+    public var notification: ZoneNotification
+    /// Attempts made so far.
+    public var attempts: Int
+
+    public init(id: Int64, channel: String, notification: ZoneNotification, attempts: Int) {
+        self.id = id
+        self.channel = channel
+        self.notification = notification
+        self.attempts = attempts
+    }
+}
+
+/// Where a delivery stands.
+public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
+    /// Not sent yet, or to be tried again.
+    case pending
+    case delivered
+    /// Given up (retried for too long, or refused by the channel): an operator looks at it and
+    /// may send it again (`lodectl notifications retry ID`).
+    case failed
+}
+
+/// The outbox as the dispatcher sees it. The worker's store writes notifications into it in the
+/// same transaction as the change that caused them; the dispatcher takes them out.
+///
+/// Calls block on the database: make them off the cooperative pool.
+public protocol NotificationOutbox: Sendable {
+    /// For each (rule, channel), its oldest pending delivery, if its next attempt is due at
+    /// `now`: a later notification of a rule waits until the one before it is delivered or
+    /// given up, so each channel gets a rule's notifications in order.
+    func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery]
+    func recordDelivered(_ id: Int64, at time: Date) throws
+    /// An attempt failed; the next one is due at `nextAttemptAt`.
+    func recordFailedAttempt(_ id: Int64, error: String, at time: Date, nextAttemptAt: Date) throws
+    /// No more attempts: the delivery is `failed` until an operator retries it.
+    func recordGivenUp(_ id: Int64, error: String, at time: Date) throws
+}
