@@ -38,6 +38,7 @@ public final class Worker: Sendable {
     private let consumer: Consumer
     private let deadLetters: Publisher
     private let counts = SharedCounts()
+    let metrics = WorkerMetrics()
     public let settings: ConnectionSettings
 
     public init(settings: ConnectionSettings, store: any ZoneStore, options: WorkerOptions = WorkerOptions(),
@@ -48,11 +49,11 @@ public final class Worker: Sendable {
         var consumerOptions = ConsumerOptions()
         consumerOptions.prefetch = options.prefetch
         consumerOptions.maxBatch = Int(options.prefetch)
-        let counts = counts
+        let counts = counts, metrics = metrics
         consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
                             options: consumerOptions, logger: logger) { deliveries, acknowledgements in
             Worker.handle(deliveries, acknowledgements, store: store, deadLetters: deadLetters,
-                          options: options, counts: counts, logger: logger)
+                          options: options, counts: counts, metrics: metrics, logger: logger)
         }
     }
 
@@ -77,17 +78,19 @@ public final class Worker: Sendable {
 
     private static func handle(_ deliveries: [Delivery], _ acknowledgements: Acknowledgements, store: any ZoneStore,
                                deadLetters: Publisher, options: WorkerOptions, counts: SharedCounts,
-                               logger: Logger) {
+                               metrics: WorkerMetrics, logger: Logger) {
         var decoded = DecodedDeliveries(deliveries)
+        metrics.received(decoded)
         var backoff = options.backoff
         var outcome: BatchOutcome?
         while outcome == nil {
             do throws(StorageError) {
-                outcome = try store.apply(decoded.events)
+                outcome = try metrics.applying { () throws(StorageError) in try store.apply(decoded.events) }
             } catch where error.isRetryable {
                 // Not the events' fault: wait and try again; the deliveries stay in hand.
                 let delay = backoff.nextDelay()
                 counts.value.withLock { $0.retried += 1 }
+                metrics.retrying(decoded)
                 logger.warning("store unavailable, retrying", metadata: [
                     "error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
@@ -96,6 +99,7 @@ public final class Worker: Sendable {
                 // The store refuses the batch as a whole (damaged database, a bug): give the
                 // deliveries back and stop this batch; nothing is lost.
                 logger.error("store refused a batch; deliveries requeued", metadata: ["error": "\(error)"])
+                metrics.requeued(decoded)
                 for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
                 return
             }
@@ -109,6 +113,7 @@ public final class Worker: Sendable {
             let messages = decoded.rejected.map { deadLetter($0.rejected, of: deliveries[$0.delivery]) }
             guard let report = publishBlocking(messages, with: deadLetters), report.allConfirmed else {
                 logger.error("dead letters not confirmed; deliveries requeued")
+                metrics.requeued(decoded)
                 for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
                 return
             }
@@ -120,6 +125,7 @@ public final class Worker: Sendable {
             }
         }
         for delivery in deliveries { acknowledgements.ack(delivery.tag) }
+        metrics.finished(decoded, outcome!)
         counts.value.withLock {
             $0.deliveries += deliveries.count
             $0.applied += outcome!.applied
