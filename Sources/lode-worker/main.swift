@@ -25,8 +25,9 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             (loopback only; give 0.0.0.0:9464 to serve every interface, port 0 for any free port, \
             'off' for none). The address it listens on is logged as `metrics listening address=...`.
 
-            Example:
-              lode-worker --db /var/lib/lodestone/lodestone.sqlite --metrics-address 127.0.0.1:9464
+            Examples:
+              lode-worker --db /var/lib/lodestone/lodestone.sqlite
+              lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
             """)
 
     @OptionGroup var broker: BrokerOptions
