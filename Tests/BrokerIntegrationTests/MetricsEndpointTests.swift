@@ -77,7 +77,7 @@ extension BrokerTests {
             await admin.close()
         }
 
-        @Test func aBadMetricsAddressIsAUsageErrorAndOffServesNothing() async throws {
+        @Test func aBadMetricsAddressStopsTheWorkerWithItsExitCodeAndHelpNamesTheFlag() async throws {
             let bad = try await PublishProcess.run(["--metrics-address", "9464"], program: "lode-worker")
             #expect(bad.status == 64)
             #expect(bad.stderr.contains("--metrics-address must be HOST:PORT"), "\(bad.stderr)")
