@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // No default traits: with them SwiftPM 6.3.1 may reorder their flags and rebuild two modules.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
@@ -78,19 +83,36 @@ let package = Package(
             ]
         ),
         // The worker: consume, apply in one transaction, dead-letter, acknowledge after the commit.
+        // Records its metrics through swift-metrics; runs as a swift-service-lifecycle Service.
         .target(
             name: "LodeWorker",
             dependencies: [
                 "LodeAMQP", "LodeEvents", "LodeStorage", "LodeWire", "LodeSettings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The worker's HTTP status endpoint (Hummingbird): /metrics (Prometheus text) and /healthz.
+        .target(
+            name: "LodeStatus",
+            dependencies: [
+                "LodeWorker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "lode-worker",
             dependencies: [
-                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage",
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -147,6 +169,16 @@ let package = Package(
             dependencies: ["LodeNotifications", "LodeEvents", "LodeProjections", "LodeSettings"]
         ),
         .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings"]),
+        .testTarget(
+            name: "LodeStatusTests",
+            dependencies: [
+                "LodeStatus", "LodeWorker", "LodeEvents", "LodeStorage", "LodeAMQP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -311,6 +311,10 @@ final class ConsumerDriver: OwnedDriver {
         if let connection, handler != nil, !wanted {
             while connection.hasBufferedInput,
                   (try? readBatch(from: connection, until: 0, wakeFD: -1, lingering: false)) ?? 0 > 0 {}
+            // One round trip before the close, so the broker has read the last acks off the
+            // channel before it sees the channel go (RabbitMQ 3.10's quorum queues were seen to
+            // redeliver a few messages acked just before a close).
+            try? connection.setPrefetch(options.prefetch)
         }
         connection?.close()
         connection = nil

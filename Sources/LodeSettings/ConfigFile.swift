@@ -5,7 +5,7 @@ import Yams
 /// The YAML config file (`--config` / `LODE_CONFIG`), checked against the keys Lodestone knows.
 ///
 /// Every bad key is reported with its place, as `FILE:LINE: message`, all of them at once. The
-/// sections this library reads itself (`amqp`, `db`, `timezone`) are checked key by key; other
+/// sections this library reads itself (`amqp`, `db`, `timezone`, `metrics`) are checked key by key; other
 /// top-level sections (`targets`, `notifications`, ...) are accepted by name and left to the
 /// program that reads them, through ``section(_:)``.
 public struct ConfigFile: @unchecked Sendable {
@@ -24,9 +24,11 @@ public struct ConfigFile: @unchecked Sendable {
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
+    /// The keys of the `metrics` section (see ``MetricsAddress``).
+    public static let metricsKeys = ["address"]
 
     public let path: String
-    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, when present.
+    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `metrics.address`, when present.
     public let entries: [String: Entry]
     private let root: Node.Mapping?
 
@@ -77,17 +79,18 @@ public struct ConfigFile: @unchecked Sendable {
         for (keyNode, value) in root ?? [:] {
             let key = keyNode.string ?? ""
             switch key {
-            case "amqp":
-                guard case .mapping(let amqp) = value else {
-                    problem(value, "'amqp' must be a mapping with keys \(Self.amqpKeys.joined(separator: ", "))")
+            case "amqp", "metrics":
+                let keys = key == "amqp" ? Self.amqpKeys : Self.metricsKeys
+                guard case .mapping(let section) = value else {
+                    problem(value, "'\(key)' must be a mapping with keys \(keys.joined(separator: ", "))")
                     continue
                 }
-                for (subKeyNode, subValue) in amqp {
+                for (subKeyNode, subValue) in section {
                     let subKey = subKeyNode.string ?? ""
-                    if Self.amqpKeys.contains(subKey) {
-                        if let entry = scalar(subValue, "amqp.\(subKey)") { entries["amqp.\(subKey)"] = entry }
+                    if keys.contains(subKey) {
+                        if let entry = scalar(subValue, "\(key).\(subKey)") { entries["\(key).\(subKey)"] = entry }
                     } else {
-                        problem(subKeyNode, "unknown key 'amqp.\(subKey)'\(Self.suggestion(subKey, Self.amqpKeys)) (known: \(Self.amqpKeys.joined(separator: ", ")))")
+                        problem(subKeyNode, "unknown key '\(key).\(subKey)'\(Self.suggestion(subKey, keys)) (known: \(keys.joined(separator: ", ")))")
                     }
                 }
             case "db", "timezone":

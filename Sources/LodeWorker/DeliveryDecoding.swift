@@ -10,6 +10,8 @@ public struct Rejected: Sendable {
     public var reason: String
     public var error: String
     public var eventID: String?
+    /// The event's `type` attribute as written, when the body had one (for the metrics' `type` label).
+    public var eventType: String? = nil
 }
 
 /// What the deliveries of one batch hold: the events to apply (each with the index of the
@@ -31,7 +33,8 @@ public struct DecodedDeliveries: Sendable {
                     eventDelivery.append(index)
                 } catch {
                     rejected.append((index, Rejected(body: delivery.body, reason: error.reason.rawValue,
-                                                     error: error.message, eventID: error.eventID)))
+                                                     error: error.message, eventID: error.eventID,
+                                                     eventType: error.eventType)))
                 }
             case .batch:
                 do throws(EventRejection) {
@@ -42,12 +45,14 @@ public struct DecodedDeliveries: Sendable {
                             eventDelivery.append(index)
                         case .failure(let rejection):
                             rejected.append((index, Rejected(body: element.bytes, reason: rejection.reason.rawValue,
-                                                             error: rejection.message, eventID: rejection.eventID)))
+                                                             error: rejection.message, eventID: rejection.eventID,
+                                                             eventType: rejection.eventType)))
                         }
                     }
                 } catch {
                     rejected.append((index, Rejected(body: delivery.body, reason: error.reason.rawValue,
-                                                     error: error.message, eventID: error.eventID)))
+                                                     error: error.message, eventID: error.eventID,
+                                                     eventType: error.eventType)))
                 }
             }
         }

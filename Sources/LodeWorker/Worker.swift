@@ -59,6 +59,7 @@ public final class Worker: Sendable {
     private let consumer: Consumer
     private let deadLetters: Publisher
     private let counts = SharedCounts()
+    let metrics = WorkerMetrics()
     public let settings: ConnectionSettings
 
     public init(settings: ConnectionSettings, store: any ZoneStore, options: WorkerOptions = WorkerOptions(),
@@ -66,11 +67,11 @@ public final class Worker: Sendable {
         self.settings = settings
         let deadLetters = Publisher(settings: settings, topology: ZoneTopology.topology, logger: logger)
         self.deadLetters = deadLetters
-        let counts = counts
+        let counts = counts, metrics = metrics
         consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
                             options: options.consumerOptions, logger: logger) { deliveries, acknowledgements in
             Worker.handle(deliveries, acknowledgements, store: store, deadLetters: deadLetters,
-                          options: options, counts: counts, logger: logger)
+                          options: options, counts: counts, metrics: metrics, logger: logger)
         }
     }
 
@@ -95,17 +96,20 @@ public final class Worker: Sendable {
 
     private static func handle(_ deliveries: [Delivery], _ acknowledgements: Acknowledgements, store: any ZoneStore,
                                deadLetters: Publisher, options: WorkerOptions, counts: SharedCounts,
-                               logger: Logger) {
+                               metrics: WorkerMetrics, logger: Logger) {
         var decoded = DecodedDeliveries(deliveries)
+        metrics.received(decoded)
         var outcomes: [EventOutcome] = []
         outcomes.reserveCapacity(decoded.events.count)
         var start = 0
         while start < decoded.events.count {
             let end = min(start + max(1, options.transactionEvents), decoded.events.count)
             guard let outcome = applyDurably(Array(decoded.events[start..<end]), to: store, options: options,
-                                             counts: counts, logger: logger) else {
+                                             counts: counts, metrics: metrics, logger: logger,
+                                             onRetry: { metrics.retrying(decoded) }) else {
                 // The store refuses the batch as a whole (damaged database, a bug): give the
                 // deliveries back; what was committed already is skipped as duplicates later.
+                metrics.requeued(decoded)
                 for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
                 return
             }
@@ -122,6 +126,7 @@ public final class Worker: Sendable {
             let messages = decoded.rejected.map { deadLetter($0.rejected, of: deliveries[$0.delivery]) }
             guard let report = publishBlocking(messages, with: deadLetters), report.allConfirmed else {
                 logger.error("dead letters not confirmed; deliveries requeued")
+                metrics.requeued(decoded)
                 for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
                 return
             }
@@ -133,6 +138,7 @@ public final class Worker: Sendable {
             }
         }
         for delivery in deliveries { acknowledgements.ack(delivery.tag) }
+        metrics.finished(decoded, outcome)
         counts.value.withLock {
             $0.deliveries += deliveries.count
             $0.applied += outcome.applied
@@ -145,14 +151,16 @@ public final class Worker: Sendable {
     /// unavailable (not the events' fault). `nil` when the store refuses them for good; it then
     /// waits one backoff step too, so a damaged database does not spin through redeliveries.
     private static func applyDurably(_ events: [IncomingEvent], to store: any ZoneStore, options: WorkerOptions,
-                                     counts: SharedCounts, logger: Logger) -> BatchOutcome? {
+                                     counts: SharedCounts, metrics: WorkerMetrics, logger: Logger,
+                                     onRetry: () -> Void) -> BatchOutcome? {
         var backoff = options.backoff
         while true {
             do throws(StorageError) {
-                return try store.apply(events)
+                return try metrics.applying { () throws(StorageError) in try store.apply(events) }
             } catch where error.isRetryable {
                 let delay = backoff.nextDelay()
                 counts.value.withLock { $0.retried += 1 }
+                onRetry()
                 logger.warning("store unavailable, retrying", metadata: [
                     "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
                 ])

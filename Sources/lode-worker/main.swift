@@ -1,11 +1,13 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import LodeAMQP
 import LodeSettings
+import LodeStatus
 import LodeStorage
 import LodeWorker
 import Logging
+import Metrics
+import ServiceLifecycle
 
 @main
 struct LodeWorkerCommand: AsyncParsableCommand {
@@ -18,8 +20,14 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             lode.dead with its reason, and acknowledges only after the commit. Runs until SIGTERM or \
             SIGINT, then finishes the batch in hand and exits 0.
 
-            Example:
+            Serves GET /metrics (Prometheus text) and GET /healthz (JSON; 200 when consuming and the \
+            store takes batches, 503 otherwise) on --metrics-address, 127.0.0.1:9464 by default \
+            (loopback only; give 0.0.0.0:9464 to serve every interface, port 0 for any free port, \
+            'off' for none). The address it listens on is logged as `metrics listening address=...`.
+
+            Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
+              lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
             """)
 
     @OptionGroup var broker: BrokerOptions
@@ -36,6 +44,11 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         valueName: "ms"))
     var transactionMs: Int?
 
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
+        "Serve /metrics and /healthz on HOST:PORT, or 'off' (env LODE_METRICS_ADDRESS, config metrics.address; default 127.0.0.1:9464; port 0: any free port).",
+        valueName: "host:port"))
+    var metricsAddress: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -47,16 +60,22 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         flags.database = database.db
         let settings: CommonSettings
         let options: WorkerOptions
+        let address: MetricsAddress
         do {
             settings = try CommonSettings.resolve(flags: flags)
             options = try WorkerOptions.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs),
                 config: settings.config)
             _ = try settings.config?.reportTargets()  // a bad target is reported now, not at the first report
+            address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
         }
+        // Before the worker exists: its metrics go to the backend bootstrapped here.
+        let prometheus = DescribedPrometheusFactory()
+        if address != .off { MetricsSystem.bootstrap(prometheus) }
+
         let store: any ZoneStore
         do {
             store = try StoreLocation.open(settings)
@@ -67,34 +86,34 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)
+
+        // Shut down in reverse order: the worker drains first, /healthz answers until it has.
+        var services: [any Service] = []
+        if case .listen(let host, let port) = address {
+            if !address.isLoopback {
+                logger.notice("metrics and health served beyond this machine", metadata: ["address": "\(address)"])
+            }
+            services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
+                                         health: { worker.health }, logger: logger))
+        }
+        let database = settings.database ?? StoreLocation.defaultPath
+        services.append(WorkerService(worker: worker, logger: logger) {
+            logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
+        })
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await worker.start()
-        } catch {
+            try await group.run()
+        } catch let error as AMQPError {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.isRetryable ? 69 : 75)
+        } catch let error as StatusServerError {
+            FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
+            throw ExitCode(69)
         }
-        logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(settings.database ?? StoreLocation.defaultPath)"])
-        await Self.waitForTermination()
-        logger.info("stopping: finishing the batch in hand")
-        await worker.stop()
         let totals = worker.totals
         logger.info("stopped", metadata: [
             "applied": "\(totals.applied)", "duplicates": "\(totals.duplicates)", "dead_lettered": "\(totals.deadLettered)",
         ])
-    }
-
-    /// Returns on the first SIGTERM or SIGINT.
-    static func waitForTermination() async {
-        let (signals, continuation) = AsyncStream<Int32>.makeStream()
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        for await _ in signals { break }
-        for source in sources { source.cancel() }
     }
 }

@@ -20,7 +20,8 @@ final class ServiceProcess: Sendable {
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
         var env = ProcessInfo.processInfo.environment
-        for key in ["LODE_AMQP_URL", "LODE_AMQP_PASSWORD", "LODE_AMQP_PASSWORD_FILE", "LODE_CONFIG", "LODE_DB"] { env[key] = nil }
+        for key in ["LODE_AMQP_URL", "LODE_AMQP_PASSWORD", "LODE_AMQP_PASSWORD_FILE", "LODE_CONFIG", "LODE_DB",
+                    "LODE_METRICS_ADDRESS"] { env[key] = nil }
         env.merge(environment) { $1 }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

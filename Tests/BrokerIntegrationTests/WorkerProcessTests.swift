@@ -33,7 +33,7 @@ extension BrokerTests {
 
         func startWorker(db: String) throws -> ServiceProcess {
             // Small batches and transactions, so a signal lands in the middle of one.
-            try ServiceProcess("lode-worker", ["--db", db, "--prefetch", "40", "--transaction-events", "7"],
+            try ServiceProcess("lode-worker", ["--db", db, "--prefetch", "40", "--transaction-events", "7", "--metrics-address", "127.0.0.1:0"],
                                environment: ["LODE_AMQP_URL": BrokerFixture.url])
         }
 
@@ -90,8 +90,15 @@ extension BrokerTests {
             let store = try SQLiteZoneStore(path: db, configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))
             let applied = try store.loggedEventCount()
             #expect(applied > 0 && applied < total, "stopped part way: \(applied) of \(total)")
-            // What was applied was acknowledged; everything else is back in the queue.
-            #expect(try await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount == total - applied)
+            // What was applied was acknowledged; everything else is back in the queue (and, on
+            // RabbitMQ 3.10's quorum queues, maybe a few acked just before the channel closed:
+            // more is harmless, fewer would be a loss).
+            var ready = 0
+            #expect(await BrokerFixture.eventually {
+                ready = (try? await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount) ?? 0
+                return ready >= total - applied
+            }, "ready \(ready), applied \(applied) of \(total)")
+            #expect(ready <= total - applied + 40, "ready \(ready), applied \(applied) of \(total)")
             try await admin.purgeQueue(ZoneTopology.workQueue)
             await admin.close()
         }

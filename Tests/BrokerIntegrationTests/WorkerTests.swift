@@ -147,16 +147,22 @@ extension BrokerTests {
             #expect(await BrokerFixture.eventually { first.totals.applied > 0 })
             await first.stop()
             let appliedFirst = first.totals.applied
-            // What it took is committed and acknowledged; the rest is still in the queue.
+            // What it took is committed and acknowledged; the rest is back in the queue. (RabbitMQ
+            // 3.10's quorum queues may also requeue a few messages acked just before the channel
+            // closed: more than the rest is allowed, fewer would be a loss.)
+            var ready = 0
             #expect(try await BrokerFixture.eventually {
-                try await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount == total - appliedFirst
-            })
+                ready = try await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount ?? 0
+                return ready >= total - appliedFirst
+            }, "ready \(ready), applied \(appliedFirst) of \(total)")
+            #expect(ready <= total - appliedFirst + Int(options.prefetch), "ready \(ready), applied \(appliedFirst) of \(total)")
 
             let second = Worker(settings: settings, store: store, options: options)
             try await second.start()
             #expect(await BrokerFixture.eventually(timeout: .seconds(120)) { second.totals.applied == total - appliedFirst })
             await second.stop()
-            #expect(second.totals.duplicates == 0)
+            // Duplicates are allowed (an ack lost at the first worker's channel close makes one),
+            // double counting is not: every event is in the log once.
             #expect(try store.loggedEventCount() == total)
             await admin.close()
         }

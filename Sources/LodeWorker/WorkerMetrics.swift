@@ -1,0 +1,299 @@
+import CoreMetrics
+import Foundation
+import LodeAMQP
+import LodeEvents
+import LodeStorage
+import Metrics
+import Synchronization
+
+/// One metric the worker records: its Prometheus name, kind, help text and labels.
+///
+/// ``WorkerMetrics/descriptions`` lists every one; `docs/metrics.md` documents the same list, and
+/// an exporter takes the help texts and histogram buckets from it (swift-metrics itself carries
+/// neither).
+public struct MetricDescription: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case counter, gauge, histogram
+    }
+
+    public let name: String
+    public let kind: Kind
+    public let help: String
+    public let labels: [String]
+    /// A histogram's bucket upper bounds, in the metric's unit (seconds for a duration).
+    public let buckets: [Double]
+    /// A histogram of durations (recorded as a swift-metrics `Timer`), rather than of plain values.
+    public let isDuration: Bool
+
+    init(_ name: String, _ kind: Kind, labels: [String] = [], buckets: [Double] = [], isDuration: Bool = false,
+         help: String) {
+        self.name = name
+        self.kind = kind
+        self.help = help
+        self.labels = labels
+        self.buckets = buckets
+        self.isDuration = isDuration
+    }
+}
+
+/// What the worker records through the swift-metrics API, and the health it reports on
+/// `/healthz`.
+///
+/// The worker's batch handler calls it at a few points of each batch (``received(_:)``,
+/// ``applying(_:)``, ``retrying(_:)``, ``requeued(_:)``, ``finished(_:_:)``); the consumer's
+/// connection events come in through ``record(_:)``. Metrics go to whatever backend the executable
+/// bootstrapped (`lode-worker` bootstraps swift-prometheus); without one they cost next to nothing.
+///
+/// The `type` label is one of the seven event types, or `unknown` for an event (or a whole
+/// message) whose `type` is none of them: the label's values stay bounded whatever producers send.
+public final class WorkerMetrics: Sendable {
+    // MARK: The metrics
+
+    public static let consumed = MetricDescription(
+        "lode_worker_events_consumed_total", .counter, labels: ["type"],
+        help: "Events taken from lode.work, valid or not (a message that cannot be split into events counts as one, type unknown); redeliveries count again.")
+    public static let applied = MetricDescription(
+        "lode_worker_events_applied_total", .counter, labels: ["type"],
+        help: "Events applied: recorded in the inbox and the event log, figures updated, committed.")
+    public static let duplicates = MetricDescription(
+        "lode_worker_events_duplicate_total", .counter, labels: ["type"],
+        help: "Events skipped because the same id with the same content was already applied.")
+    public static let deadLettered = MetricDescription(
+        "lode_worker_events_dead_lettered_total", .counter, labels: ["type", "reason"],
+        help: "Events (or whole messages) moved to lode.dead, confirmed by the broker, by x-lode-reason.")
+    public static let retried = MetricDescription(
+        "lode_worker_events_retried_total", .counter, labels: ["type", "cause"],
+        help: "Events whose batch was tried again: cause store_unavailable (the store failed, not the events; retried in place) or requeued (deliveries given back to lode.work).")
+    public static let batchSize = MetricDescription(
+        "lode_worker_batch_events", .histogram,
+        buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000],
+        help: "Events per batch the worker handles (the deliveries read together, up to the prefetch).")
+    public static let applyLatency = MetricDescription(
+        "lode_worker_apply_seconds", .histogram,
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], isDuration: true,
+        help: "Seconds the store takes to apply and commit one batch (the attempt that succeeded).")
+    public static let lastApplied = MetricDescription(
+        "lode_worker_last_applied_timestamp_seconds", .gauge,
+        help: "Unix time (seconds) of the commit of the last batch that applied at least one new event: the worker's clock at commit, not the events' own time.")
+
+    /// Every metric the worker records.
+    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, batchSize, applyLatency, lastApplied]
+
+    /// The `type` label of an event type; `unknown` for anything else.
+    public static func typeLabel(_ type: String?) -> String {
+        type.flatMap(EventType.init(rawValue:))?.rawValue ?? "unknown"
+    }
+
+    static let typeLabels = EventType.allCases.map(\.rawValue) + ["unknown"]
+
+    // MARK: State
+
+    private let factory: any MetricsFactory
+    private let consumedByType: [String: Counter]
+    private let appliedByType: [String: Counter]
+    private let duplicatesByType: [String: Counter]
+    private let retriedInPlace: [String: Counter]
+    private let retriedRequeued: [String: Counter]
+    private let batchEvents: Recorder
+    private let applyTime: CoreMetrics.Timer
+    private let lastAppliedTime: Gauge
+    private let state = Mutex(WorkerHealth())
+
+    /// - Parameter factory: where the metrics go; the bootstrapped backend by default.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        func counters(_ description: MetricDescription, _ extra: [(String, String)] = []) -> [String: Counter] {
+            // Made up front, so every type shows (at zero) from the start.
+            Dictionary(uniqueKeysWithValues: Self.typeLabels.map {
+                ($0, Counter(label: description.name, dimensions: [("type", $0)] + extra, factory: factory))
+            })
+        }
+        consumedByType = counters(Self.consumed)
+        appliedByType = counters(Self.applied)
+        duplicatesByType = counters(Self.duplicates)
+        retriedInPlace = counters(Self.retried, [("cause", "store_unavailable")])
+        retriedRequeued = counters(Self.retried, [("cause", "requeued")])
+        batchEvents = Recorder(label: Self.batchSize.name, dimensions: [], aggregate: true, factory: factory)
+        applyTime = CoreMetrics.Timer(label: Self.applyLatency.name, dimensions: [], factory: factory)
+        lastAppliedTime = Gauge(label: Self.lastApplied.name, dimensions: [], factory: factory)
+    }
+
+    /// The worker's health now.
+    public var health: WorkerHealth { state.withLock { $0 } }
+
+    // MARK: Recording
+
+    /// A batch of deliveries was read and decoded.
+    func received(_ decoded: DecodedDeliveries) {
+        for incoming in decoded.events { consumedByType[incoming.event.type.rawValue]?.increment() }
+        for (_, rejected) in decoded.rejected { consumedByType[Self.typeLabel(rejected.eventType)]?.increment() }
+        batchEvents.record(decoded.events.count + decoded.rejected.count)
+    }
+
+    /// Runs the store's transaction for a batch, timing it and keeping its outcome for `/healthz`.
+    func applying(_ apply: () throws(StorageError) -> BatchOutcome) throws(StorageError) -> BatchOutcome {
+        let started = ContinuousClock.now
+        do {
+            let outcome = try apply()
+            applyTime.record(duration: ContinuousClock.now - started)
+            state.withLock { $0.storeSucceeded() }
+            return outcome
+        } catch {
+            state.withLock { $0.storeFailed("\(error)", at: Date()) }
+            throw error
+        }
+    }
+
+    /// The store failed for a reason that is not the events' own; the batch is tried again.
+    func retrying(_ decoded: DecodedDeliveries) {
+        for incoming in decoded.events { retriedInPlace[incoming.event.type.rawValue]?.increment() }
+    }
+
+    /// The batch's deliveries go back to the queue, to be delivered again.
+    func requeued(_ decoded: DecodedDeliveries) {
+        for incoming in decoded.events { retriedRequeued[incoming.event.type.rawValue]?.increment() }
+        for (_, rejected) in decoded.rejected { retriedRequeued[Self.typeLabel(rejected.eventType)]?.increment() }
+    }
+
+    /// The batch is committed, its dead letters confirmed, its deliveries acknowledged.
+    /// `decoded.rejected` holds every dead letter, conflicting duplicates included.
+    func finished(_ decoded: DecodedDeliveries, _ outcome: BatchOutcome) {
+        for (incoming, result) in zip(decoded.events, outcome.outcomes) {
+            switch result {
+            case .applied: appliedByType[incoming.event.type.rawValue]?.increment()
+            case .duplicate: duplicatesByType[incoming.event.type.rawValue]?.increment()
+            case .conflictingDuplicate:
+                deadLetteredCounter(type: incoming.event.type.rawValue, reason: "conflicting_duplicate").increment()
+            }
+        }
+        for (_, rejected) in decoded.rejected where rejected.reason != "conflicting_duplicate" {
+            deadLetteredCounter(type: Self.typeLabel(rejected.eventType), reason: rejected.reason).increment()
+        }
+        if outcome.applied > 0 {
+            let now = Date()
+            lastAppliedTime.record(now.timeIntervalSince1970)
+            state.withLock { $0.lastAppliedAt = now }
+        }
+    }
+
+    private func deadLetteredCounter(type: String, reason: String) -> Counter {
+        // Rare: made when needed (the backend returns the same series for the same labels).
+        Counter(label: Self.deadLettered.name, dimensions: [("type", type), ("reason", reason)], factory: factory)
+    }
+
+    /// Something the consumer reported about its connection.
+    public func record(_ event: ConsumerEvent) {
+        state.withLock { health in
+            switch event {
+            case .connection(.connected): health.broker = .connected
+            case .connection(.connectionLost(let error)): health.broker = .disconnected(reason: "\(error)")
+            case .connection(.blocked(let reason)): health.broker = .blocked(reason: reason)
+            case .connection(.unblocked): health.broker = .connected
+            case .cancelledByBroker: health.broker = .cancelledByBroker
+            case .deliveries: break
+            }
+        }
+    }
+
+    /// The worker is shutting down (or has stopped): no longer taking deliveries.
+    public func recordStopping() {
+        state.withLock { $0.broker = .stopping }
+    }
+}
+
+/// Whether the worker is doing its job, for `/healthz`: consuming from the broker, and the store
+/// taking its batches.
+///
+/// The store's side is what the last transaction did: a worker with nothing to apply does not
+/// touch the store, so a store that broke while idle shows when the next batch arrives.
+public struct WorkerHealth: Sendable, Hashable {
+    /// The consumer's connection to the broker.
+    public enum Broker: Sendable, Hashable {
+        /// Not connected yet.
+        case starting
+        case connected
+        /// Connected, but the broker stopped reading from the connection (resource alarm):
+        /// deliveries still arrive; dead letters wait.
+        case blocked(reason: String)
+        /// The connection failed; the consumer reconnects by itself.
+        case disconnected(reason: String)
+        /// The broker cancelled the subscription (e.g. `lode.work` was deleted).
+        case cancelledByBroker
+        /// Shutting down: no more deliveries are taken.
+        case stopping
+
+        /// `connected`, `blocked`, `disconnected`, ...
+        public var name: String {
+            switch self {
+            case .starting: "starting"
+            case .connected: "connected"
+            case .blocked: "blocked"
+            case .disconnected: "disconnected"
+            case .cancelledByBroker: "cancelled_by_broker"
+            case .stopping: "stopping"
+            }
+        }
+
+        /// Deliveries can arrive.
+        public var isConsuming: Bool {
+            switch self {
+            case .connected, .blocked: true
+            case .starting, .disconnected, .cancelledByBroker, .stopping: false
+            }
+        }
+    }
+
+    public var broker: Broker = .starting
+    /// The error of the last store transaction, `nil` when it succeeded (or none ran yet).
+    public var storeError: String?
+    /// Since when the store has been failing, with no success in between.
+    public var storeFailingSince: Date?
+    /// When the last batch that applied at least one new event was committed.
+    public var lastAppliedAt: Date?
+
+    public init(broker: Broker = .starting, storeError: String? = nil, storeFailingSince: Date? = nil,
+                lastAppliedAt: Date? = nil) {
+        self.broker = broker
+        self.storeError = storeError
+        self.storeFailingSince = storeFailingSince
+        self.lastAppliedAt = lastAppliedAt
+    }
+
+    /// Why the worker is not healthy; empty when it is.
+    public var problems: [String] {
+        var problems: [String] = []
+        switch broker {
+        case .connected, .blocked: break
+        case .starting: problems.append("not connected to the broker yet")
+        case .disconnected(let reason): problems.append("broker connection lost (reconnecting): \(reason)")
+        case .cancelledByBroker: problems.append("the broker cancelled the subscription to lode.work")
+        case .stopping: problems.append("shutting down")
+        }
+        if let storeError { problems.append("store failing: \(storeError)") }
+        return problems
+    }
+
+    /// Consuming, and the store's last transaction succeeded.
+    public var isHealthy: Bool { problems.isEmpty }
+
+    mutating func storeSucceeded() {
+        storeError = nil
+        storeFailingSince = nil
+    }
+
+    mutating func storeFailed(_ error: String, at time: Date) {
+        storeError = error
+        if storeFailingSince == nil { storeFailingSince = time }
+    }
+}
+
+extension Worker {
+    /// The worker's health now, for `/healthz`.
+    public var health: WorkerHealth { metrics.health }
+
+    /// Follows the consumer's connection events into ``health`` until the consumer is closed
+    /// (``stop()``). Reads ``events``: nothing else may read them while this runs.
+    public func followConnection() async {
+        for await event in events { metrics.record(event) }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+@testable import LodeAMQP
+import LodeEvents
+import LodeStatus
+import LodeStorage
+@testable import LodeWorker
+import Prometheus
+import Testing
+
+@Suite("The worker's metrics in the Prometheus text format")
+struct MetricsTests {
+    static func delivery(_ body: String, tag: UInt64) -> Delivery {
+        Delivery(tag: DeliveryTag(value: tag, connection: 1), redelivered: false, exchange: "lode.events",
+                 routingKey: "zone.project.status_changed", consumerTag: "test",
+                 properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2),
+                 body: Array(body.utf8))
+    }
+
+    static func statusChanged(_ id: String) -> String {
+        #"{"specversion":"1.0","id":"\#(id)","source":"bt-dept/projects","type":"zone.project.status_changed","time":"2024-05-05T10:00:00+08:00","data":{"project_id":"BT-1","status":"started"}}"#
+    }
+
+    @Test func aBatchIsCountedByTypeWithHelpTextsAndHistograms() throws {
+        let factory = DescribedPrometheusFactory(registry: PrometheusCollectorRegistry())
+        let metrics = WorkerMetrics(factory: factory)
+        let decoded = DecodedDeliveries([
+            Self.delivery(Self.statusChanged("a"), tag: 1),
+            Self.delivery(Self.statusChanged("b"), tag: 2),
+            Self.delivery("not json", tag: 3),
+            Self.delivery(#"{"specversion":"1.0","id":"c","source":"s","type":"zone.project.registered","time":"2024-01-01T00:00:00Z","data":{}}"#, tag: 4),
+        ])
+        metrics.received(decoded)
+        let outcome = try metrics.applying { () throws(StorageError) in
+            BatchOutcome(outcomes: [.applied(changedProjection: true), .duplicate])
+        }
+        let before = Date().timeIntervalSince1970
+        metrics.finished(decoded, outcome)
+        let text = factory.registry.emitToString()
+        let lines = Set(text.split(separator: "\n").map(String.init))
+
+        for expected in [
+            #"lode_worker_events_consumed_total{type="zone.project.status_changed"} 2"#,
+            #"lode_worker_events_consumed_total{type="zone.project.registered"} 1"#,
+            #"lode_worker_events_consumed_total{type="unknown"} 1"#,
+            #"lode_worker_events_applied_total{type="zone.project.status_changed"} 1"#,
+            #"lode_worker_events_duplicate_total{type="zone.project.status_changed"} 1"#,
+            #"lode_worker_events_dead_lettered_total{type="unknown",reason="invalid_json"} 1"#,
+            #"lode_worker_events_dead_lettered_total{type="zone.project.registered",reason="invalid_event"} 1"#,
+            // Every type shows from the start, at zero.
+            #"lode_worker_events_applied_total{type="zone.recruitment.site_visit"} 0"#,
+            #"lode_worker_events_retried_total{type="zone.project.registered",cause="store_unavailable"} 0"#,
+            "lode_worker_batch_events_count 1",
+            "lode_worker_apply_seconds_count 1",
+            "# TYPE lode_worker_events_applied_total counter",
+            "# TYPE lode_worker_batch_events histogram",
+            "# TYPE lode_worker_apply_seconds histogram",
+            "# TYPE lode_worker_last_applied_timestamp_seconds gauge",
+        ] {
+            #expect(lines.contains(expected), "missing: \(expected)\n\(text)")
+        }
+        // Every metric has its help line.
+        for description in WorkerMetrics.descriptions {
+            #expect(lines.contains("# HELP \(description.name) \(description.help)"), "\(description.name)")
+        }
+        #expect(lines.contains(#"lode_worker_batch_events_bucket{le="5.0"} 1"#) || lines.contains(#"lode_worker_batch_events_bucket{le="5"} 1"#), "\(text)")
+        let stamp = try #require(lines.first { $0.hasPrefix("lode_worker_last_applied_timestamp_seconds ") })
+        let seconds = try #require(Double(stamp.split(separator: " ")[1]))
+        #expect(abs(seconds - before) < 60)
+    }
+
+    @Test func retriesAndRequeuesAreCountedByCause() throws {
+        let factory = DescribedPrometheusFactory(registry: PrometheusCollectorRegistry())
+        let metrics = WorkerMetrics(factory: factory)
+        let decoded = DecodedDeliveries([Self.delivery(Self.statusChanged("a"), tag: 1)])
+        metrics.retrying(decoded)
+        metrics.retrying(decoded)
+        metrics.requeued(decoded)
+        let text = factory.registry.emitToString()
+        #expect(text.contains(#"lode_worker_events_retried_total{type="zone.project.status_changed",cause="store_unavailable"} 2"#), "\(text)")
+        #expect(text.contains(#"lode_worker_events_retried_total{type="zone.project.status_changed",cause="requeued"} 1"#), "\(text)")
+    }
+
+    @Test func aStoreFailureShowsInHealthUntilTheNextSuccess() throws {
+        let metrics = WorkerMetrics(factory: DescribedPrometheusFactory(registry: PrometheusCollectorRegistry()))
+        metrics.record(.connection(.connected(heartbeat: 60)))
+        #expect(metrics.health.isHealthy)
+        #expect(throws: StorageError.self) {
+            _ = try metrics.applying { () throws(StorageError) -> BatchOutcome in
+                throw StorageError(kind: .unavailable, message: "database is locked", path: "zone.sqlite")
+            }
+        }
+        #expect(!metrics.health.isHealthy)
+        #expect(metrics.health.storeError?.contains("database is locked") == true)
+        #expect(metrics.health.storeFailingSince != nil)
+        _ = try metrics.applying { () throws(StorageError) in BatchOutcome(outcomes: []) }
+        #expect(metrics.health.isHealthy)
+        #expect(metrics.health.storeFailingSince == nil)
+        metrics.record(.connection(.connectionLost(AMQPError(.connectionClosed(replyCode: 320, replyText: "CONNECTION_FORCED"), operation: "reading", endpoint: "amqp://x"))))
+        #expect(metrics.health.broker.name == "disconnected")
+        metrics.recordStopping()
+        #expect(metrics.health.problems == ["shutting down"])
+    }
+}
