@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "LodeStorage",
             dependencies: [
-                "LodeEvents", "LodeProjections",
+                "LodeEvents", "LodeProjections", "LodeNotifications",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LodeStorageTests",
-            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.

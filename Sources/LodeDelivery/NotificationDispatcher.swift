@@ -9,7 +9,7 @@ import Logging
 public struct DispatcherOptions: Sendable {
     /// How long one HTTP request may take, connect to last byte.
     public var requestTimeout: Duration = .seconds(10)
-    /// A delivery still failing this long after its notification was recorded is given up
+    /// A delivery still failing this long after it became pending is given up
     /// (`failed`, visible to operators).
     public var giveUpAfter: Duration = .seconds(24 * 3600)
     /// The wait before the first retry; it doubles per attempt up to `retryCap`, with jitter.
@@ -104,7 +104,7 @@ public struct NotificationDispatcher: Sendable {
                 try await blocking { try outbox.recordDelivered(delivery.id, at: now) }
                 counts.value.withLock { $0.delivered += 1 }
                 logger.info("notification delivered", metadata: metadata)
-            case .retry(let reason) where now.timeIntervalSince(notification.createdAt) >= Double(options.giveUpAfter.components.seconds):
+            case .retry(let reason) where now.timeIntervalSince(delivery.pendingSince) >= Double(options.giveUpAfter.components.seconds):
                 try await blocking { try outbox.recordGivenUp(delivery.id, error: "gave up after retrying: \(reason)", at: now) }
                 counts.value.withLock { $0.failed += 1 }
                 logger.error("notification failed: gave up retrying", metadata: metadata.merging(["error": "\(reason)"]) { $1 })

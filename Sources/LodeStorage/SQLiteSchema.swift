@@ -15,6 +15,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v1: inbox, event log, projection tables") { db in
             for statement in version1 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v2: notification outbox") { db in
+            for statement in SQLiteOutboxSchema.version { try db.execute(sql: statement) }
+        }
         return migrator
     }
 

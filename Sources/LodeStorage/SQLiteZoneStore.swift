@@ -57,7 +57,7 @@ public final class SQLiteZoneStore: ZoneStore {
     /// The database file.
     public let path: String
     public let calendar: ZoneCalendar
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let tally = Mutex(StoreCounts())
 
     /// Opens (creating when absent) the store at `path` and brings its

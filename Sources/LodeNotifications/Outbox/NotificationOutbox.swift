@@ -8,12 +8,16 @@ public struct OutboxDelivery: Sendable, Hashable {
     public var notification: ZoneNotification
     /// Attempts made so far.
     public var attempts: Int
+    /// When it became pending: recorded, or sent again by an operator. Retries stop some time
+    /// after this.
+    public var pendingSince: Date
 
-    public init(id: Int64, channel: String, notification: ZoneNotification, attempts: Int) {
+    public init(id: Int64, channel: String, notification: ZoneNotification, attempts: Int, pendingSince: Date) {
         self.id = id
         self.channel = channel
         self.notification = notification
         self.attempts = attempts
+        self.pendingSince = pendingSince
     }
 }
 

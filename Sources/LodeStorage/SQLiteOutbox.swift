@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+import LodeNotifications
+
+/// The notification outbox in the worker's SQLite file: `notification` (one row per key, the
+/// record to send) and `notification_delivery` (one row per notification and channel, with its
+/// state). Notifications are written by ``SQLiteZoneStore/apply(_:)`` in the batch's
+/// transaction; the dispatcher and `lodectl notifications` use the methods here.
+enum SQLiteOutboxSchema {
+    static let version = [
+        """
+        CREATE TABLE notification (
+          id INTEGER PRIMARY KEY,
+          key TEXT NOT NULL UNIQUE,
+          rule TEXT NOT NULL,
+          record BLOB NOT NULL,
+          created_at REAL NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE notification_delivery (
+          id INTEGER PRIMARY KEY,
+          notification_id INTEGER NOT NULL REFERENCES notification(id),
+          rule TEXT NOT NULL,
+          channel TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          pending_since REAL NOT NULL,
+          next_attempt_at REAL NOT NULL,
+          last_attempt_at REAL,
+          last_error TEXT,
+          delivered_at REAL
+        ) STRICT
+        """,
+        "CREATE INDEX notification_delivery_pending ON notification_delivery(rule, channel, id) WHERE state = 'pending'",
+        "CREATE INDEX notification_delivery_state ON notification_delivery(state, id)",
+    ]
+
+    /// Records `notifications` in the current transaction; a key already recorded is skipped
+    /// (that crossing or event has notified already). Returns how many were new.
+    @discardableResult
+    static func record(_ notifications: [ZoneNotification], in db: Database) throws -> Int {
+        var recorded = 0
+        for notification in notifications {
+            let created = notification.createdAt.timeIntervalSince1970
+            try db.execute(sql: "INSERT INTO notification (key, rule, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                           arguments: [notification.key, notification.rule, Data(notification.record()), created])
+            guard db.changesCount == 1 else { continue }
+            let id = db.lastInsertedRowID
+            for channel in notification.channels {
+                try db.execute(sql: """
+                    INSERT INTO notification_delivery (notification_id, rule, channel, state, pending_since, next_attempt_at)
+                    VALUES (?, ?, ?, 'pending', ?, ?)
+                    """, arguments: [id, notification.rule, channel, created, created])
+            }
+            recorded += 1
+        }
+        return recorded
+    }
+}
+
+/// One delivery as `lodectl notifications list` shows it.
+public struct OutboxEntry: Sendable, Hashable {
+    public var id: Int64
+    public var rule: String
+    public var channel: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var title: String
+    public var key: String
+    public var createdAt: Date
+    public var lastError: String?
+    public var deliveredAt: Date?
+}
+
+extension SQLiteZoneStore: NotificationOutbox {
+    public func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery] {
+        try reading("reading due notifications") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.id, d.channel, d.attempts, d.pending_since, n.record
+                FROM notification_delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.id IN (SELECT MIN(id) FROM notification_delivery WHERE state = 'pending' GROUP BY rule, channel)
+                  AND d.next_attempt_at <= ?
+                ORDER BY d.id LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, limit])
+            return rows.compactMap { row -> OutboxDelivery? in
+                let record: Data = row["record"]
+                guard let notification = ZoneNotification(record: Array(record)) else { return nil }
+                return OutboxDelivery(id: row["id"], channel: row["channel"], notification: notification,
+                                      attempts: row["attempts"], pendingSince: Date(timeIntervalSince1970: row["pending_since"]))
+            }
+        }
+    }
+
+    public func recordDelivered(_ id: Int64, at time: Date) throws {
+        try writing("recording a delivered notification") { db in
+            try db.execute(sql: """
+                UPDATE notification_delivery SET state = 'delivered', attempts = attempts + 1, last_attempt_at = ?,
+                  delivered_at = ?, last_error = NULL WHERE id = ?
+                """, arguments: [time.timeIntervalSince1970, time.timeIntervalSince1970, id])
+        }
+    }
+
+    public func recordFailedAttempt(_ id: Int64, error: String, at time: Date, nextAttemptAt: Date) throws {
+        try writing("recording a failed notification attempt") { db in
+            try db.execute(sql: """
+                UPDATE notification_delivery SET attempts = attempts + 1, last_attempt_at = ?, last_error = ?,
+                  next_attempt_at = ? WHERE id = ? AND state = 'pending'
+                """, arguments: [time.timeIntervalSince1970, String(error.prefix(2000)), nextAttemptAt.timeIntervalSince1970, id])
+        }
+    }
+
+    public func recordGivenUp(_ id: Int64, error: String, at time: Date) throws {
+        try writing("recording a failed notification") { db in
+            try db.execute(sql: """
+                UPDATE notification_delivery SET state = 'failed', attempts = attempts + 1, last_attempt_at = ?,
+                  last_error = ? WHERE id = ? AND state = 'pending'
+                """, arguments: [time.timeIntervalSince1970, String(error.prefix(2000)), id])
+        }
+    }
+
+    /// The outbox's deliveries, newest last; only the failed ones when `failedOnly`.
+    public func outboxEntries(failedOnly: Bool = false, limit: Int = 1000) throws(StorageError) -> [OutboxEntry] {
+        try reading("listing notifications") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.id, d.rule, d.channel, d.state, d.attempts, d.last_error, d.delivered_at, n.key, n.created_at, n.record
+                FROM notification_delivery d JOIN notification n ON n.id = d.notification_id
+                \(failedOnly ? "WHERE d.state = 'failed'" : "")
+                ORDER BY d.id DESC LIMIT ?
+                """, arguments: [limit])
+            return rows.reversed().map { row in
+                let record: Data = row["record"]
+                let deliveredAt: Double? = row["delivered_at"]
+                return OutboxEntry(
+                    id: row["id"], rule: row["rule"], channel: row["channel"],
+                    state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
+                    title: ZoneNotification(record: Array(record))?.title ?? "", key: row["key"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]), lastError: row["last_error"],
+                    deliveredAt: deliveredAt.map { Date(timeIntervalSince1970: $0) })
+            }
+        }
+    }
+
+    /// Makes a failed delivery pending again, due now, with a fresh retry period; `false` when
+    /// there is no failed delivery with that id.
+    public func retryDelivery(_ id: Int64, now: Date = Date()) throws(StorageError) -> Bool {
+        try writing("retrying a notification") { db in
+            try db.execute(sql: """
+                UPDATE notification_delivery SET state = 'pending', pending_since = ?, next_attempt_at = ?
+                WHERE id = ? AND state = 'failed'
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Counts of deliveries by state, for metrics.
+    public func outboxCounts() throws(StorageError) -> [DeliveryState: Int] {
+        try reading("counting notifications") { db in
+            var counts: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notification_delivery GROUP BY state") {
+                if let state = DeliveryState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
+
+extension SQLiteZoneStore {
+    /// A read on one of the pool's reader connections (never waits for the writer).
+    func reading<T>(_ doing: String, _ body: (Database) throws -> T) throws(StorageError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StorageError.lifting(error, doing: doing, path: path)
+        }
+    }
+
+    /// A short write transaction of its own.
+    func writing<T>(_ doing: String, _ body: (Database) throws -> T) throws(StorageError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw StorageError.lifting(error, doing: doing, path: path)
+        }
+    }
+}
