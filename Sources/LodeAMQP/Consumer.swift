@@ -417,6 +417,18 @@ public final class Acknowledgements {
         record(tag, .reject(tag.value, requeue: requeue))
     }
 
+    /// Acknowledges a whole batch with one `basic.ack` (`multiple` on its last tag). Every
+    /// earlier delivery of the connection was settled in an earlier batch, since batches are
+    /// handed over one at a time and in order, so `multiple` covers exactly this batch.
+    public func ackAll(_ batch: [Delivery]) {
+        if let last = batch.map(\.tag).max() { ack(last, multiple: true) }
+    }
+
+    /// Gives a whole batch back (or drops it) with one `basic.nack`, as ``ackAll(_:)`` does.
+    public func nackAll(_ batch: [Delivery], requeue: Bool) {
+        if let last = batch.map(\.tag).max() { nack(last, multiple: true, requeue: requeue) }
+    }
+
     private func record(_ tag: DeliveryTag, _ decision: Decision) {
         guard open, tag.connection == connection else { return }
         decisions.append(decision)

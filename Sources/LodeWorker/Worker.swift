@@ -110,7 +110,7 @@ public final class Worker: Sendable {
                 // The store refuses the batch as a whole (damaged database, a bug): give the
                 // deliveries back; what was committed already is skipped as duplicates later.
                 metrics.requeued(decoded)
-                for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
+                acknowledgements.nackAll(deliveries, requeue: true)
                 return
             }
             outcomes += outcome.outcomes
@@ -127,7 +127,7 @@ public final class Worker: Sendable {
             guard let report = publishBlocking(messages, with: deadLetters), report.allConfirmed else {
                 logger.error("dead letters not confirmed; deliveries requeued")
                 metrics.requeued(decoded)
-                for delivery in deliveries { acknowledgements.nack(delivery.tag, requeue: true) }
+                acknowledgements.nackAll(deliveries, requeue: true)
                 return
             }
             for rejected in decoded.rejected {
@@ -137,7 +137,7 @@ public final class Worker: Sendable {
                 ])
             }
         }
-        for delivery in deliveries { acknowledgements.ack(delivery.tag) }
+        acknowledgements.ackAll(deliveries)
         metrics.finished(decoded, outcome)
         counts.value.withLock {
             $0.deliveries += deliveries.count

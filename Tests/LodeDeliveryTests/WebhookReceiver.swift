@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A real HTTP server on loopback that records every request it gets and answers as the test
+/// says: the far end of a webhook or a group-chat robot.
+final class WebhookReceiver: Sendable {
+    struct Request: Sendable {
+        var path: String
+        var query: String
+        var headers: [String: String]
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// What to answer: a status and body, after an optional delay (a hanging receiver).
+    struct Answer: Sendable {
+        var status = 200
+        var body = #"{"errcode":0,"errmsg":"ok"}"#
+        var delay: Duration = .zero
+    }
+
+    private let recorded = Mutex<[Request]>([])
+    private let boundPort = Mutex<Int?>(nil)
+    private let answer: @Sendable (Request) -> Answer
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    var requests: [Request] { recorded.withLock { $0 } }
+    var port: Int? { boundPort.withLock { $0 } }
+
+    init(answer: @escaping @Sendable (Request) -> Answer = { _ in Answer() }) {
+        self.answer = answer
+    }
+
+    /// Starts listening on `port` (0: any free one) and returns the port once it listens.
+    @discardableResult
+    func start(port: Int = 0) async throws -> Int {
+        let router = Router()
+        let recorded = recorded, answer = answer
+        router.post("**") { request, _ -> Response in
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            let seen = Request(path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+                               body: Array(buffer.readableBytesView))
+            let reply = answer(seen)
+            if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
+            recorded.withLock { $0.append(seen) }
+            return Response(status: HTTPResponse.Status(code: reply.status), headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
+        }
+        var quiet = Logger(label: "receiver")
+        quiet.logLevel = .critical
+        let boundPort = boundPort
+        let application = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in boundPort.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
+        task.withLock { $0 = Task { try? await application.run() } }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while self.port == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        guard let bound = self.port else { throw ReceiverDidNotStart() }
+        return bound
+    }
+
+    func stop() async {
+        let running = task.withLock { $0 }
+        running?.cancel()
+        await running?.value
+    }
+
+    struct ReceiverDidNotStart: Error {}
+}
+
+/// Waits until `condition` holds, polling; false on timeout.
+func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
