@@ -8,9 +8,11 @@ Starts COMMAND, then every ~20 ms samples its resident memory (VmRSS) and, with 
 number of events in the database's event log (max(seq): its rows are numbered 1, 2, ... and
 never deleted, so this is one index lookup, not a count). The clock stops when the log holds N
 events (the last commit), or with --exits when the process exits (the C consume loop, which
-acknowledges every message and exits after N). Then it waits until the broker shows the queue
-with 0 ready and 0 unacknowledged (rabbitmqctl, live figures), reads the peak resident
-memory (VmHWM) and CPU time of the process, stops it with SIGTERM and prints one JSON line.
+acknowledges every message and exits after N). Then it reads the peak resident memory (VmHWM)
+and CPU time of the process, stops it with SIGTERM, checks with basic.get that the queue and
+lode.dead hold nothing (an unacknowledged message would be back in the queue: RabbitMQ's own
+queue figures for a quorum queue are refreshed only every few seconds, too late to tell), and
+prints one JSON line.
 """
 import argparse
 import json
@@ -41,14 +43,14 @@ def status_kb(pid, key):
     return 0
 
 
-def queue_counts(queue):
-    out = subprocess.run(["scripts/broker", "ctl", "-q", "list_queues", "name", "messages_ready",
-                          "messages_unacknowledged"], capture_output=True, text=True, timeout=60).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == queue:
-            return int(parts[1]), int(parts[2])
-    raise SystemExit(f"run-one.py: queue {queue} not found in: {out!r}")
+def leftover(url, queues):
+    """The queues that still hold a message (basic.get, exact; the message goes back)."""
+    import pika
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    channel = conn.channel()
+    found = [q for q in queues if channel.basic_get(q, auto_ack=False)[0] is not None]
+    conn.close()
+    return found
 
 
 def main():
@@ -108,13 +110,6 @@ def main():
     client_cpu = exited_cpu
     if db is not None:
         db.close()
-    # After the last commit the worker acknowledges; the queue must be empty, nothing in hand.
-    deadline = time.monotonic() + 30
-    while True:
-        ready, unacked = queue_counts(a.queue)
-        if (ready, unacked) == (0, 0) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
     hwm = exited_hwm or 0
     if proc.returncode is None:
         hwm = status_kb(proc.pid, "VmHWM")
@@ -125,12 +120,15 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
             raise SystemExit(f"run-one.py: {a.name} did not stop within 60 s of SIGTERM")
+    # Every message acknowledged (an unacknowledged one would be back in the queue now that the
+    # consumer is gone) and nothing dead-lettered.
+    left = leftover(os.environ["LODE_AMQP_URL"], [a.queue, "lode.dead"])
     print(json.dumps({
         "client": a.name, "shape": a.shape, "events": a.events, "seconds": round(seconds, 3),
         "rate": round(a.events / seconds, 1), "peak_rss_kb": max(hwm, rss_peak_sampled),
         "vmhwm_kb": hwm, "sampled_rss_kb": rss_peak_sampled,
         "client_cpu": None if client_cpu is None else round(client_cpu, 3), "broker_cpu": round(broker_cpu, 3),
-        "queue_after": [ready, unacked], "exit": proc.returncode,
+        "left_in_queues": left, "exit": proc.returncode,
     }))
 
 
