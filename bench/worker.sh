@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --prefetch) PREFETCH=$2; shift 2 ;;
     --no-large) LARGE=0; shift ;;
     --no-python-batched) PY_BATCHED=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "worker.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
 done
