@@ -180,6 +180,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "LodeDeliveryTests",
+            dependencies: [
+                "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -74,6 +74,15 @@ public struct OutboxEntry: Sendable, Hashable {
 }
 
 extension SQLiteZoneStore: NotificationOutbox {
+    /// Puts notifications in the outbox in a transaction of their own; a key already there is
+    /// skipped. Returns how many were new. (Notifications caused by events are written by
+    /// ``apply(_:)`` in the batch's transaction instead; this is for notifications made by
+    /// hand, such as a test message to a channel.)
+    @discardableResult
+    public func enqueue(_ notifications: [ZoneNotification]) throws(StorageError) -> Int {
+        try writing("recording notifications") { db in try SQLiteOutboxSchema.record(notifications, in: db) }
+    }
+
     public func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery] {
         try reading("reading due notifications") { db in
             let rows = try Row.fetchAll(db, sql: """

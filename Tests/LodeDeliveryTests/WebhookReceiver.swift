@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import Synchronization
 
@@ -37,25 +38,23 @@ final class WebhookReceiver: Sendable {
     @discardableResult
     func start(port: Int = 0) async throws -> Int {
         let router = Router()
-        let recorded = recorded, answer = answer
         router.post("**") { request, _ -> Response in
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let buffer = try await request.body.collect(upTo: 1 << 20)
             let seen = Request(path: request.uri.path, query: request.uri.query ?? "", headers: headers,
                                body: Array(buffer.readableBytesView))
-            let reply = answer(seen)
+            let reply = self.answer(seen)
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
-            recorded.withLock { $0.append(seen) }
+            self.recorded.withLock { $0.append(seen) }
             return Response(status: HTTPResponse.Status(code: reply.status), headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
         }
         var quiet = Logger(label: "receiver")
         quiet.logLevel = .critical
-        let boundPort = boundPort
         let application = Application(
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in boundPort.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
+            onServerRunning: { channel in self.boundPort.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
         task.withLock { $0 = Task { try? await application.run() } }
         let deadline = ContinuousClock.now + .seconds(10)
         while self.port == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }

@@ -1,7 +1,7 @@
 import Foundation
 import LodeEvents
 import LodeNotifications
-@testable import LodeStorage
+import LodeStorage
 import Testing
 
 @Suite("The notification outbox")
@@ -14,7 +14,7 @@ struct OutboxTests {
     }
 
     func record(_ notifications: [ZoneNotification], in store: SQLiteZoneStore) throws -> Int {
-        try store.writing("test") { db in try SQLiteOutboxSchema.record(notifications, in: db) }
+        try store.enqueue(notifications)
     }
 
     @Test func aKeyIsRecordedOnceHoweverOftenItComes() throws {
