@@ -28,6 +28,10 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// writes less; SQLite's default is 1,000 pages (4 MiB). Durability
     /// does not depend on it: every commit is in the fsynced WAL.
     public var walAutocheckpointPages: Int
+    /// For tests only: narrows every inbox key (``InboxKey``) to these
+    /// bits, so that different ids share keys and `inbox_collision` is
+    /// exercised. A database must always be opened with the same mask.
+    var inboxKeyMask: UInt64 = ~0
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
@@ -59,6 +63,7 @@ public final class SQLiteZoneStore: ZoneStore {
     public let calendar: ZoneCalendar
     private let pool: DatabasePool
     private let tally = Mutex(StoreCounts())
+    private let inboxKeyMask: UInt64
 
     /// Opens (creating when absent) the store at `path` and brings its
     /// schema up to date.
@@ -71,6 +76,7 @@ public final class SQLiteZoneStore: ZoneStore {
     public init(path: String, configuration: SQLiteStoreConfiguration) throws(StorageError) {
         self.path = path
         self.calendar = configuration.calendar
+        self.inboxKeyMask = configuration.inboxKeyMask
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         let directoryToCheck = directory.isEmpty ? "." : directory
@@ -146,9 +152,7 @@ public final class SQLiteZoneStore: ZoneStore {
                 // failing when a read turns into a write.
                 try db.inTransaction(.immediate) {
                     let writer = try ProjectionWriter(db, calendar: calendar, path: path)
-                    for incoming in batch {
-                        outcomes.append(try writer.record(incoming))
-                    }
+                    outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask)
                     return .commit
                 }
                 return outcomes
@@ -214,7 +218,7 @@ public final class SQLiteZoneStore: ZoneStore {
 
     public func loggedEventCount() throws(StorageError) -> Int {
         do {
-            return try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_log") ?? 0 }
+            return try pool.read { db in try Int.fetchOne(db, sql: SQLiteStatements.loggedEventCount) ?? 0 }
         } catch {
             throw StorageError.lifting(error, doing: "counting the event log", path: path)
         }
@@ -252,8 +256,13 @@ private struct ProjectionWriter {
     let db: Database
     let calendar: ZoneCalendar
     let path: String
+    let nextSeq: BoundStatement
+    let insertInbox: BoundStatement
+    let inboxSeq: BoundStatement
+    let insertCollision: BoundStatement
+    let collisionSeq: BoundStatement
     let logEvent: BoundStatement
-    let loggedBody: Statement
+    let loggedEvent: BoundStatement
     let upsertRegistration: BoundStatement
     let upsertStatus: BoundStatement
     let upsertInvestment: BoundStatement
@@ -266,8 +275,13 @@ private struct ProjectionWriter {
         self.db = db
         self.calendar = calendar
         self.path = path
+        nextSeq = try BoundStatement(db, sql: SQLiteStatements.nextSeq)
+        insertInbox = try BoundStatement(db, sql: SQLiteStatements.insertInbox)
+        inboxSeq = try BoundStatement(db, sql: SQLiteStatements.inboxSeq)
+        insertCollision = try BoundStatement(db, sql: SQLiteStatements.insertCollision)
+        collisionSeq = try BoundStatement(db, sql: SQLiteStatements.collisionSeq)
         logEvent = try BoundStatement(db, sql: SQLiteStatements.logEvent)
-        loggedBody = try db.cachedStatement(sql: SQLiteStatements.loggedBody)
+        loggedEvent = try BoundStatement(db, sql: SQLiteStatements.loggedEvent)
         upsertRegistration = try BoundStatement(db, sql: SQLiteStatements.upsertRegistration)
         upsertStatus = try BoundStatement(db, sql: SQLiteStatements.upsertStatus)
         upsertInvestment = try BoundStatement(db, sql: SQLiteStatements.upsertInvestment)
@@ -277,36 +291,140 @@ private struct ProjectionWriter {
         insertIntroduction = try BoundStatement(db, sql: SQLiteStatements.insertIntroduction)
     }
 
-    /// The inbox, the event log, then the projection.
-    func record(_ incoming: IncomingEvent) throws -> EventOutcome {
-        let event = incoming.event
-        let instant = event.time.instant
-        let logged = try logEvent.run(
-            .text(event.id), .text(event.type.rawValue), .text(event.source), .text(event.time.text),
-            .integer(instant.secondsSinceEpoch), .integer(Int64(instant.nanoseconds)), .blob(incoming.body))
-        guard logged > 0 else { return try duplicateOutcome(of: event) }
-        return .applied(changedProjection: try project(event))
+    /// Records a batch: the inbox in key order, then the event log and the
+    /// projections of the new events in batch order.
+    ///
+    /// Event `i` of the batch gets `seq` = base + `i`, base being one past
+    /// the log's last `seq`: its inbox row can point at its log row before
+    /// the log row is written, and an inbox hit whose `seq` is at least
+    /// base is an earlier event of this same batch.
+    func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64) throws -> [EventOutcome] {
+        guard try nextSeq.step() else {
+            nextSeq.reset()
+            throw StorageError(kind: .internal, message: "the next event_log seq could not be read", path: path)
+        }
+        let base = nextSeq.int64(at: 0)
+        nextSeq.reset()
+
+        // The inbox, in key order: lookups and inserts walk its b-tree once,
+        // left to right. Equal keys stay in batch order, so the first of two
+        // events with the same id is the one applied.
+        var order = [(key: Int64, index: Int)]()
+        order.reserveCapacity(batch.count)
+        for (index, incoming) in batch.enumerated() {
+            order.append((InboxKey.of(incoming.event.id, mask: inboxKeyMask), index))
+        }
+        order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+
+        var outcomes = [EventOutcome?](repeating: nil, count: batch.count)
+        for (key, index) in order {
+            try insertInbox.bind(key, at: 1)
+            try insertInbox.bind(base + Int64(index), at: 2)
+            if try insertInbox.execute() > 0 { continue }
+            outcomes[index] = try knownKeyOutcome(of: index, key: key, in: batch, base: base)
+        }
+
+        // The log and the projections, in batch order.
+        var result: [EventOutcome] = []
+        result.reserveCapacity(batch.count)
+        for (index, incoming) in batch.enumerated() {
+            if let outcome = outcomes[index] {
+                result.append(outcome)
+                continue
+            }
+            try log(incoming, seq: base + Int64(index))
+            result.append(.applied(changedProjection: try project(incoming.event)))
+        }
+        return result
     }
 
-    /// The id is already in the inbox: the same content is a duplicate,
-    /// other content a conflicting duplicate. Rare, so it decodes the
-    /// logged event rather than keeping a fingerprint of every event.
-    private func duplicateOutcome(of event: Event) throws -> EventOutcome {
-        loggedBody.setUncheckedArguments([event.id])
-        guard let body = try Data.fetchOne(loggedBody) else {
-            throw StorageError(
-                kind: .internal, message: "event id '\(event.id)' is in the inbox but its body is missing", path: path)
+    private func log(_ incoming: IncomingEvent, seq: Int64) throws {
+        let event = incoming.event
+        let instant = event.time.instant
+        try logEvent.bind(seq, at: 1)
+        try logEvent.bind(event.id, at: 2)
+        try logEvent.bind(event.type.rawValue, at: 3)
+        try logEvent.bind(event.source, at: 4)
+        try logEvent.bind(event.time.text, at: 5)
+        try logEvent.bind(instant.secondsSinceEpoch, at: 6)
+        try logEvent.bind(Int64(instant.nanoseconds), at: 7)
+        _ = try logEvent.execute(bindingBlob: incoming.body, at: 8)
+    }
+
+    /// Event `index` has a key the inbox already holds: the same id
+    /// applied before (or earlier in this batch), or another id with the
+    /// same key. Returns nil when the event is new after all (its id is
+    /// then recorded in `inbox_collision`).
+    private func knownKeyOutcome(of index: Int, key: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+        let event = batch[index].event
+        try inboxSeq.bind(key, at: 1)
+        guard try inboxSeq.step() else {
+            inboxSeq.reset()
+            throw StorageError(kind: .internal, message: "inbox key \(key) of event id '\(event.id)' vanished", path: path)
         }
+        let holder = inboxSeq.int64(at: 0)
+        inboxSeq.reset()
+        if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
+
+        // Another id holds the key: the full id decides.
+        try insertCollision.bind(event.id, at: 1)
+        try insertCollision.bind(base + Int64(index), at: 2)
+        if try insertCollision.execute() > 0 { return nil }
+        try collisionSeq.bind(event.id, at: 1)
+        guard try collisionSeq.step() else {
+            collisionSeq.reset()
+            throw StorageError(kind: .internal, message: "event id '\(event.id)' vanished from inbox_collision", path: path)
+        }
+        let seq = collisionSeq.int64(at: 0)
+        collisionSeq.reset()
+        guard let outcome = try outcomeIfSameID(batch[index], seq: seq, in: batch, base: base) else {
+            throw StorageError(
+                kind: .internal, message: "inbox_collision row of '\(event.id)' points at another event (seq \(seq))",
+                path: path)
+        }
+        return outcome
+    }
+
+    /// The outcome of `incoming` against the event applied as `seq`, when
+    /// that event has the same id; nil when its id is another.
+    private func outcomeIfSameID(_ incoming: IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+        let event = incoming.event
+        if seq >= base {
+            let earlier = batch[Int(seq - base)]
+            guard ExactText(earlier.event.id) == ExactText(event.id) else { return nil }
+            if earlier.body == incoming.body { return .duplicate }
+            return compare(event, withApplied: earlier.event)
+        }
+        try loggedEvent.bind(seq, at: 1)
+        guard try loggedEvent.step() else {
+            loggedEvent.reset()
+            throw StorageError(
+                kind: .internal, message: "event id '\(event.id)' is in the inbox but its event_log row \(seq) is missing",
+                path: path)
+        }
+        guard loggedEvent.text(at: 0, equals: event.id) else {
+            loggedEvent.reset()
+            return nil
+        }
+        let body = loggedEvent.bytes(at: 1)
+        loggedEvent.reset()
+        // A redelivery usually has the very same bytes: no decoding then.
+        if body == incoming.body { return .duplicate }
         let logged: Event
         do {
-            logged = try Event.decode([UInt8](body))
+            logged = try Event.decode(body)
         } catch {
             throw StorageError(
                 kind: .damaged, message: "the logged event '\(event.id)' no longer decodes: \(error)", path: path)
         }
-        if logged.canonicalContent == event.canonicalContent { return .duplicate }
+        return compare(event, withApplied: logged)
+    }
+
+    /// Same content is a duplicate, other content a conflicting duplicate.
+    private func compare(_ event: Event, withApplied applied: Event) -> EventOutcome {
+        if applied.canonicalContent == event.canonicalContent { return .duplicate }
         return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, appliedFingerprint: logged.contentFingerprint,
+            eventID: event.id, appliedFingerprint: applied.contentFingerprint,
             refusedFingerprint: event.contentFingerprint))
     }
 
