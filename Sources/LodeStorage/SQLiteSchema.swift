@@ -102,14 +102,16 @@ enum SQLiteSchema {
           PRIMARY KEY (year, campaign, enterprise)
         ) STRICT, WITHOUT ROWID
         """,
-        // Each visit event counts; the inbox already makes an id arrive
-        // here once, so the key can start with the year for the report.
+        // Each visit event counts once: the inbox lets an id through once,
+        // so a count per (year, campaign) is enough. A table of visit ids
+        // would put every visit on a random page of a growing b-tree;
+        // these few rows stay in the page cache.
         """
-        CREATE TABLE recruitment_visit (
+        CREATE TABLE recruitment_visit_count (
           year INTEGER NOT NULL,
           campaign TEXT NOT NULL,
-          event_id TEXT NOT NULL,
-          PRIMARY KEY (year, campaign, event_id)
+          visits INTEGER NOT NULL,
+          PRIMARY KEY (year, campaign)
         ) STRICT, WITHOUT ROWID
         """,
         """
@@ -134,7 +136,7 @@ enum SQLiteSchema {
     /// and fills again from the event log.
     static let projectionTables = [
         "project_registration", "project_status", "investment_report",
-        "recruitment_contact", "recruitment_visit", "recruitment_agreement", "recruitment_introduction",
+        "recruitment_contact", "recruitment_visit_count", "recruitment_agreement", "recruitment_introduction",
     ]
 }
 
@@ -190,8 +192,11 @@ enum SQLiteStatements {
         """
     static let insertContact =
         "INSERT INTO recruitment_contact (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let insertVisit =
-        "INSERT INTO recruitment_visit (year, campaign, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    /// Adds a batch's visits of one (year, campaign).
+    static let addVisits = """
+        INSERT INTO recruitment_visit_count (year, campaign, visits) VALUES (?, ?, ?)
+        ON CONFLICT (year, campaign) DO UPDATE SET visits = visits + excluded.visits
+        """
     static let insertAgreement =
         "INSERT INTO recruitment_agreement (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let insertIntroduction =

@@ -28,6 +28,12 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// writes less; SQLite's default is 1,000 pages (4 MiB). Durability
     /// does not depend on it: every commit is in the fsynced WAL.
     public var walAutocheckpointPages: Int
+    /// The page size of a new database file, in bytes (`PRAGMA
+    /// page_size`, a power of two from 512 to 65,536); a database keeps
+    /// the page size it was created with. The inbox's and the recruitment
+    /// tables' new rows land on random pages, and each page a batch changes
+    /// is written whole to the WAL: smaller pages write less per event.
+    public var pageSize: Int
     /// For tests only: narrows every inbox key (``InboxKey``) to these
     /// bits, so that different ids share keys and `inbox_collision` is
     /// exercised. A database must always be opened with the same mask.
@@ -35,8 +41,9 @@ public struct SQLiteStoreConfiguration: Sendable {
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
-        walAutocheckpointPages: Int = 16_384
+        walAutocheckpointPages: Int = 16_384, pageSize: Int = 4_096
     ) {
+        self.pageSize = pageSize
         self.calendar = calendar
         self.busyTimeout = busyTimeout
         self.pageCacheKiB = pageCacheKiB
@@ -99,7 +106,10 @@ public final class SQLiteZoneStore: ZoneStore {
         grdb.label = "lode-store"
         let pageCacheKiB = max(configuration.pageCacheKiB, 64)
         let memoryMapBytes = max(configuration.memoryMapBytes, 0)
+        let pageSize = configuration.pageSize
         grdb.prepareDatabase { db in
+            // Before GRDB turns WAL on: only a new, empty file takes it.
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
             try db.execute(sql: "PRAGMA mmap_size = \(memoryMapBytes)")
@@ -151,7 +161,7 @@ public final class SQLiteZoneStore: ZoneStore {
                 // so a busy database waits for the busy timeout instead of
                 // failing when a read turns into a write.
                 try db.inTransaction(.immediate) {
-                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    var writer = try ProjectionWriter(db, calendar: calendar, path: path)
                     outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask)
                     return .commit
                 }
@@ -183,7 +193,7 @@ public final class SQLiteZoneStore: ZoneStore {
                     for table in SQLiteSchema.projectionTables {
                         try db.execute(sql: "DELETE FROM \(table)")
                     }
-                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    var writer = try ProjectionWriter(db, calendar: calendar, path: path)
                     let rows = try Row.fetchCursor(db, sql: "SELECT seq, event_id, body FROM event_log ORDER BY seq")
                     while let row = try rows.next() {
                         let body: Data = row["body"]
@@ -201,6 +211,7 @@ public final class SQLiteZoneStore: ZoneStore {
                         _ = try writer.project(event)
                         replayed += 1
                     }
+                    try writer.flush()
                     return .commit
                 }
                 return RebuildSummary(eventsReplayed: replayed)
@@ -267,7 +278,9 @@ private struct ProjectionWriter {
     let upsertStatus: BoundStatement
     let upsertInvestment: BoundStatement
     let insertContact: BoundStatement
-    let insertVisit: BoundStatement
+    let addVisits: BoundStatement
+    /// Visits of this batch not yet added to `recruitment_visit_count`.
+    var pendingVisits: [VisitKey: Int64] = [:]
     let insertAgreement: BoundStatement
     let insertIntroduction: BoundStatement
 
@@ -286,7 +299,7 @@ private struct ProjectionWriter {
         upsertStatus = try BoundStatement(db, sql: SQLiteStatements.upsertStatus)
         upsertInvestment = try BoundStatement(db, sql: SQLiteStatements.upsertInvestment)
         insertContact = try BoundStatement(db, sql: SQLiteStatements.insertContact)
-        insertVisit = try BoundStatement(db, sql: SQLiteStatements.insertVisit)
+        addVisits = try BoundStatement(db, sql: SQLiteStatements.addVisits)
         insertAgreement = try BoundStatement(db, sql: SQLiteStatements.insertAgreement)
         insertIntroduction = try BoundStatement(db, sql: SQLiteStatements.insertIntroduction)
     }
@@ -298,7 +311,7 @@ private struct ProjectionWriter {
     /// the log's last `seq`: its inbox row can point at its log row before
     /// the log row is written, and an inbox hit whose `seq` is at least
     /// base is an earlier event of this same batch.
-    func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64) throws -> [EventOutcome] {
+    mutating func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64) throws -> [EventOutcome] {
         guard try nextSeq.step() else {
             nextSeq.reset()
             throw StorageError(kind: .internal, message: "the next event_log seq could not be read", path: path)
@@ -311,8 +324,8 @@ private struct ProjectionWriter {
         // events with the same id is the one applied.
         var order = [(key: Int64, index: Int)]()
         order.reserveCapacity(batch.count)
-        for (index, incoming) in batch.enumerated() {
-            order.append((InboxKey.of(incoming.event.id, mask: inboxKeyMask), index))
+        for index in batch.indices {
+            order.append((InboxKey.of(batch[index].event.id, mask: inboxKeyMask), index))
         }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
 
@@ -327,25 +340,25 @@ private struct ProjectionWriter {
         // The log and the projections, in batch order.
         var result: [EventOutcome] = []
         result.reserveCapacity(batch.count)
-        for (index, incoming) in batch.enumerated() {
+        for index in batch.indices {
             if let outcome = outcomes[index] {
                 result.append(outcome)
                 continue
             }
-            try log(incoming, seq: base + Int64(index))
-            result.append(.applied(changedProjection: try project(incoming.event)))
+            try log(batch[index], seq: base + Int64(index))
+            result.append(.applied(changedProjection: try project(batch[index].event)))
         }
+        try flush()
         return result
     }
 
-    private func log(_ incoming: IncomingEvent, seq: Int64) throws {
-        let event = incoming.event
-        let instant = event.time.instant
+    private func log(_ incoming: borrowing IncomingEvent, seq: Int64) throws {
+        let instant = incoming.event.time.instant
         try logEvent.bind(seq, at: 1)
-        try logEvent.bind(event.id, at: 2)
-        try logEvent.bind(event.type.rawValue, at: 3)
-        try logEvent.bind(event.source, at: 4)
-        try logEvent.bind(event.time.text, at: 5)
+        try logEvent.bind(incoming.event.id, at: 2)
+        try logEvent.bind(incoming.event.type.rawValue, at: 3)
+        try logEvent.bind(incoming.event.source, at: 4)
+        try logEvent.bind(incoming.event.time.text, at: 5)
         try logEvent.bind(instant.secondsSinceEpoch, at: 6)
         try logEvent.bind(Int64(instant.nanoseconds), at: 7)
         _ = try logEvent.execute(bindingBlob: incoming.body, at: 8)
@@ -356,30 +369,30 @@ private struct ProjectionWriter {
     /// same key. Returns nil when the event is new after all (its id is
     /// then recorded in `inbox_collision`).
     private func knownKeyOutcome(of index: Int, key: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
-        let event = batch[index].event
+        let id = batch[index].event.id
         try inboxSeq.bind(key, at: 1)
         guard try inboxSeq.step() else {
             inboxSeq.reset()
-            throw StorageError(kind: .internal, message: "inbox key \(key) of event id '\(event.id)' vanished", path: path)
+            throw StorageError(kind: .internal, message: "inbox key \(key) of event id '\(id)' vanished", path: path)
         }
         let holder = inboxSeq.int64(at: 0)
         inboxSeq.reset()
         if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
 
         // Another id holds the key: the full id decides.
-        try insertCollision.bind(event.id, at: 1)
+        try insertCollision.bind(id, at: 1)
         try insertCollision.bind(base + Int64(index), at: 2)
         if try insertCollision.execute() > 0 { return nil }
-        try collisionSeq.bind(event.id, at: 1)
+        try collisionSeq.bind(id, at: 1)
         guard try collisionSeq.step() else {
             collisionSeq.reset()
-            throw StorageError(kind: .internal, message: "event id '\(event.id)' vanished from inbox_collision", path: path)
+            throw StorageError(kind: .internal, message: "event id '\(id)' vanished from inbox_collision", path: path)
         }
         let seq = collisionSeq.int64(at: 0)
         collisionSeq.reset()
         guard let outcome = try outcomeIfSameID(batch[index], seq: seq, in: batch, base: base) else {
             throw StorageError(
-                kind: .internal, message: "inbox_collision row of '\(event.id)' points at another event (seq \(seq))",
+                kind: .internal, message: "inbox_collision row of '\(id)' points at another event (seq \(seq))",
                 path: path)
         }
         return outcome
@@ -387,13 +400,13 @@ private struct ProjectionWriter {
 
     /// The outcome of `incoming` against the event applied as `seq`, when
     /// that event has the same id; nil when its id is another.
-    private func outcomeIfSameID(_ incoming: IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+    private func outcomeIfSameID(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
         let event = incoming.event
         if seq >= base {
-            let earlier = batch[Int(seq - base)]
-            guard ExactText(earlier.event.id) == ExactText(event.id) else { return nil }
-            if earlier.body == incoming.body { return .duplicate }
-            return compare(event, withApplied: earlier.event)
+            let earlier = Int(seq - base)
+            guard ExactText(batch[earlier].event.id) == ExactText(event.id) else { return nil }
+            if batch[earlier].body == incoming.body { return .duplicate }
+            return compare(event, withApplied: batch[earlier].event)
         }
         try loggedEvent.bind(seq, at: 1)
         guard try loggedEvent.step() else {
@@ -428,8 +441,21 @@ private struct ProjectionWriter {
             refusedFingerprint: event.contentFingerprint))
     }
 
-    /// Updates the projection tables; returns whether a row changed.
-    func project(_ event: Event) throws -> Bool {
+    /// Writes what ``project(_:)`` gathered in memory: one row change per
+    /// (year, campaign) of visits.
+    mutating func flush() throws {
+        for (key, visits) in pendingVisits {
+            try addVisits.bind(Int64(key.year), at: 1)
+            try addVisits.bind(key.campaign.text, at: 2)
+            try addVisits.bind(visits, at: 3)
+            _ = try addVisits.execute()
+        }
+        pendingVisits.removeAll(keepingCapacity: true)
+    }
+
+    /// Updates the projection tables (visits: in memory until ``flush()``);
+    /// returns whether a figure changed.
+    mutating func project(_ event: Event) throws -> Bool {
         let instant = event.time.instant
         let seconds = SQLValue.integer(instant.secondsSinceEpoch)
         let nanos = SQLValue.integer(Int64(instant.nanoseconds))
@@ -452,7 +478,9 @@ private struct ProjectionWriter {
         case .enterpriseContacted(let contact):
             changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
         case .siteVisit(let visit):
-            changed = try insertVisit.run(.int(year(of: event)), .text(visit.campaign), id)
+            // The inbox lets each id through once: every visit counts.
+            pendingVisits[VisitKey(year: year(of: event), campaign: ExactText(visit.campaign)), default: 0] += 1
+            changed = 1
         case .agreementSigned(let agreement):
             changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
         case .projectIntroduced(let introduction):
@@ -465,4 +493,10 @@ private struct ProjectionWriter {
     private func year(of event: Event) -> Int {
         calendar.yearMonth(of: event.time).year
     }
+}
+
+/// The row of `recruitment_visit_count` a visit adds to.
+struct VisitKey: Hashable {
+    let year: Int
+    let campaign: ExactText
 }

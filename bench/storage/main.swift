@@ -12,6 +12,9 @@
 //        derived   sha256:<32 hex>, from content, as lode-publish gives CSV rows
 //        uuid      random version-4 UUIDs (seeded, the same every run)
 //   --batch 500,1000              batch sizes (default 500,1000)
+//   --keys grow|bounded           grow: every copy of the demo set new projects
+//                                 and enterprises (default); bounded: 10 sets
+//                                 of keys shared by all copies
 //   --preload N                   events applied (in batches of 5,000) to a
 //                                 template database before measuring; each
 //                                 measurement starts from a copy of it, its
@@ -45,14 +48,16 @@ struct Measurement: Codable {
     /// CPU time of the process (user + system) over the same run: the
     /// machine is shared, so wall-clock rates fall when others build.
     var cpuSeconds: Double
+    /// The part of ``cpuSeconds`` spent in the kernel (writes, fsync).
+    var systemSeconds: Double
     var eventsPerCPUSecond: Double
 }
 
-func processCPUSeconds() -> Double {
+func processCPUSeconds() -> (total: Double, system: Double) {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    return (seconds(usage.ru_utime) + seconds(usage.ru_stime), seconds(usage.ru_stime))
 }
 
 func fail(_ message: String) -> Never {
@@ -67,7 +72,7 @@ let (positional, options): ([String], [String: String]) = {
     var remaining = CommandLine.arguments.dropFirst()[...]
     while let argument = remaining.popFirst() {
         if argument == "--help" || argument == "-h" {
-            print("usage: lode-bench-storage [EVENTS] [DIRECTORY] [--ids numbered,derived,uuid] [--batch 500,1000] [--preload N] [--phases apply,decode]")
+            print("usage: lode-bench-storage [EVENTS] [DIRECTORY] [--ids numbered,derived,uuid] [--batch 500,1000] [--keys grow|bounded] [--preload N] [--phases apply,decode]")
             exit(0)
         }
         if argument.hasPrefix("--") {
@@ -139,6 +144,19 @@ let phases: [String] = {
     }
 }()
 
+/// --keys grow (default): every copy of the demo set has new project ids and
+/// enterprise names, so the projection tables grow with the events (the
+/// most pessimistic case). --keys bounded: copies share 10 sets of keys
+/// (~1,300 projects, ~9,000 enterprises), as a zone's events keep coming
+/// about the same projects and enterprises; only the inbox and the log grow.
+let keySets: Int? = {
+    switch options["keys"] ?? "grow" {
+    case "grow": return nil
+    case "bounded": return 10
+    case let other: fail("--keys: unknown '\(other)' (grow, bounded)")
+    }
+}()
+
 /// SplitMix64: the same UUIDs on every run.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
@@ -156,9 +174,14 @@ func uuid(_ index: Int) -> String {
     var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
     bytes[6] = bytes[6] & 0x0F | 0x40
     bytes[8] = bytes[8] & 0x3F | 0x80
-    let hex = bytes.map { String(format: "%02x", $0) }.joined()
-    let characters = Array(hex)
-    return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    for (index, byte) in bytes.enumerated() {
+        if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0xF)])
+    }
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// Event number `index` of the stream: copy `index / demo.count` of a demo
@@ -166,7 +189,7 @@ func uuid(_ index: Int) -> String {
 func variant(_ index: Int, ids: IDShape) -> Event {
     let event = demo[index % demo.count]
     let copy = index / demo.count
-    let suffix = "-\(copy)"
+    let suffix = "-\(keySets.map { copy % $0 } ?? copy)"
     var data = event.data
     switch data {
     case .projectRegistered(var project):
@@ -216,17 +239,19 @@ func measure(_ phase: String, ids: IDShape, batchSize: Int, _ run: () throws -> 
     let elapsed = clock.measure {
         do { events = try run() } catch { fail("\(phase): \(error)") }
     }
-    let cpuSeconds = processCPUSeconds() - cpuBefore
+    let cpuAfter = processCPUSeconds()
+    let cpuSeconds = cpuAfter.total - cpuBefore.total
+    let systemSeconds = cpuAfter.system - cpuBefore.system
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let batches = (events + batchSize - 1) / batchSize
     let measurement = Measurement(
         ids: ids.rawValue, batchSize: batchSize, phase: phase, preloaded: preloadCount, events: events, seconds: seconds,
         eventsPerSecond: Double(events) / seconds, meanBatchMilliseconds: seconds * 1000 / Double(batches),
-        cpuSeconds: cpuSeconds, eventsPerCPUSecond: Double(events) / cpuSeconds)
+        cpuSeconds: cpuSeconds, systemSeconds: systemSeconds, eventsPerCPUSecond: Double(events) / cpuSeconds)
     print(String(
-        format: "%@ batch %4d  %@ %8d events  %7.3f s  %9.0f events/s  %6.2f ms/batch  (CPU %7.3f s: %9.0f events per CPU-second)",
+        format: "%@ batch %4d  %@ %8d events  %7.3f s  %9.0f events/s  %6.2f ms/batch  (CPU %7.3f s, %.0f%% system: %9.0f events per CPU-second)",
         ids.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), batchSize, phase.padding(toLength: 13, withPad: " ", startingAt: 0), events, seconds, measurement.eventsPerSecond,
-        measurement.meanBatchMilliseconds, cpuSeconds, measurement.eventsPerCPUSecond))
+        measurement.meanBatchMilliseconds, cpuSeconds, 100 * systemSeconds / cpuSeconds, measurement.eventsPerCPUSecond))
     return measurement
 }
 
@@ -240,9 +265,15 @@ let storeConfiguration: SQLiteStoreConfiguration = {
     if let text = environment["LODE_BENCH_MMAP_BYTES"], let bytes = Int(text) {
         configuration.memoryMapBytes = bytes
     }
+    if let text = environment["LODE_BENCH_PAGE_SIZE"], let bytes = Int(text) {
+        configuration.pageSize = bytes
+    }
+    if let text = environment["LODE_BENCH_CHECKPOINT_PAGES"], let pages = Int(text) {
+        configuration.walAutocheckpointPages = pages
+    }
     return configuration
 }()
-print("page cache \(storeConfiguration.pageCacheKiB) KiB, memory map \(storeConfiguration.memoryMapBytes) bytes, preload \(preloadCount) events, directory \(directory)")
+print("page size \(storeConfiguration.pageSize), checkpoint \(storeConfiguration.walAutocheckpointPages) pages, page cache \(storeConfiguration.pageCacheKiB) KiB, memory map \(storeConfiguration.memoryMapBytes) bytes, keys \(keySets == nil ? "grow" : "bounded"), preload \(preloadCount) events, directory \(directory)")
 
 func removeDatabase(_ path: String) {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -318,10 +349,11 @@ for ids in idShapes {
                 })
             }
             try? store.close()
-            removeDatabase(path)
+            // LODE_BENCH_KEEP=1 keeps the databases, to look into them.
+            if environment["LODE_BENCH_KEEP"] == nil { removeDatabase(path) }
         }
     }
-    if let template { removeDatabase(template) }
+    if let template, environment["LODE_BENCH_KEEP"] == nil { removeDatabase(template) }
 }
 
 let encoder = JSONEncoder()
