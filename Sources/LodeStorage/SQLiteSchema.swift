@@ -46,7 +46,17 @@ enum SQLiteSchema {
           seq INTEGER NOT NULL
         ) STRICT
         """,
-        // Ids whose key another id already holds in `inbox`, by the full id.
+        // The inbox's newest keys, moved into `inbox` in key order once there
+        // are `SQLiteStoreConfiguration.inboxMergeRows` of them: a new key
+        // then dirties a page of this small table (which stays in the page
+        // cache) rather than a random leaf of the large one.
+        """
+        CREATE TABLE inbox_recent (
+          id_key INTEGER PRIMARY KEY,
+          seq INTEGER NOT NULL
+        ) STRICT
+        """,
+        // Ids whose key another id already holds in the inbox, by the full id.
         // Empty unless two ids' 64-bit keys collide.
         """
         CREATE TABLE inbox_collision (
@@ -145,9 +155,16 @@ enum SQLiteSchema {
 enum SQLiteStatements {
     /// The first `seq` of a batch.
     static let nextSeq = "SELECT COALESCE(MAX(seq), 0) + 1 FROM event_log"
-    /// No row changed when the key is already there.
-    static let insertInbox = "INSERT INTO inbox (id_key, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let inboxSeq = "SELECT seq FROM inbox WHERE id_key = ?"
+    /// No row changed when the key is already there.
+    static let insertRecent = "INSERT INTO inbox_recent (id_key, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let recentSeq = "SELECT seq FROM inbox_recent WHERE id_key = ?"
+    static let recentCount = "SELECT COUNT(*) FROM inbox_recent"
+    /// A key is in `inbox_recent` only while `inbox` does not hold it, so
+    /// the move never conflicts. In key order: the large b-tree is walked
+    /// once, left to right.
+    static let mergeRecent = "INSERT INTO inbox (id_key, seq) SELECT id_key, seq FROM inbox_recent ORDER BY id_key"
+    static let emptyRecent = "DELETE FROM inbox_recent"
     static let insertCollision = "INSERT INTO inbox_collision (event_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let collisionSeq = "SELECT seq FROM inbox_collision WHERE event_id = ?"
     static let logEvent = """
@@ -156,7 +173,9 @@ enum SQLiteStatements {
         """
     static let loggedEvent = "SELECT event_id, body FROM event_log WHERE seq = ?"
     /// Every inbox row stands for one event_log row.
-    static let loggedEventCount = "SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_collision)"
+    static let loggedEventCount = """
+        SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_recent) + (SELECT COUNT(*) FROM inbox_collision)
+        """
 
     static let upsertRegistration = """
         INSERT INTO project_registration (project_id, name, plan_year, categories, new_start, total_investment,

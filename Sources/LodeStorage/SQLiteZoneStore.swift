@@ -38,6 +38,10 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// bits, so that different ids share keys and `inbox_collision` is
     /// exercised. A database must always be opened with the same mask.
     var inboxKeyMask: UInt64 = ~0
+    /// How many new keys `inbox_recent` gathers before they move into
+    /// `inbox` (see docs/storage.md). Internal: tests set it low to move
+    /// keys often.
+    var inboxMergeRows = 32_768
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
@@ -71,6 +75,7 @@ public final class SQLiteZoneStore: ZoneStore {
     private let pool: DatabasePool
     private let tally = Mutex(StoreCounts())
     private let inboxKeyMask: UInt64
+    private let inboxMergeRows: Int
 
     /// Opens (creating when absent) the store at `path` and brings its
     /// schema up to date.
@@ -84,6 +89,7 @@ public final class SQLiteZoneStore: ZoneStore {
         self.path = path
         self.calendar = configuration.calendar
         self.inboxKeyMask = configuration.inboxKeyMask
+        self.inboxMergeRows = max(configuration.inboxMergeRows, 1)
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         let directoryToCheck = directory.isEmpty ? "." : directory
@@ -162,7 +168,7 @@ public final class SQLiteZoneStore: ZoneStore {
                 // failing when a read turns into a write.
                 try db.inTransaction(.immediate) {
                     var writer = try ProjectionWriter(db, calendar: calendar, path: path)
-                    outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask)
+                    outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask, inboxMergeRows: inboxMergeRows)
                     return .commit
                 }
                 return outcomes
@@ -268,8 +274,12 @@ private struct ProjectionWriter {
     let calendar: ZoneCalendar
     let path: String
     let nextSeq: BoundStatement
-    let insertInbox: BoundStatement
     let inboxSeq: BoundStatement
+    let insertRecent: BoundStatement
+    let recentSeq: BoundStatement
+    let recentCount: BoundStatement
+    let mergeRecent: BoundStatement
+    let emptyRecent: BoundStatement
     let insertCollision: BoundStatement
     let collisionSeq: BoundStatement
     let logEvent: BoundStatement
@@ -289,8 +299,12 @@ private struct ProjectionWriter {
         self.calendar = calendar
         self.path = path
         nextSeq = try BoundStatement(db, sql: SQLiteStatements.nextSeq)
-        insertInbox = try BoundStatement(db, sql: SQLiteStatements.insertInbox)
         inboxSeq = try BoundStatement(db, sql: SQLiteStatements.inboxSeq)
+        insertRecent = try BoundStatement(db, sql: SQLiteStatements.insertRecent)
+        recentSeq = try BoundStatement(db, sql: SQLiteStatements.recentSeq)
+        recentCount = try BoundStatement(db, sql: SQLiteStatements.recentCount)
+        mergeRecent = try BoundStatement(db, sql: SQLiteStatements.mergeRecent)
+        emptyRecent = try BoundStatement(db, sql: SQLiteStatements.emptyRecent)
         insertCollision = try BoundStatement(db, sql: SQLiteStatements.insertCollision)
         collisionSeq = try BoundStatement(db, sql: SQLiteStatements.collisionSeq)
         logEvent = try BoundStatement(db, sql: SQLiteStatements.logEvent)
@@ -311,7 +325,7 @@ private struct ProjectionWriter {
     /// the log's last `seq`: its inbox row can point at its log row before
     /// the log row is written, and an inbox hit whose `seq` is at least
     /// base is an earlier event of this same batch.
-    mutating func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64) throws -> [EventOutcome] {
+    mutating func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64, inboxMergeRows: Int) throws -> [EventOutcome] {
         guard try nextSeq.step() else {
             nextSeq.reset()
             throw StorageError(kind: .internal, message: "the next event_log seq could not be read", path: path)
@@ -329,12 +343,23 @@ private struct ProjectionWriter {
         }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
 
+        // A key is looked up in `inbox` (a read), then inserted into
+        // `inbox_recent`; a key either holds is an id applied before or
+        // earlier in this batch, or a collision.
         var outcomes = [EventOutcome?](repeating: nil, count: batch.count)
         for (key, index) in order {
-            try insertInbox.bind(key, at: 1)
-            try insertInbox.bind(base + Int64(index), at: 2)
-            if try insertInbox.execute() > 0 { continue }
-            outcomes[index] = try knownKeyOutcome(of: index, key: key, in: batch, base: base)
+            if let holder = try seq(of: key, in: inboxSeq) {
+                outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
+                continue
+            }
+            try insertRecent.bind(key, at: 1)
+            try insertRecent.bind(base + Int64(index), at: 2)
+            if try insertRecent.execute() > 0 { continue }
+            guard let holder = try seq(of: key, in: recentSeq) else {
+                throw StorageError(
+                    kind: .internal, message: "inbox key \(key) of event id '\(batch[index].event.id)' vanished", path: path)
+            }
+            outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
         }
 
         // The log and the projections, in batch order.
@@ -349,6 +374,7 @@ private struct ProjectionWriter {
             result.append(.applied(changedProjection: try project(batch[index].event)))
         }
         try flush()
+        try mergeRecentKeys(over: inboxMergeRows)
         return result
     }
 
@@ -364,19 +390,33 @@ private struct ProjectionWriter {
         _ = try logEvent.execute(bindingBlob: incoming.body, at: 8)
     }
 
-    /// Event `index` has a key the inbox already holds: the same id
-    /// applied before (or earlier in this batch), or another id with the
-    /// same key. Returns nil when the event is new after all (its id is
-    /// then recorded in `inbox_collision`).
-    private func knownKeyOutcome(of index: Int, key: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
-        let id = batch[index].event.id
-        try inboxSeq.bind(key, at: 1)
-        guard try inboxSeq.step() else {
-            inboxSeq.reset()
-            throw StorageError(kind: .internal, message: "inbox key \(key) of event id '\(id)' vanished", path: path)
+    /// The `seq` a lookup by key (`inboxSeq`, `recentSeq`) finds.
+    private func seq(of key: Int64, in lookup: BoundStatement) throws -> Int64? {
+        try lookup.bind(key, at: 1)
+        defer { lookup.reset() }
+        return try lookup.step() ? lookup.int64(at: 0) : nil
+    }
+
+    /// Moves the keys of `inbox_recent` into `inbox` once there are
+    /// `rows` of them, in the batch's transaction.
+    private func mergeRecentKeys(over rows: Int) throws {
+        guard try recentCount.step() else {
+            recentCount.reset()
+            return
         }
-        let holder = inboxSeq.int64(at: 0)
-        inboxSeq.reset()
+        let count = recentCount.int64(at: 0)
+        recentCount.reset()
+        guard count >= Int64(rows) else { return }
+        _ = try mergeRecent.execute()
+        _ = try emptyRecent.execute()
+    }
+
+    /// Event `index` has a key the inbox already holds, for the event
+    /// logged as `holder`: the same id applied before (or earlier in this
+    /// batch), or another id with the same key. Returns nil when the event
+    /// is new after all (its id is then recorded in `inbox_collision`).
+    private func knownKeyOutcome(of index: Int, heldBy holder: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+        let id = batch[index].event.id
         if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
 
         // Another id holds the key: the full id decides.

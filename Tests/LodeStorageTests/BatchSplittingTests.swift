@@ -65,8 +65,10 @@ struct BatchSplittingTests {
         return outcomes
     }
 
-    @Test(arguments: [~0, 0b11] as [UInt64])
-    func oneBatchOrManyInAnyOrderWithDuplicatesGiveTheSameReport(inboxKeyMask: UInt64) throws {
+    /// Full keys, four keys for everything (collisions everywhere), and
+    /// the newest keys moved into `inbox` after almost every batch.
+    @Test(arguments: zip([~0, 0b11, ~0, 0b11] as [UInt64], [32_768, 32_768, 1, 5]))
+    func oneBatchOrManyInAnyOrderWithDuplicatesGiveTheSameReport(inboxKeyMask: UInt64, inboxMergeRows: Int) throws {
         for seed in 1...25 as ClosedRange<UInt64> {
             var rng = SeededGenerator(seed: seed)
             let codes = (0..<Int.random(in: 1...60, using: &rng)).map { _ in Int.random(in: 0...200, using: &rng) }
@@ -77,6 +79,7 @@ struct BatchSplittingTests {
             let directory = try TemporaryDirectory()
             var configuration = SQLiteStoreConfiguration(calendar: shanghai)
             configuration.inboxKeyMask = inboxKeyMask
+            configuration.inboxMergeRows = inboxMergeRows
             let whole = try SQLiteZoneStore(path: directory.file("whole.sqlite"), configuration: configuration)
             let inOneBatch = try whole.apply(events)
             #expect(inOneBatch.applied == distinct)
@@ -101,10 +104,12 @@ struct BatchSplittingTests {
         }
     }
 
-    @Test func idsSharingAnInboxKeyAreStillToldApartByTheirBytes() throws {
+    @Test(arguments: [32_768, 1])
+    func idsSharingAnInboxKeyAreStillToldApartByTheirBytes(inboxMergeRows: Int) throws {
         let directory = try TemporaryDirectory()
         var configuration = SQLiteStoreConfiguration(calendar: shanghai)
         configuration.inboxKeyMask = 0  // every id has the same key
+        configuration.inboxMergeRows = inboxMergeRows
         let store = try SQLiteZoneStore(path: directory.file("lode.sqlite"), configuration: configuration)
         let a = incoming("Caf\u{E9}", at: "2024-03-01T10:00:00+08:00", visited("甲"))
         let b = incoming("Cafe\u{301}", at: "2024-03-01T10:00:00+08:00", visited("乙"))
@@ -146,5 +151,33 @@ struct BatchSplittingTests {
         configuration.pageSize = 2_048
         let reopened = try SQLiteZoneStore(path: directory.file("lode.sqlite"), configuration: configuration)
         #expect(try reopened.withWriterConnection { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 8_192)
+    }
+}
+
+@Suite("The inbox's two levels")
+struct InboxLevelsTests {
+    @Test func newKeysMoveIntoTheInboxOnceThereAreEnoughAndStayKnown() throws {
+        let directory = try TemporaryDirectory()
+        var configuration = SQLiteStoreConfiguration(calendar: shanghai)
+        configuration.inboxMergeRows = 10
+        let store = try SQLiteZoneStore(path: directory.file("lode.sqlite"), configuration: configuration)
+        let events = (0..<25).map { incoming("v-\($0)", at: "2024-03-01T10:00:00+08:00", visited("甲")) }
+        func levels() throws -> [Int] {
+            try store.withWriterConnection { db in
+                [try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox_recent") ?? -1]
+            }
+        }
+        #expect(try store.apply(Array(events[0..<6])).applied == 6)
+        #expect(try levels() == [0, 6])
+        #expect(try store.apply(Array(events[6..<12])).applied == 6)
+        #expect(try levels() == [12, 0])
+        #expect(try store.apply(Array(events[10..<14])).outcomes == [.duplicate, .duplicate, .applied(changedProjection: true), .applied(changedProjection: true)])
+        #expect(try levels() == [12, 2])
+        #expect(try store.apply(events).applied == 11)
+        #expect(try levels() == [25, 0])
+        #expect(try store.apply(events).duplicates == 25)
+        #expect(try store.loggedEventCount() == 25)
+        #expect(try store.report(year: 2024, targets: []).recruitment.siteVisits == 25)
     }
 }
