@@ -124,12 +124,6 @@ struct BoundStatement {
         sqlite3_column_int64(handle, column)
     }
 
-    func text(at column: Int32) -> String {
-        guard let characters = sqlite3_column_text(handle, column) else { return "" }
-        let count = Int(sqlite3_column_bytes(handle, column))
-        return String(decoding: UnsafeBufferPointer(start: characters, count: count), as: UTF8.self)
-    }
-
     /// Whether column `column` holds exactly the UTF-8 bytes of `text`.
     func text(at column: Int32, equals text: String) -> Bool {
         let count = Int(sqlite3_column_bytes(handle, column))
