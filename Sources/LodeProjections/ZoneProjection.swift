@@ -21,7 +21,7 @@ import LodeEvents
 /// | ``statuses`` | `project_status (project_id)`: `status`, `event_time`, `event_id` | the same upsert-if-newer |
 /// | ``investment`` | `investment_report (project_id, period)`: `completed_investment`, `event_time`, `event_id` | the same upsert-if-newer |
 /// | ``RecruitmentYear/campaigns`` contacts | `recruitment_contact (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
-/// | ``RecruitmentYear/campaigns`` visits | `recruitment_visit (event_id)` with `year`, `campaign` | `INSERT … ON CONFLICT DO NOTHING` |
+/// | ``RecruitmentYear/campaigns`` visits | `recruitment_visit_count (year, campaign)`: `visits` (the inbox lets each id through once) | `INSERT … ON CONFLICT DO UPDATE SET visits = visits + excluded.visits` |
 /// | ``RecruitmentYear/campaigns`` agreements | `recruitment_agreement (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
 /// | ``RecruitmentYear/projectsIntroduced`` | `recruitment_introduction (year, industry, project_id)` | `INSERT … ON CONFLICT DO NOTHING` |
 ///

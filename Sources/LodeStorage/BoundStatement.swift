@@ -1,6 +1,14 @@
 import GRDB
 import GRDBSQLite
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A prepared statement of the apply path, bound and stepped through
 /// SQLite's C API.
 ///
@@ -53,6 +61,41 @@ struct BoundStatement {
             guard code == SQLITE_OK else { throw error(code) }
             index += 1
         }
+        return try execute()
+    }
+
+    /// Binds an integer to parameter `index` (1-based).
+    @inline(__always)
+    func bind(_ value: Int64, at index: Int32) throws {
+        let code = sqlite3_bind_int64(handle, index, value)
+        guard code == SQLITE_OK else { throw error(code) }
+    }
+
+    /// Binds a text (copied by SQLite) to parameter `index` (1-based).
+    @inline(__always)
+    func bind(_ text: String, at index: Int32) throws {
+        let code = bindText(text, at: index)
+        guard code == SQLITE_OK else { throw error(code) }
+    }
+
+    /// Binds `bytes` as a blob to parameter `index` without copying them,
+    /// steps the statement to its end, unbinds them, and returns how many
+    /// rows it changed: the bytes are read only while they are certainly
+    /// alive.
+    func execute(bindingBlob bytes: [UInt8], at index: Int32) throws -> Int {
+        try bytes.withUnsafeBytes { buffer in
+            let code = sqlite3_bind_blob(
+                handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), nil)
+            guard code == SQLITE_OK else { throw error(code) }
+            defer { sqlite3_bind_null(handle, index) }
+            return try execute()
+        }
+    }
+
+    /// Steps the statement to its end, resets it, and returns how many
+    /// rows it changed.
+    @inline(__always)
+    func execute() throws -> Int {
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE || code == SQLITE_ROW else {
             sqlite3_reset(handle)
@@ -61,6 +104,42 @@ struct BoundStatement {
         let changed = Int(sqlite3_changes(connection))
         sqlite3_reset(handle)
         return changed
+    }
+
+    /// Steps a query once: true when a row is there to read with the
+    /// `column` functions; call ``reset()`` when done.
+    func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        sqlite3_reset(handle)
+        throw error(code)
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+    }
+
+    func int64(at column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
+    }
+
+    /// Whether column `column` holds exactly the UTF-8 bytes of `text`.
+    func text(at column: Int32, equals text: String) -> Bool {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        let characters = sqlite3_column_text(handle, column)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count == count else { return false }
+            guard count > 0, let characters, let base = bytes.baseAddress else { return true }
+            return memcmp(characters, base, count) == 0
+        }
+    }
+
+    func bytes(at column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     private func bindText(_ text: String, at index: Int32) -> Int32 {

@@ -64,16 +64,19 @@ enum SQLiteReport {
         figures.enterprisesContacted = try Int.fetchOne(
             db, sql: "SELECT COUNT(DISTINCT enterprise) FROM recruitment_contact WHERE year = ?", arguments: arguments) ?? 0
         figures.siteVisits = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM recruitment_visit WHERE year = ?", arguments: arguments) ?? 0
+            db, sql: "SELECT SUM(visits) FROM recruitment_visit_count WHERE year = ?", arguments: arguments) ?? 0
         figures.agreementsSigned = try Int.fetchOne(
             db, sql: "SELECT COUNT(DISTINCT enterprise) FROM recruitment_agreement WHERE year = ?", arguments: arguments) ?? 0
 
         // Campaign names stay distinct by their bytes, as the tables keep
         // them: ExactText, not String, is the key.
         var campaigns: [ExactText: (contacted: Int, visits: Int, agreements: Int)] = [:]
-        for (table, figure) in [("recruitment_contact", 0), ("recruitment_visit", 1), ("recruitment_agreement", 2)] {
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT campaign, COUNT(*) FROM \(table) WHERE year = ? GROUP BY campaign", arguments: arguments)
+        for (query, figure) in [
+            ("SELECT campaign, COUNT(*) FROM recruitment_contact WHERE year = ? GROUP BY campaign", 0),
+            ("SELECT campaign, visits FROM recruitment_visit_count WHERE year = ?", 1),
+            ("SELECT campaign, COUNT(*) FROM recruitment_agreement WHERE year = ? GROUP BY campaign", 2),
+        ] {
+            let rows = try Row.fetchCursor(db, sql: query, arguments: arguments)
             while let row = try rows.next() {
                 let name = ExactText(row[0] as String)
                 let count: Int = row[1]

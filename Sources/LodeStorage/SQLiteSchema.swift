@@ -3,7 +3,10 @@ import GRDB
 /// The SQLite schema, as versioned migrations (``DatabaseMigrator``).
 ///
 /// A migration, once released, never changes: a new version of the schema
-/// is a new migration appended here. Every table is `STRICT`; text compares
+/// is a new migration appended here. (Nothing is released yet: v1 was
+/// restructured in place for the hashed inbox, under a new identifier, so
+/// that a development database of the old v1 is refused rather than
+/// misread.) Every table is `STRICT`; text compares
 /// with SQLite's default `BINARY` collation, byte by byte, as
 /// ``LodeProjections/ExactText`` does. An event's place in "latest by
 /// `time`" is the row value `(event_seconds, event_nanos, event_id)`: the
@@ -12,7 +15,7 @@ import GRDB
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: inbox, event log, projection tables") { db in
+        migrator.registerMigration("v1: hashed inbox, event log, projection tables") { db in
             for statement in version1 { try db.execute(sql: statement) }
         }
         migrator.registerMigration("v2: notification outbox") { db in
@@ -22,12 +25,13 @@ enum SQLiteSchema {
     }
 
     static let version1 = [
-        // The event log and the inbox in one table: the unique `event_id`
-        // is the inbox. `seq` is the order events were applied in.
+        // The event log: every applied event, in the order applied (`seq`;
+        // a batch's events get `seq` base + their index in the batch, so a
+        // batch with duplicates leaves gaps). Appended at its end only.
         """
         CREATE TABLE event_log (
           seq INTEGER PRIMARY KEY,
-          event_id TEXT NOT NULL UNIQUE,
+          event_id TEXT NOT NULL,
           type TEXT NOT NULL,
           source TEXT NOT NULL,
           time TEXT NOT NULL,
@@ -35,6 +39,33 @@ enum SQLiteSchema {
           event_nanos INTEGER NOT NULL,
           body BLOB NOT NULL
         ) STRICT
+        """,
+        // The inbox: one row per applied event, keyed by InboxKey (a 64-bit
+        // hash of the id), pointing at its event_log row. Small rows, so few
+        // pages, whatever the ids' length.
+        """
+        CREATE TABLE inbox (
+          id_key INTEGER PRIMARY KEY,
+          seq INTEGER NOT NULL
+        ) STRICT
+        """,
+        // The inbox's newest keys, moved into `inbox` in key order once there
+        // are `SQLiteStoreConfiguration.inboxMergeRows` of them: a new key
+        // then dirties a page of this small table (which stays in the page
+        // cache) rather than a random leaf of the large one.
+        """
+        CREATE TABLE inbox_recent (
+          id_key INTEGER PRIMARY KEY,
+          seq INTEGER NOT NULL
+        ) STRICT
+        """,
+        // Ids whose key another id already holds in the inbox, by the full id.
+        // Empty unless two ids' 64-bit keys collide.
+        """
+        CREATE TABLE inbox_collision (
+          event_id TEXT PRIMARY KEY NOT NULL,
+          seq INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID
         """,
         """
         CREATE TABLE project_registration (
@@ -84,14 +115,16 @@ enum SQLiteSchema {
           PRIMARY KEY (year, campaign, enterprise)
         ) STRICT, WITHOUT ROWID
         """,
-        // Each visit event counts; the inbox already makes an id arrive
-        // here once, so the key can start with the year for the report.
+        // Each visit event counts once: the inbox lets an id through once,
+        // so a count per (year, campaign) is enough. A table of visit ids
+        // would put every visit on a random page of a growing b-tree;
+        // these few rows stay in the page cache.
         """
-        CREATE TABLE recruitment_visit (
+        CREATE TABLE recruitment_visit_count (
           year INTEGER NOT NULL,
           campaign TEXT NOT NULL,
-          event_id TEXT NOT NULL,
-          PRIMARY KEY (year, campaign, event_id)
+          visits INTEGER NOT NULL,
+          PRIMARY KEY (year, campaign)
         ) STRICT, WITHOUT ROWID
         """,
         """
@@ -116,20 +149,36 @@ enum SQLiteSchema {
     /// and fills again from the event log.
     static let projectionTables = [
         "project_registration", "project_status", "investment_report",
-        "recruitment_contact", "recruitment_visit", "recruitment_agreement", "recruitment_introduction",
+        "recruitment_contact", "recruitment_visit_count", "recruitment_agreement", "recruitment_introduction",
     ]
 }
 
 /// The statements of the apply path, prepared once per connection and
 /// taken from GRDB's statement cache once per batch.
 enum SQLiteStatements {
-    /// The inbox and the event log: no row when the id is already there.
+    /// The first `seq` of a batch.
+    static let nextSeq = "SELECT COALESCE(MAX(seq), 0) + 1 FROM event_log"
+    static let inboxSeq = "SELECT seq FROM inbox WHERE id_key = ?"
+    /// No row changed when the key is already there.
+    static let insertRecent = "INSERT INTO inbox_recent (id_key, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let recentSeq = "SELECT seq FROM inbox_recent WHERE id_key = ?"
+    static let recentCount = "SELECT COUNT(*) FROM inbox_recent"
+    /// A key is in `inbox_recent` only while `inbox` does not hold it, so
+    /// the move never conflicts. In key order: the large b-tree is walked
+    /// once, left to right.
+    static let mergeRecent = "INSERT INTO inbox (id_key, seq) SELECT id_key, seq FROM inbox_recent ORDER BY id_key"
+    static let emptyRecent = "DELETE FROM inbox_recent"
+    static let insertCollision = "INSERT INTO inbox_collision (event_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let collisionSeq = "SELECT seq FROM inbox_collision WHERE event_id = ?"
     static let logEvent = """
-        INSERT INTO event_log (event_id, type, source, time, event_seconds, event_nanos, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (event_id) DO NOTHING
+        INSERT INTO event_log (seq, event_id, type, source, time, event_seconds, event_nanos, body)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
-    static let loggedBody = "SELECT body FROM event_log WHERE event_id = ?"
+    static let loggedEvent = "SELECT event_id, body FROM event_log WHERE seq = ?"
+    /// Every inbox row stands for one event_log row.
+    static let loggedEventCount = """
+        SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_recent) + (SELECT COUNT(*) FROM inbox_collision)
+        """
 
     static let upsertRegistration = """
         INSERT INTO project_registration (project_id, name, plan_year, categories, new_start, total_investment,
@@ -165,8 +214,11 @@ enum SQLiteStatements {
         """
     static let insertContact =
         "INSERT INTO recruitment_contact (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let insertVisit =
-        "INSERT INTO recruitment_visit (year, campaign, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    /// Adds a batch's visits of one (year, campaign).
+    static let addVisits = """
+        INSERT INTO recruitment_visit_count (year, campaign, visits) VALUES (?, ?, ?)
+        ON CONFLICT (year, campaign) DO UPDATE SET visits = visits + excluded.visits
+        """
     static let insertAgreement =
         "INSERT INTO recruitment_agreement (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let insertIntroduction =

@@ -28,11 +28,26 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// writes less; SQLite's default is 1,000 pages (4 MiB). Durability
     /// does not depend on it: every commit is in the fsynced WAL.
     public var walAutocheckpointPages: Int
+    /// The page size of a new database file, in bytes (`PRAGMA
+    /// page_size`, a power of two from 512 to 65,536); a database keeps
+    /// the page size it was created with. The inbox's and the recruitment
+    /// tables' new rows land on random pages, and each page a batch changes
+    /// is written whole to the WAL: smaller pages write less per event.
+    public var pageSize: Int
+    /// For tests only: narrows every inbox key (``InboxKey``) to these
+    /// bits, so that different ids share keys and `inbox_collision` is
+    /// exercised. A database must always be opened with the same mask.
+    var inboxKeyMask: UInt64 = ~0
+    /// How many new keys `inbox_recent` gathers before they move into
+    /// `inbox` (see docs/storage.md). Internal: tests set it low to move
+    /// keys often.
+    var inboxMergeRows = 32_768
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
-        walAutocheckpointPages: Int = 16_384
+        walAutocheckpointPages: Int = 16_384, pageSize: Int = 4_096
     ) {
+        self.pageSize = pageSize
         self.calendar = calendar
         self.busyTimeout = busyTimeout
         self.pageCacheKiB = pageCacheKiB
@@ -59,6 +74,8 @@ public final class SQLiteZoneStore: ZoneStore {
     public let calendar: ZoneCalendar
     let pool: DatabasePool
     private let tally = Mutex(StoreCounts())
+    private let inboxKeyMask: UInt64
+    private let inboxMergeRows: Int
 
     /// Opens (creating when absent) the store at `path` and brings its
     /// schema up to date.
@@ -71,6 +88,8 @@ public final class SQLiteZoneStore: ZoneStore {
     public init(path: String, configuration: SQLiteStoreConfiguration) throws(StorageError) {
         self.path = path
         self.calendar = configuration.calendar
+        self.inboxKeyMask = configuration.inboxKeyMask
+        self.inboxMergeRows = max(configuration.inboxMergeRows, 1)
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         let directoryToCheck = directory.isEmpty ? "." : directory
@@ -93,7 +112,10 @@ public final class SQLiteZoneStore: ZoneStore {
         grdb.label = "lode-store"
         let pageCacheKiB = max(configuration.pageCacheKiB, 64)
         let memoryMapBytes = max(configuration.memoryMapBytes, 0)
+        let pageSize = configuration.pageSize
         grdb.prepareDatabase { db in
+            // Before GRDB turns WAL on: only a new, empty file takes it.
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
             try db.execute(sql: "PRAGMA mmap_size = \(memoryMapBytes)")
@@ -145,10 +167,8 @@ public final class SQLiteZoneStore: ZoneStore {
                 // so a busy database waits for the busy timeout instead of
                 // failing when a read turns into a write.
                 try db.inTransaction(.immediate) {
-                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
-                    for incoming in batch {
-                        outcomes.append(try writer.record(incoming))
-                    }
+                    var writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask, inboxMergeRows: inboxMergeRows)
                     return .commit
                 }
                 return outcomes
@@ -179,7 +199,7 @@ public final class SQLiteZoneStore: ZoneStore {
                     for table in SQLiteSchema.projectionTables {
                         try db.execute(sql: "DELETE FROM \(table)")
                     }
-                    let writer = try ProjectionWriter(db, calendar: calendar, path: path)
+                    var writer = try ProjectionWriter(db, calendar: calendar, path: path)
                     let rows = try Row.fetchCursor(db, sql: "SELECT seq, event_id, body FROM event_log ORDER BY seq")
                     while let row = try rows.next() {
                         let body: Data = row["body"]
@@ -197,6 +217,7 @@ public final class SQLiteZoneStore: ZoneStore {
                         _ = try writer.project(event)
                         replayed += 1
                     }
+                    try writer.flush()
                     return .commit
                 }
                 return RebuildSummary(eventsReplayed: replayed)
@@ -214,7 +235,7 @@ public final class SQLiteZoneStore: ZoneStore {
 
     public func loggedEventCount() throws(StorageError) -> Int {
         do {
-            return try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_log") ?? 0 }
+            return try pool.read { db in try Int.fetchOne(db, sql: SQLiteStatements.loggedEventCount) ?? 0 }
         } catch {
             throw StorageError.lifting(error, doing: "counting the event log", path: path)
         }
@@ -252,13 +273,24 @@ private struct ProjectionWriter {
     let db: Database
     let calendar: ZoneCalendar
     let path: String
+    let nextSeq: BoundStatement
+    let inboxSeq: BoundStatement
+    let insertRecent: BoundStatement
+    let recentSeq: BoundStatement
+    let recentCount: BoundStatement
+    let mergeRecent: BoundStatement
+    let emptyRecent: BoundStatement
+    let insertCollision: BoundStatement
+    let collisionSeq: BoundStatement
     let logEvent: BoundStatement
-    let loggedBody: Statement
+    let loggedEvent: BoundStatement
     let upsertRegistration: BoundStatement
     let upsertStatus: BoundStatement
     let upsertInvestment: BoundStatement
     let insertContact: BoundStatement
-    let insertVisit: BoundStatement
+    let addVisits: BoundStatement
+    /// Visits of this batch not yet added to `recruitment_visit_count`.
+    var pendingVisits: [VisitKey: Int64] = [:]
     let insertAgreement: BoundStatement
     let insertIntroduction: BoundStatement
 
@@ -266,52 +298,204 @@ private struct ProjectionWriter {
         self.db = db
         self.calendar = calendar
         self.path = path
+        nextSeq = try BoundStatement(db, sql: SQLiteStatements.nextSeq)
+        inboxSeq = try BoundStatement(db, sql: SQLiteStatements.inboxSeq)
+        insertRecent = try BoundStatement(db, sql: SQLiteStatements.insertRecent)
+        recentSeq = try BoundStatement(db, sql: SQLiteStatements.recentSeq)
+        recentCount = try BoundStatement(db, sql: SQLiteStatements.recentCount)
+        mergeRecent = try BoundStatement(db, sql: SQLiteStatements.mergeRecent)
+        emptyRecent = try BoundStatement(db, sql: SQLiteStatements.emptyRecent)
+        insertCollision = try BoundStatement(db, sql: SQLiteStatements.insertCollision)
+        collisionSeq = try BoundStatement(db, sql: SQLiteStatements.collisionSeq)
         logEvent = try BoundStatement(db, sql: SQLiteStatements.logEvent)
-        loggedBody = try db.cachedStatement(sql: SQLiteStatements.loggedBody)
+        loggedEvent = try BoundStatement(db, sql: SQLiteStatements.loggedEvent)
         upsertRegistration = try BoundStatement(db, sql: SQLiteStatements.upsertRegistration)
         upsertStatus = try BoundStatement(db, sql: SQLiteStatements.upsertStatus)
         upsertInvestment = try BoundStatement(db, sql: SQLiteStatements.upsertInvestment)
         insertContact = try BoundStatement(db, sql: SQLiteStatements.insertContact)
-        insertVisit = try BoundStatement(db, sql: SQLiteStatements.insertVisit)
+        addVisits = try BoundStatement(db, sql: SQLiteStatements.addVisits)
         insertAgreement = try BoundStatement(db, sql: SQLiteStatements.insertAgreement)
         insertIntroduction = try BoundStatement(db, sql: SQLiteStatements.insertIntroduction)
     }
 
-    /// The inbox, the event log, then the projection.
-    func record(_ incoming: IncomingEvent) throws -> EventOutcome {
-        let event = incoming.event
-        let instant = event.time.instant
-        let logged = try logEvent.run(
-            .text(event.id), .text(event.type.rawValue), .text(event.source), .text(event.time.text),
-            .integer(instant.secondsSinceEpoch), .integer(Int64(instant.nanoseconds)), .blob(incoming.body))
-        guard logged > 0 else { return try duplicateOutcome(of: event) }
-        return .applied(changedProjection: try project(event))
+    /// Records a batch: the inbox in key order, then the event log and the
+    /// projections of the new events in batch order.
+    ///
+    /// Event `i` of the batch gets `seq` = base + `i`, base being one past
+    /// the log's last `seq`: its inbox row can point at its log row before
+    /// the log row is written, and an inbox hit whose `seq` is at least
+    /// base is an earlier event of this same batch.
+    mutating func record(_ batch: [IncomingEvent], inboxKeyMask: UInt64, inboxMergeRows: Int) throws -> [EventOutcome] {
+        guard try nextSeq.step() else {
+            nextSeq.reset()
+            throw StorageError(kind: .internal, message: "the next event_log seq could not be read", path: path)
+        }
+        let base = nextSeq.int64(at: 0)
+        nextSeq.reset()
+
+        // The inbox, in key order: lookups and inserts walk its b-tree once,
+        // left to right. Equal keys stay in batch order, so the first of two
+        // events with the same id is the one applied.
+        var order = [(key: Int64, index: Int)]()
+        order.reserveCapacity(batch.count)
+        for index in batch.indices {
+            order.append((InboxKey.of(batch[index].event.id, mask: inboxKeyMask), index))
+        }
+        order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+
+        // A key is looked up in `inbox` (a read), then inserted into
+        // `inbox_recent`; a key either holds is an id applied before or
+        // earlier in this batch, or a collision.
+        var outcomes = [EventOutcome?](repeating: nil, count: batch.count)
+        for (key, index) in order {
+            if let holder = try seq(of: key, in: inboxSeq) {
+                outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
+                continue
+            }
+            try insertRecent.bind(key, at: 1)
+            try insertRecent.bind(base + Int64(index), at: 2)
+            if try insertRecent.execute() > 0 { continue }
+            guard let holder = try seq(of: key, in: recentSeq) else {
+                throw StorageError(
+                    kind: .internal, message: "inbox key \(key) of event id '\(batch[index].event.id)' vanished", path: path)
+            }
+            outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
+        }
+
+        // The log and the projections, in batch order.
+        var result: [EventOutcome] = []
+        result.reserveCapacity(batch.count)
+        for index in batch.indices {
+            if let outcome = outcomes[index] {
+                result.append(outcome)
+                continue
+            }
+            try log(batch[index], seq: base + Int64(index))
+            result.append(.applied(changedProjection: try project(batch[index].event)))
+        }
+        try flush()
+        try mergeRecentKeys(over: inboxMergeRows)
+        return result
     }
 
-    /// The id is already in the inbox: the same content is a duplicate,
-    /// other content a conflicting duplicate. Rare, so it decodes the
-    /// logged event rather than keeping a fingerprint of every event.
-    private func duplicateOutcome(of event: Event) throws -> EventOutcome {
-        loggedBody.setUncheckedArguments([event.id])
-        guard let body = try Data.fetchOne(loggedBody) else {
-            throw StorageError(
-                kind: .internal, message: "event id '\(event.id)' is in the inbox but its body is missing", path: path)
+    private func log(_ incoming: borrowing IncomingEvent, seq: Int64) throws {
+        let instant = incoming.event.time.instant
+        try logEvent.bind(seq, at: 1)
+        try logEvent.bind(incoming.event.id, at: 2)
+        try logEvent.bind(incoming.event.type.rawValue, at: 3)
+        try logEvent.bind(incoming.event.source, at: 4)
+        try logEvent.bind(incoming.event.time.text, at: 5)
+        try logEvent.bind(instant.secondsSinceEpoch, at: 6)
+        try logEvent.bind(Int64(instant.nanoseconds), at: 7)
+        _ = try logEvent.execute(bindingBlob: incoming.body, at: 8)
+    }
+
+    /// The `seq` a lookup by key (`inboxSeq`, `recentSeq`) finds.
+    private func seq(of key: Int64, in lookup: BoundStatement) throws -> Int64? {
+        try lookup.bind(key, at: 1)
+        defer { lookup.reset() }
+        return try lookup.step() ? lookup.int64(at: 0) : nil
+    }
+
+    /// Moves the keys of `inbox_recent` into `inbox` once there are
+    /// `rows` of them, in the batch's transaction.
+    private func mergeRecentKeys(over rows: Int) throws {
+        guard try recentCount.step() else {
+            recentCount.reset()
+            return
         }
+        let count = recentCount.int64(at: 0)
+        recentCount.reset()
+        guard count >= Int64(rows) else { return }
+        _ = try mergeRecent.execute()
+        _ = try emptyRecent.execute()
+    }
+
+    /// Event `index` has a key the inbox already holds, for the event
+    /// logged as `holder`: the same id applied before (or earlier in this
+    /// batch), or another id with the same key. Returns nil when the event
+    /// is new after all (its id is then recorded in `inbox_collision`).
+    private func knownKeyOutcome(of index: Int, heldBy holder: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+        let id = batch[index].event.id
+        if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
+
+        // Another id holds the key: the full id decides.
+        try insertCollision.bind(id, at: 1)
+        try insertCollision.bind(base + Int64(index), at: 2)
+        if try insertCollision.execute() > 0 { return nil }
+        try collisionSeq.bind(id, at: 1)
+        guard try collisionSeq.step() else {
+            collisionSeq.reset()
+            throw StorageError(kind: .internal, message: "event id '\(id)' vanished from inbox_collision", path: path)
+        }
+        let seq = collisionSeq.int64(at: 0)
+        collisionSeq.reset()
+        guard let outcome = try outcomeIfSameID(batch[index], seq: seq, in: batch, base: base) else {
+            throw StorageError(
+                kind: .internal, message: "inbox_collision row of '\(id)' points at another event (seq \(seq))",
+                path: path)
+        }
+        return outcome
+    }
+
+    /// The outcome of `incoming` against the event applied as `seq`, when
+    /// that event has the same id; nil when its id is another.
+    private func outcomeIfSameID(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+        let event = incoming.event
+        if seq >= base {
+            let earlier = Int(seq - base)
+            guard ExactText(batch[earlier].event.id) == ExactText(event.id) else { return nil }
+            if batch[earlier].body == incoming.body { return .duplicate }
+            return compare(event, withApplied: batch[earlier].event)
+        }
+        try loggedEvent.bind(seq, at: 1)
+        guard try loggedEvent.step() else {
+            loggedEvent.reset()
+            throw StorageError(
+                kind: .internal, message: "event id '\(event.id)' is in the inbox but its event_log row \(seq) is missing",
+                path: path)
+        }
+        guard loggedEvent.text(at: 0, equals: event.id) else {
+            loggedEvent.reset()
+            return nil
+        }
+        let body = loggedEvent.bytes(at: 1)
+        loggedEvent.reset()
+        // A redelivery usually has the very same bytes: no decoding then.
+        if body == incoming.body { return .duplicate }
         let logged: Event
         do {
-            logged = try Event.decode([UInt8](body))
+            logged = try Event.decode(body)
         } catch {
             throw StorageError(
                 kind: .damaged, message: "the logged event '\(event.id)' no longer decodes: \(error)", path: path)
         }
-        if logged.canonicalContent == event.canonicalContent { return .duplicate }
+        return compare(event, withApplied: logged)
+    }
+
+    /// Same content is a duplicate, other content a conflicting duplicate.
+    private func compare(_ event: Event, withApplied applied: Event) -> EventOutcome {
+        if applied.canonicalContent == event.canonicalContent { return .duplicate }
         return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, appliedFingerprint: logged.contentFingerprint,
+            eventID: event.id, appliedFingerprint: applied.contentFingerprint,
             refusedFingerprint: event.contentFingerprint))
     }
 
-    /// Updates the projection tables; returns whether a row changed.
-    func project(_ event: Event) throws -> Bool {
+    /// Writes what ``project(_:)`` gathered in memory: one row change per
+    /// (year, campaign) of visits.
+    mutating func flush() throws {
+        for (key, visits) in pendingVisits {
+            try addVisits.bind(Int64(key.year), at: 1)
+            try addVisits.bind(key.campaign.text, at: 2)
+            try addVisits.bind(visits, at: 3)
+            _ = try addVisits.execute()
+        }
+        pendingVisits.removeAll(keepingCapacity: true)
+    }
+
+    /// Updates the projection tables (visits: in memory until ``flush()``);
+    /// returns whether a figure changed.
+    mutating func project(_ event: Event) throws -> Bool {
         let instant = event.time.instant
         let seconds = SQLValue.integer(instant.secondsSinceEpoch)
         let nanos = SQLValue.integer(Int64(instant.nanoseconds))
@@ -334,7 +518,9 @@ private struct ProjectionWriter {
         case .enterpriseContacted(let contact):
             changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
         case .siteVisit(let visit):
-            changed = try insertVisit.run(.int(year(of: event)), .text(visit.campaign), id)
+            // The inbox lets each id through once: every visit counts.
+            pendingVisits[VisitKey(year: year(of: event), campaign: ExactText(visit.campaign)), default: 0] += 1
+            changed = 1
         case .agreementSigned(let agreement):
             changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
         case .projectIntroduced(let introduction):
@@ -347,4 +533,10 @@ private struct ProjectionWriter {
     private func year(of event: Event) -> Int {
         calendar.yearMonth(of: event.time).year
     }
+}
+
+/// The row of `recruitment_visit_count` a visit adds to.
+struct VisitKey: Hashable {
+    let year: Int
+    let campaign: ExactText
 }
