@@ -42,6 +42,9 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// `inbox` (see docs/storage.md). Internal: tests set it low to move
     /// keys often.
     var inboxMergeRows = 32_768
+    /// Notification rules and targets: when set, each batch's transaction also records the
+    /// notifications it causes in the outbox.
+    public var notifications: NotificationPolicy?
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 32_768, memoryMapBytes: Int = 0,
@@ -76,6 +79,7 @@ public final class SQLiteZoneStore: ZoneStore {
     private let tally = Mutex(StoreCounts())
     private let inboxKeyMask: UInt64
     private let inboxMergeRows: Int
+    private let notifications: NotificationPolicy?
 
     /// Opens (creating when absent) the store at `path` and brings its
     /// schema up to date.
@@ -90,6 +94,7 @@ public final class SQLiteZoneStore: ZoneStore {
         self.calendar = configuration.calendar
         self.inboxKeyMask = configuration.inboxKeyMask
         self.inboxMergeRows = max(configuration.inboxMergeRows, 1)
+        self.notifications = configuration.notifications
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         let directoryToCheck = directory.isEmpty ? "." : directory
@@ -167,8 +172,12 @@ public final class SQLiteZoneStore: ZoneStore {
                 // so a busy database waits for the busy timeout instead of
                 // failing when a read turns into a write.
                 try db.inTransaction(.immediate) {
+                    let step = try notifications.map { policy in
+                        try NotificationStep(policy: policy, calendar: calendar, path: path, batch: batch, db: db)
+                    }
                     var writer = try ProjectionWriter(db, calendar: calendar, path: path)
                     outcomes = try writer.record(batch, inboxKeyMask: inboxKeyMask, inboxMergeRows: inboxMergeRows)
+                    try step?.record(batch, outcomes: outcomes, db: db)
                     return .commit
                 }
                 return outcomes

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import LodeEvents
+import LodeNotifications
+import LodeProjections
+
+/// What the store needs to record notifications in a batch's transaction: the rules, and the
+/// config's targets per year (for target milestones).
+public struct NotificationPolicy: Sendable {
+    public var rules: NotificationRules
+    public var targets: [Int: [ReportTarget]]
+
+    public init(rules: NotificationRules, targets: [Int: [ReportTarget]] = [:]) {
+        self.rules = rules
+        self.targets = targets
+    }
+}
+
+/// The notification step of a batch's transaction: event rules for each newly applied event,
+/// crossings for each year whose figures the batch may have changed (its report before and
+/// after, in the same transaction), all written to the outbox before the commit.
+struct NotificationStep {
+    let policy: NotificationPolicy
+    let calendar: ZoneCalendar
+    let path: String
+    /// The reports before the batch, of the years it may change.
+    private var before: [Int: ZoneReport] = [:]
+
+    /// Reads what the crossings need before the batch changes anything.
+    init(policy: NotificationPolicy, calendar: ZoneCalendar, path: String, batch: [IncomingEvent], db: Database) throws {
+        self.policy = policy
+        self.calendar = calendar
+        self.path = path
+        guard policy.rules.hasCrossingRules else { return }
+        for year in try years(of: batch, db: db) {
+            before[year] = try SQLiteReport.compute(db, year: year, targets: [], path: path)
+        }
+    }
+
+    /// After the batch is applied (same transaction): the notifications it causes, recorded in
+    /// the outbox. Returns how many new ones.
+    @discardableResult
+    func record(_ batch: [IncomingEvent], outcomes: [EventOutcome], db: Database, now: Date = Date()) throws -> Int {
+        var notifications: [ZoneNotification] = []
+        if policy.rules.hasEventRules {
+            for (incoming, outcome) in zip(batch, outcomes) {
+                guard case .applied = outcome else { continue }
+                let facts = try Self.projectID(of: incoming.event).flatMap { try Self.facts(of: $0, db: db) }
+                notifications += policy.rules.notifications(for: incoming.event, project: facts, now: now)
+            }
+        }
+        if !before.isEmpty, outcomes.contains(where: { if case .applied = $0 { true } else { false } }) {
+            // The years after the batch too: a registration may have moved a project to a year
+            // that had no report before.
+            var years = Set(before.keys)
+            years.formUnion(try self.years(of: batch, db: db))
+            for year in years.sorted() {
+                let previous = try before[year] ?? SQLiteReport.compute(db, year: year, targets: [], path: path)
+                let after = try SQLiteReport.compute(db, year: year, targets: [], path: path)
+                notifications += policy.rules.crossings(year: year, before: previous, after: after,
+                                                        targets: policy.targets[year] ?? [], now: now)
+            }
+        }
+        guard !notifications.isEmpty else { return 0 }
+        return try SQLiteOutboxSchema.record(notifications, in: db)
+    }
+
+    /// The years whose report the batch may change: the plan years of the projects it touches
+    /// (as the database has them now) and of its registrations, and the years of its recruitment
+    /// events' `time`.
+    private func years(of batch: [IncomingEvent], db: Database) throws -> Set<Int> {
+        var years: Set<Int> = []
+        var projects: Set<String> = []
+        for incoming in batch {
+            let event = incoming.event
+            switch event.data {
+            case .projectRegistered(let registration):
+                years.insert(registration.planYear)
+                projects.insert(registration.projectID)
+            case .projectStatusChanged(let change):
+                projects.insert(change.projectID)
+            case .investmentReported(let report):
+                projects.insert(report.projectID)
+                years.insert(report.period.year)
+            case .enterpriseContacted, .siteVisit, .agreementSigned, .projectIntroduced:
+                years.insert(calendar.yearMonth(of: event.time).year)
+            }
+        }
+        let statement = try db.cachedStatement(sql: "SELECT plan_year FROM project_registration WHERE project_id = ?")
+        for project in projects {
+            if let year = try Int.fetchOne(statement, arguments: [project]) { years.insert(year) }
+        }
+        return years
+    }
+
+    static func projectID(of event: Event) -> String? {
+        switch event.data {
+        case .projectRegistered(let registration): registration.projectID
+        case .projectStatusChanged(let change): change.projectID
+        case .investmentReported(let report): report.projectID
+        case .agreementSigned(let agreement): agreement.projectID
+        case .projectIntroduced(let introduction): introduction.projectID
+        case .enterpriseContacted, .siteVisit: nil
+        }
+    }
+
+    /// The project as the projection knows it now, or `nil` when it is not registered.
+    static func facts(of projectID: String, db: Database) throws -> ProjectFacts? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT r.name, r.plan_year, r.categories, r.enterprise, r.park, s.status
+            FROM project_registration r LEFT JOIN project_status s ON s.project_id = r.project_id
+            WHERE r.project_id = ?
+            """)
+        guard let row = try Row.fetchOne(statement, arguments: [projectID]) else { return nil }
+        let categories: String = row["categories"]
+        let status: String? = row["status"]
+        return ProjectFacts(
+            projectID: projectID, name: row["name"], planYear: row["plan_year"],
+            categories: categories.split(separator: ",").compactMap { Category(rawValue: String($0)) },
+            enterprise: row["enterprise"], park: row["park"], status: status.flatMap(ProjectStatus.init(rawValue:)))
+    }
+}

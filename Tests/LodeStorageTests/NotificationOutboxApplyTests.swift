@@ -1,0 +1,76 @@
+import Foundation
+import LodeEvents
+import LodeNotifications
+import LodeProjections
+import LodeStorage
+import Testing
+
+/// Notifications recorded by `apply` in the batch's transaction: once per cause, whatever the
+/// order, the duplicates or the batches; a rebuild records nothing.
+@Suite("Notifications recorded with the batch that causes them")
+struct NotificationOutboxApplyTests {
+    static func policy() throws -> NotificationPolicy {
+        let rules = [
+            try NotificationRule(name: "started", trigger: .event(.projectStatusChanged, EventConditions(statuses: [.started])),
+                                 channels: ["office"], message: Template("{project_name} 开工")),
+            try NotificationRule(name: "agreements-10", trigger: .figureThresholds(.agreementsSigned, thresholds: [10, 15]),
+                                 channels: ["office", "chat"], message: Template("{year}年签约企业达到 {value} 家")),
+            try NotificationRule(name: "pm-motor", trigger: .targetMilestones(target: nil, milestones: [25, 50]),
+                                 channels: ["office"], message: Template("{target_name} {milestone}%")),
+        ]
+        return NotificationPolicy(rules: NotificationRules(rules: rules, calendar: shanghai), targets: [2024: try Demo.targets()])
+    }
+
+    func store(in directory: TemporaryDirectory, name: String) throws -> SQLiteZoneStore {
+        var configuration = SQLiteStoreConfiguration(calendar: shanghai)
+        configuration.notifications = try Self.policy()
+        return try SQLiteZoneStore(path: directory.file(name), configuration: configuration)
+    }
+
+    /// The outbox's notification keys.
+    func keys(_ store: SQLiteZoneStore) throws -> [String] {
+        Array(Set(try store.outboxEntries(limit: 100_000).map(\.key))).sorted()
+    }
+
+    @Test func anyOrderAndAnyDuplicationRecordTheSameNotificationsOnce() throws {
+        let events = try Demo.incoming()
+        let directory = try TemporaryDirectory()
+        let inOrder = try store(in: directory, name: "a.sqlite")
+        _ = try inOrder.apply(events)
+        let expected = try keys(inOrder)
+
+        let started = events.filter {
+            if case .projectStatusChanged(let change) = $0.event.data { change.status == .started } else { false }
+        }
+        #expect(expected.filter { $0.hasPrefix("event:started:") }.count == started.count)
+        #expect(expected.filter { $0.hasPrefix("figure:agreements-10:2024:") }.count == 2, "\(expected)")
+        #expect(expected.contains { $0.hasPrefix("target:pm-motor:2024:25:") })
+        // Each notification has a delivery per channel of its rule.
+        let entries = try inOrder.outboxEntries(limit: 100_000)
+        #expect(entries.filter { $0.rule == "agreements-10" }.map(\.channel).sorted() == ["chat", "chat", "office", "office"])
+
+        var generator = SeededGenerator(seed: 7)
+        let shuffled = (events + events.prefix(300)).shuffled(using: &generator)
+        let other = try store(in: directory, name: "b.sqlite")
+        var start = 0
+        while start < shuffled.count {
+            let size = Int.random(in: 1...200, using: &generator)
+            _ = try other.apply(Array(shuffled[start..<min(start + size, shuffled.count)]))
+            start += size
+        }
+        #expect(try keys(other) == expected)
+
+        // Redelivered batches and a rebuild add nothing.
+        _ = try other.apply(Array(events.prefix(500)))
+        try other.rebuild()
+        #expect(try keys(other) == expected)
+        #expect(try other.outboxEntries(limit: 100_000).count == entries.count)
+    }
+
+    @Test func withoutAPolicyNothingIsRecorded() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(in: directory)
+        _ = try store.apply(try Demo.incoming())
+        #expect(try store.outboxEntries().isEmpty)
+    }
+}
