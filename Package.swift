@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "LodeWorker",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeStorage", "LodeWire", "LodeSettings",
+                "LodeAMQP", "LodeEvents", "LodeStorage", "LodeWire", "LodeSettings", "LodeNotifications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "lode-worker",
             dependencies: [
-                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus",
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -162,7 +162,8 @@ let package = Package(
             name: "BrokerIntegrationTests",
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
-                "lode-publish", "lodectl", "lode-worker", .product(name: "GRDB", package: "GRDB.swift"),
+                "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
@@ -184,9 +185,14 @@ let package = Package(
         .testTarget(
             name: "LodeDeliveryTests",
             dependencies: [
-                "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport",
             ]
+        ),
+        // What several test targets share: a real HTTP receiver on loopback.
+        .target(
+            name: "LodeTestSupport",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/LodeTestSupport"
         ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],

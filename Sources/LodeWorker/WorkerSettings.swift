@@ -5,20 +5,24 @@ public struct WorkerFlags: Sendable, Equatable {
     public var prefetch: Int?
     public var transactionEvents: Int?
     public var transactionMilliseconds: Int?
+    public var notificationGiveUpHours: Int?
 
-    public init(prefetch: Int? = nil, transactionEvents: Int? = nil, transactionMilliseconds: Int? = nil) {
+    public init(prefetch: Int? = nil, transactionEvents: Int? = nil, transactionMilliseconds: Int? = nil,
+                notificationGiveUpHours: Int? = nil) {
         self.prefetch = prefetch
         self.transactionEvents = transactionEvents
         self.transactionMilliseconds = transactionMilliseconds
+        self.notificationGiveUpHours = notificationGiveUpHours
     }
 }
 
 extension WorkerOptions {
     /// The keys of the config file's `worker` section.
-    public static let configKeys = ["prefetch", "transaction_events", "transaction_ms"]
+    public static let configKeys = ["prefetch", "transaction_events", "transaction_ms", "notification_give_up_hours"]
     static let prefetchRange = 1...65535
     static let transactionEventsRange = 1...100_000
     static let transactionMillisecondsRange = 0...60_000
+    static let giveUpHoursRange = 1...24 * 365
 
     /// Flags over the config file's `worker` section over the defaults. A flag out of range is a
     /// usage error (exit 64); a bad config value a config error with its line (exit 78).
@@ -41,6 +45,10 @@ extension WorkerOptions {
         }
         if let value = try pick(flags.transactionMilliseconds, "transaction-ms", "transaction_ms", transactionMillisecondsRange) {
             options.transactionWindow = .milliseconds(value)
+        }
+        if let value = try pick(flags.notificationGiveUpHours, "notification-give-up-hours", "notification_give_up_hours",
+                                giveUpHoursRange) {
+            options.notificationGiveUp = .seconds(value * 3600)
         }
         return options
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeDelivery
+import LodeNotifications
 import LodeSettings
 import LodeStatus
 import LodeStorage
@@ -44,6 +46,11 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         valueName: "ms"))
     var transactionMs: Int?
 
+    @Option(help: ArgumentHelp(
+        "A notification still failing this long after it was recorded is marked failed (config worker.notification_give_up_hours; default 24).",
+        valueName: "hours"))
+    var notificationGiveUpHours: Int?
+
     @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
         "Serve /metrics and /healthz on HOST:PORT, or 'off' (env LODE_METRICS_ADDRESS, config metrics.address; default 127.0.0.1:9464; port 0: any free port).",
         valueName: "host:port"))
@@ -61,13 +68,16 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let settings: CommonSettings
         let options: WorkerOptions
         let address: MetricsAddress
+        let notifications: NotificationSettings
         do {
             settings = try CommonSettings.resolve(flags: flags)
             options = try WorkerOptions.resolve(
-                flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs),
+                flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
+                                   notificationGiveUpHours: notificationGiveUpHours),
                 config: settings.config)
             _ = try settings.config?.reportTargets()  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
+            notifications = try settings.config?.notificationSettings() ?? NotificationSettings()
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -76,9 +86,9 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
 
-        let store: any ZoneStore
+        let store: SQLiteZoneStore
         do {
-            store = try StoreLocation.open(settings)
+            store = try StoreLocation.open(settings, notifications: notifications)
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
@@ -100,6 +110,18 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         services.append(WorkerService(worker: worker, logger: logger) {
             logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
         })
+        if !notifications.channels.isEmpty {
+            // Sends what the store records; apart from the consumer, so a hanging webhook costs
+            // the consume rate nothing.
+            var dispatch = DispatcherOptions()
+            dispatch.giveUpAfter = options.notificationGiveUp
+            services.append(DispatcherService(dispatcher: NotificationDispatcher(
+                outbox: store, channels: Array(notifications.channels.values), options: dispatch,
+                logger: Logger(label: "lode.notifications"))))
+            logger.info("notifications", metadata: [
+                "rules": "\(notifications.rules.count)", "channels": "\(notifications.channels.keys.sorted().joined(separator: ","))",
+            ])
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

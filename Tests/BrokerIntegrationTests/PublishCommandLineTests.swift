@@ -1,4 +1,5 @@
 import Foundation
+import LodeTestSupport
 import Testing
 
 /// lode-publish as a process, where no broker is needed: usage, bad input, an unreachable
@@ -9,7 +10,7 @@ struct CommandLineTests {
     @Test func anUnreachableBrokerExits69AndSaysNothingWasPublished() async throws {
         let input = try PublishProcess.file(publishedEventLine(1) + "\n", extension: "ndjson")
         defer { unlink(input) }
-        let port = PublishProcess.unusedPort()
+        let port = unusedPort()
         let outcome = try await PublishProcess.run(["--url", "amqp://guest@127.0.0.1:\(port)/%2F", input])
         #expect(outcome.status == 69)
         #expect(outcome.stderr.contains("nothing was published"))
@@ -29,7 +30,7 @@ struct CommandLineTests {
         defer { unlink(input) }
         // --url to a dead port: validation must fail before any connection is tried.
         let outcome = try await PublishProcess.run(
-            ["--type", "project-status", "--url", "amqp://guest@127.0.0.1:\(PublishProcess.unusedPort())/", input])
+            ["--type", "project-status", "--url", "amqp://guest@127.0.0.1:\(unusedPort())/", input])
         #expect(outcome.status == 65)
         #expect(outcome.stderr.contains("\(input):3: status: expected one of"))
         #expect(outcome.stderr.contains("\(input):4: time:"))

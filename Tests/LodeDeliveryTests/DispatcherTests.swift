@@ -4,6 +4,7 @@ import LodeDelivery
 import LodeEvents
 import LodeNotifications
 import LodeStorage
+import LodeTestSupport
 import Testing
 
 /// The dispatcher against the real SQLite outbox and a real HTTP receiver on loopback.
@@ -177,17 +178,4 @@ final class WebhookReceiverSwitch: Sendable {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
     }
-}
-
-/// A TCP port on loopback where nothing listens (bound, then released).
-func unusedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -6,20 +6,26 @@ import Synchronization
 
 /// A real HTTP server on loopback that records every request it gets and answers as the test
 /// says: the far end of a webhook or a group-chat robot.
-final class WebhookReceiver: Sendable {
-    struct Request: Sendable {
-        var path: String
-        var query: String
-        var headers: [String: String]
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
+public final class WebhookReceiver: Sendable {
+    public struct Request: Sendable {
+        public var path: String
+        public var query: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     /// What to answer: a status and body, after an optional delay (a hanging receiver).
-    struct Answer: Sendable {
-        var status = 200
-        var body = #"{"errcode":0,"errmsg":"ok"}"#
-        var delay: Duration = .zero
+    public struct Answer: Sendable {
+        public var status = 200
+        public var body = #"{"errcode":0,"errmsg":"ok"}"#
+        public var delay: Duration = .zero
+
+        public init(status: Int = 200, body: String = #"{"errcode":0,"errmsg":"ok"}"#, delay: Duration = .zero) {
+            self.status = status
+            self.body = body
+            self.delay = delay
+        }
     }
 
     private let recorded = Mutex<[Request]>([])
@@ -27,16 +33,16 @@ final class WebhookReceiver: Sendable {
     private let answer: @Sendable (Request) -> Answer
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    var requests: [Request] { recorded.withLock { $0 } }
-    var port: Int? { boundPort.withLock { $0 } }
+    public var requests: [Request] { recorded.withLock { $0 } }
+    public var port: Int? { boundPort.withLock { $0 } }
 
-    init(answer: @escaping @Sendable (Request) -> Answer = { _ in Answer() }) {
+    public init(answer: @escaping @Sendable (Request) -> Answer = { _ in Answer() }) {
         self.answer = answer
     }
 
     /// Starts listening on `port` (0: any free one) and returns the port once it listens.
     @discardableResult
-    func start(port: Int = 0) async throws -> Int {
+    public func start(port: Int = 0) async throws -> Int {
         let router = Router()
         router.post("**") { request, _ -> Response in
             var headers: [String: String] = [:]
@@ -62,21 +68,34 @@ final class WebhookReceiver: Sendable {
         return bound
     }
 
-    func stop() async {
+    public func stop() async {
         let running = task.withLock { $0 }
         running?.cancel()
         await running?.value
     }
 
-    struct ReceiverDidNotStart: Error {}
+    public struct ReceiverDidNotStart: Error {}
 }
 
 /// Waits until `condition` holds, polling; false on timeout.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// A TCP port on loopback where nothing listens (bound, then released).
+public func unusedPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
