@@ -8,6 +8,8 @@
 #                                (bench/worker/pika-worker.py: inbox, batch commits, ack after)
 #   C consume loop               lode-c-baseline consume: the one-per-message fill, same prefetch,
 #                                one ack per message, nothing stored: the broker's limit
+#   lode-worker, notifying       the same with a rule on every event type, all to a webhook that
+#                                never answers (bench/worker/hanging-webhook.py): issue 5's ratio
 #   large messages (once)        lode-worker on ~1 MiB batches (--batch-size 1000 of ~1 KiB
 #                                events) and on ~60 KiB single events: its peak memory
 #
@@ -17,14 +19,14 @@
 # (basic.get) and the database must hold exactly N logged events. Rounds alternate the clients; the
 # table gives medians, ratios, and peak resident memory (VmHWM and sampled VmRSS).
 #
-# Usage: bench/worker.sh [--count N] [--rounds R] [--prefetch P] [--no-large] [--no-python-batched]
+# Usage: bench/worker.sh [--count N] [--rounds R] [--prefetch P] [--no-large] [--no-python-batched] [--no-notify]
 # The broker node is LODE_BROKER_PORT=5690, LODE_BROKER_MGMT_PORT=15690, LODE_BROKER_TLS_PORT=5689,
 # LODE_BROKER_DIST_PORT=25690, LODE_BROKER_NODE=bench@localhost unless set (started if needed).
 # Needs: swift, a C compiler, python3 with venv (pika into /tmp/lode-bench-venv), sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=100000 ROUNDS=3 PREFETCH=500 LARGE=1 PY_BATCHED=1
+COUNT=100000 ROUNDS=3 PREFETCH=1000 LARGE=1 PY_BATCHED=1 NOTIFY=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --prefetch) PREFETCH=$2; shift 2 ;;
     --no-large) LARGE=0; shift ;;
     --no-python-batched) PY_BATCHED=0; shift ;;
+    --no-notify) NOTIFY=0; shift ;;
     -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "worker.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
@@ -108,7 +111,7 @@ consume() {
     logged=$(sqlite3 "$db" 'SELECT count(*) FROM event_log')
     [[ $logged == "$events" ]] || { echo "worker.sh: $client ($shape): $logged events logged, not $events" >&2; exit 1; }
   fi
-  if [[ $client == lode-worker ]]; then
+  if [[ $client == lode-worker* ]]; then
     applied=$(grep -o 'applied=[0-9]*' "$out/stderr" | tail -n 1 | cut -d= -f2)
     applied=${applied:-?}
   elif [[ $client == python ]]; then
@@ -121,6 +124,18 @@ consume() {
 }
 
 WORKER=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH")
+# A rule on every event type, every one to a webhook that never answers.
+HANG_PORT=$((PORT + 3))
+"$PY" bench/worker/hanging-webhook.py "$HANG_PORT" & HANG_PID=$!
+trap 'kill "$HANG_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+{
+  printf 'channels:\n  hang:\n    kind: webhook\n    url: http://127.0.0.1:%s/hook\n    secret: bench\nnotifications:\n' "$HANG_PORT"
+  for type in project.registered project.status_changed project.investment_reported recruitment.enterprise_contacted \
+              recruitment.site_visit recruitment.agreement_signed recruitment.project_introduced; do
+    printf '  - name: every-%s\n    event: zone.%s\n    channels: [hang]\n    message: "an event"\n' "${type//./-}" "$type"
+  done
+} >"$WORK/notify.yaml"
+NOTIFYING=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH" --config "$WORK/notify.yaml")
 PYWORKER=("$PY" bench/worker/pika-worker.py --url "$URL" --db @DB@ --prefetch "$PREFETCH" --commit-every "$PREFETCH")
 CONSUME=("$C" consume --host 127.0.0.1 --port "$PORT" --queue lode.work --count "$COUNT" --prefetch "$PREFETCH")
 
@@ -132,6 +147,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
   consume lode-worker batched "$COUNT" "$keep" "${WORKER[@]}"
   fill single "$EVENTS" --no-batch
   consume lode-worker single "$COUNT" "$keep" "${WORKER[@]}"
+  if [[ $NOTIFY == 1 ]]; then
+    fill batched "$EVENTS"
+    consume lode-worker-notify batched "$COUNT" no "${NOTIFYING[@]}"
+    fill single "$EVENTS" --no-batch
+    consume lode-worker-notify single "$COUNT" no "${NOTIFYING[@]}"
+  fi
   fill single "$EVENTS" --no-batch
   consume python single "$COUNT" "$keep" "${PYWORKER[@]}"
   if [[ $PY_BATCHED == 1 ]]; then
@@ -163,7 +184,12 @@ if [[ -f $WORK/kept-lode-worker-single.sqlite && -f $WORK/kept-python-single.sql
   echo >&2
   for table in project_registration project_status investment_report recruitment_contact recruitment_visit \
                recruitment_agreement recruitment_introduction; do
-    a=$(sqlite3 "$WORK/kept-lode-worker-single.sqlite" "SELECT count(*) FROM $table")
+    if [[ $table == recruitment_visit ]]; then
+      # lode-worker keeps a count per (year, campaign); the Python worker a row per visit.
+      a=$(sqlite3 "$WORK/kept-lode-worker-single.sqlite" "SELECT sum(visits) FROM recruitment_visit_count")
+    else
+      a=$(sqlite3 "$WORK/kept-lode-worker-single.sqlite" "SELECT count(*) FROM $table")
+    fi
     b=$(sqlite3 "$WORK/kept-python-single.sqlite" "SELECT count(*) FROM $table")
     [[ $a == "$b" ]] || { echo "worker.sh: $table: lode-worker has $a rows, pika-worker.py $b" >&2; exit 1; }
     printf '%s=%s ' "$table" "$a"
@@ -186,6 +212,8 @@ print("| client | shape | events/s | vs Python (same shape) | vs Python (one per
       "client CPU µs/event | broker CPU µs/event | peak RSS (MB) | rounds (events/s) |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for client, shape, label in [("lode-worker", "batched", "lode-worker"), ("lode-worker", "single", "lode-worker"),
+                             ("lode-worker-notify", "batched", "lode-worker, a rule on every event, webhook hanging"),
+                             ("lode-worker-notify", "single", "lode-worker, a rule on every event, webhook hanging"),
                              ("python", "batched", "pika + sqlite3"), ("python", "single", "pika + sqlite3"),
                              ("c", "single", "plain C consume loop (no store)"),
                              ("lode-worker", "large-batched", "lode-worker, ~1 MiB batches"),
@@ -202,4 +230,7 @@ for client, shape, label in [("lode-worker", "batched", "lode-worker"), ("lode-w
     each = ", ".join(f"{x['rate']:,.0f}" for x in runs)
     print(f"| {label} | {shape} | {r:,.0f} | {same} | {single} | {r / c:.2f} | "
           f"{statistics.median(cpu):.1f} | {bcpu:.1f} | {rss:.1f} | {each} |")
+for shape in ["batched", "single"]:
+    if pick("lode-worker-notify", shape) and pick("lode-worker", shape):
+        print(f"notifying / not notifying ({shape}): {rate('lode-worker-notify', shape) / rate('lode-worker', shape):.2f}")
 PY
