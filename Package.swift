@@ -142,7 +142,7 @@ let package = Package(
         // How fast LodeStorage applies batches to a SQLite file.
         .executableTarget(
             name: "lode-bench-storage",
-            dependencies: ["LodeEvents", "LodeStorage"],
+            dependencies: ["LodeEvents", "LodeStorage", "LodeNotifications"],
             path: "bench/storage"
         ),
 

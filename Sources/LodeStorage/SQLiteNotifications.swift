@@ -62,7 +62,7 @@ struct NotificationStep {
             }
         }
         guard !notifications.isEmpty else { return 0 }
-        return try SQLiteOutboxSchema.record(notifications, in: db)
+        return try SQLiteOutboxSchema.record(notifications, in: db, newEvents: true)
     }
 
     /// The years whose report the batch may change: the plan years of the projects it touches

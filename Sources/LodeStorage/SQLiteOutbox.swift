@@ -2,27 +2,23 @@ import Foundation
 import GRDB
 import LodeNotifications
 
-/// The notification outbox in the worker's SQLite file: `notification` (one row per key, the
-/// record to send) and `notification_delivery` (one row per notification and channel, with its
-/// state). Notifications are written by ``SQLiteZoneStore/apply(_:)`` in the batch's
+/// The notification outbox in the worker's SQLite file: `notification_delivery`, one row per
+/// notification and channel (the record to send and its state), and `notification_key`, the
+/// keys of crossings already notified. Notifications are written by ``SQLiteZoneStore/apply(_:)`` in the batch's
 /// transaction; the dispatcher and `lodectl notifications` use the methods here.
 enum SQLiteOutboxSchema {
     static let version = [
-        """
-        CREATE TABLE notification (
-          id INTEGER PRIMARY KEY,
-          key TEXT NOT NULL UNIQUE,
-          rule TEXT NOT NULL,
-          record BLOB NOT NULL,
-          created_at REAL NOT NULL
-        ) STRICT
-        """,
+        // One row per notification and channel, appended in the batch's transaction. No unique
+        // key here: a notification caused by an event is made once, because the inbox lets
+        // each event be applied once and the rules run only for applied events.
         """
         CREATE TABLE notification_delivery (
           id INTEGER PRIMARY KEY,
-          notification_id INTEGER NOT NULL REFERENCES notification(id),
+          key TEXT NOT NULL,
           rule TEXT NOT NULL,
           channel TEXT NOT NULL,
+          record BLOB NOT NULL,
+          created_at REAL NOT NULL,
           state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
           attempts INTEGER NOT NULL DEFAULT 0,
           pending_since REAL NOT NULL,
@@ -32,26 +28,38 @@ enum SQLiteOutboxSchema {
           delivered_at REAL
         ) STRICT
         """,
+        // The keys of the notifications no inbox protects: crossings (rule, year, figure,
+        // threshold), and notifications put in by hand.
+        "CREATE TABLE notification_key (key TEXT PRIMARY KEY NOT NULL) STRICT, WITHOUT ROWID",
         "CREATE INDEX notification_delivery_pending ON notification_delivery(rule, channel, id) WHERE state = 'pending'",
-        "CREATE INDEX notification_delivery_state ON notification_delivery(state, id)",
+        "CREATE INDEX notification_delivery_failed ON notification_delivery(id) WHERE state = 'failed'",
     ]
 
-    /// Records `notifications` in the current transaction; a key already recorded is skipped
-    /// (that crossing or event has notified already). Returns how many were new.
+    /// Records `notifications` in the current transaction, a row per channel. Returns how many
+    /// were new.
+    ///
+    /// - Parameter newEvents: the caller guarantees that notifications caused by events are new
+    ///   (the store, for events it has just applied): they are appended without a key lookup.
+    ///   Every other notification is recorded only if its key is not yet known.
     @discardableResult
-    static func record(_ notifications: [ZoneNotification], in db: Database) throws -> Int {
+    static func record(_ notifications: [ZoneNotification], in db: Database, newEvents: Bool = false) throws -> Int {
+        guard !notifications.isEmpty else { return 0 }
+        // Cached: with a rule on every event this runs once per event.
+        let insertKey = try db.cachedStatement(sql: "INSERT INTO notification_key (key) VALUES (?) ON CONFLICT(key) DO NOTHING")
+        let insertDelivery = try db.cachedStatement(sql: """
+            INSERT INTO notification_delivery (key, rule, channel, record, created_at, state, pending_since, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+            """)
         var recorded = 0
         for notification in notifications {
+            if !(newEvents && notification.cause.eventID != nil) {
+                try insertKey.execute(arguments: [notification.key])
+                guard db.changesCount == 1 else { continue }
+            }
             let created = notification.createdAt.timeIntervalSince1970
-            try db.execute(sql: "INSERT INTO notification (key, rule, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-                           arguments: [notification.key, notification.rule, Data(notification.record()), created])
-            guard db.changesCount == 1 else { continue }
-            let id = db.lastInsertedRowID
+            let record = Data(notification.record())
             for channel in notification.channels {
-                try db.execute(sql: """
-                    INSERT INTO notification_delivery (notification_id, rule, channel, state, pending_since, next_attempt_at)
-                    VALUES (?, ?, ?, 'pending', ?, ?)
-                    """, arguments: [id, notification.rule, channel, created, created])
+                try insertDelivery.execute(arguments: [notification.key, notification.rule, channel, record, created, created, created])
             }
             recorded += 1
         }
@@ -86,11 +94,10 @@ extension SQLiteZoneStore: NotificationOutbox {
     public func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery] {
         try reading("reading due notifications") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.id, d.channel, d.attempts, d.pending_since, n.record
-                FROM notification_delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE d.id IN (SELECT MIN(id) FROM notification_delivery WHERE state = 'pending' GROUP BY rule, channel)
-                  AND d.next_attempt_at <= ?
-                ORDER BY d.id LIMIT ?
+                SELECT id, channel, attempts, pending_since, record FROM notification_delivery
+                WHERE id IN (SELECT MIN(id) FROM notification_delivery WHERE state = 'pending' GROUP BY rule, channel)
+                  AND next_attempt_at <= ?
+                ORDER BY id LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit])
             return rows.compactMap { row -> OutboxDelivery? in
                 let record: Data = row["record"]
@@ -132,10 +139,9 @@ extension SQLiteZoneStore: NotificationOutbox {
     public func outboxEntries(failedOnly: Bool = false, limit: Int = 1000) throws(StorageError) -> [OutboxEntry] {
         try reading("listing notifications") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.id, d.rule, d.channel, d.state, d.attempts, d.last_error, d.delivered_at, n.key, n.created_at, n.record
-                FROM notification_delivery d JOIN notification n ON n.id = d.notification_id
-                \(failedOnly ? "WHERE d.state = 'failed'" : "")
-                ORDER BY d.id DESC LIMIT ?
+                SELECT id, rule, channel, state, attempts, last_error, delivered_at, key, created_at, record
+                FROM notification_delivery \(failedOnly ? "WHERE state = 'failed'" : "")
+                ORDER BY id DESC LIMIT ?
                 """, arguments: [limit])
             return rows.reversed().map { row in
                 let record: Data = row["record"]

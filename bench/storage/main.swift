@@ -33,6 +33,7 @@
 
 import Foundation
 import LodeEvents
+import LodeNotifications
 import LodeStorage
 
 struct Measurement: Codable {
@@ -72,7 +73,7 @@ let (positional, options): ([String], [String: String]) = {
     var remaining = CommandLine.arguments.dropFirst()[...]
     while let argument = remaining.popFirst() {
         if argument == "--help" || argument == "-h" {
-            print("usage: lode-bench-storage [EVENTS] [DIRECTORY] [--ids numbered,derived,uuid] [--batch 500,1000] [--keys grow|bounded] [--preload N] [--phases apply,decode]")
+            print("usage: lode-bench-storage [EVENTS] [DIRECTORY] [--ids numbered,derived,uuid] [--batch 500,1000] [--keys grow|bounded] [--preload N] [--phases apply,decode] [--notify every]")
             exit(0)
         }
         if argument.hasPrefix("--") {
@@ -267,6 +268,18 @@ let storeConfiguration: SQLiteStoreConfiguration = {
     }
     if let text = environment["LODE_BENCH_PAGE_SIZE"], let bytes = Int(text) {
         configuration.pageSize = bytes
+    }
+    // --notify every: a rule on every event type (issue 5's benchmark), to a log channel.
+    if options["notify"] == "every" {
+        do {
+            let rules = try EventType.allCases.map { type in
+                try NotificationRule(name: "every-\(type.rawValue)", trigger: .event(type, EventConditions()), channels: ["log"],
+                                     message: Template("an event"))
+            }
+            configuration.notifications = NotificationPolicy(rules: NotificationRules(rules: rules, calendar: calendar))
+        } catch {
+            fail("cannot make the rules: \(error)")
+        }
     }
     if let text = environment["LODE_BENCH_CHECKPOINT_PAGES"], let pages = Int(text) {
         configuration.walAutocheckpointPages = pages
