@@ -47,7 +47,7 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var notifications: NotificationPolicy?
 
     public init(
-        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 16_384, memoryMapBytes: Int = 0,
+        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 8_192, memoryMapBytes: Int = 0,
         walAutocheckpointPages: Int = 16_384, pageSize: Int = 4_096
     ) {
         self.pageSize = pageSize

@@ -20,7 +20,7 @@ public struct WorkerOptions: Sendable {
     public var transactionWindow: Duration = .milliseconds(50)
     /// Message bytes one batch holds at most: bounds the worker's memory whatever the
     /// message size (at least one message is always taken).
-    public var batchBytes = 2 << 20
+    public var batchBytes = 1 << 20
     /// A notification still failing this long after it was recorded is marked failed.
     public var notificationGiveUp: Duration = .seconds(24 * 3600)
     /// Waits between retries when the store is unavailable.
