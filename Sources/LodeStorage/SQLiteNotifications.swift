@@ -25,12 +25,17 @@ struct NotificationStep {
     let path: String
     /// The reports before the batch, of the years it may change.
     private var before: [Int: ZoneReport] = [:]
+    /// The event log `seq` the batch's first event gets (event i gets `firstSeq + i`).
+    private var firstSeq: Int64 = 0
 
     /// Reads what the crossings need before the batch changes anything.
     init(policy: NotificationPolicy, calendar: ZoneCalendar, path: String, batch: [IncomingEvent], db: Database) throws {
         self.policy = policy
         self.calendar = calendar
         self.path = path
+        if policy.rules.hasEventRules {
+            firstSeq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM event_log")) ?? 1
+        }
         guard policy.rules.hasCrossingRules else { return }
         for year in try years(of: batch, db: db) {
             before[year] = try SQLiteReport.compute(db, year: year, targets: [], path: path)
@@ -42,11 +47,18 @@ struct NotificationStep {
     @discardableResult
     func record(_ batch: [IncomingEvent], outcomes: [EventOutcome], db: Database, now: Date = Date()) throws -> Int {
         var notifications: [ZoneNotification] = []
+        var recorded = 0
         if policy.rules.hasEventRules {
-            for (incoming, outcome) in zip(batch, outcomes) {
-                guard case .applied = outcome else { continue }
-                let facts = try Self.projectID(of: incoming.event).flatMap { try Self.facts(of: $0, db: db) }
-                notifications += policy.rules.notifications(for: incoming.event, project: facts, now: now)
+            let created = now.timeIntervalSince1970
+            for (index, (incoming, outcome)) in zip(batch, outcomes).enumerated() {
+                guard case .applied = outcome, policy.rules.hasEventRules(for: incoming.event.type) else { continue }
+                let event = incoming.event
+                let facts = policy.rules.needsProjectFacts(for: event.type)
+                    ? try Self.projectID(of: event).flatMap { try Self.facts(of: $0, db: db) } : nil
+                for rule in policy.rules.matchingRules(for: event, project: facts) {
+                    try SQLiteOutboxSchema.recordEventRule(rule, event: event, seq: firstSeq + Int64(index), now: created, in: db)
+                    recorded += 1
+                }
             }
         }
         if !before.isEmpty, outcomes.contains(where: { if case .applied = $0 { true } else { false } }) {
@@ -61,8 +73,8 @@ struct NotificationStep {
                                                         targets: policy.targets[year] ?? [], now: now)
             }
         }
-        guard !notifications.isEmpty else { return 0 }
-        return try SQLiteOutboxSchema.record(notifications, in: db, newEvents: true)
+        guard !notifications.isEmpty else { return recorded }
+        return recorded + (try SQLiteOutboxSchema.record(notifications, in: db, newEvents: true))
     }
 
     /// The years whose report the batch may change: the plan years of the projects it touches

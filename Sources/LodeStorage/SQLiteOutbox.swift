@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LodeEvents
 import LodeNotifications
 
 /// The notification outbox in the worker's SQLite file: `notification_delivery`, one row per
@@ -10,14 +11,17 @@ enum SQLiteOutboxSchema {
     static let version = [
         // One row per notification and channel, appended in the batch's transaction. No unique
         // key here: a notification caused by an event is made once, because the inbox lets
-        // each event be applied once and the rules run only for applied events.
+        // each event be applied once and the rules run only for applied events. An event's
+        // notification holds the event's log `seq` and is rendered when it is sent (`record`
+        // NULL until then); any other holds its rendered `record`.
         """
         CREATE TABLE notification_delivery (
           id INTEGER PRIMARY KEY,
           key TEXT NOT NULL,
           rule TEXT NOT NULL,
           channel TEXT NOT NULL,
-          record BLOB NOT NULL,
+          record BLOB,
+          event_seq INTEGER,
           created_at REAL NOT NULL,
           state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
           attempts INTEGER NOT NULL DEFAULT 0,
@@ -65,6 +69,20 @@ enum SQLiteOutboxSchema {
         }
         return recorded
     }
+
+    /// Records that `rule` notifies `event` (applied in this transaction as log row `seq`), a
+    /// row per channel; the text is rendered when it is sent. The cheapest record there is:
+    /// the consumer's transaction pays one small row per channel, nothing more.
+    static func recordEventRule(_ rule: NotificationRule, event: Event, seq: Int64, now: Double, in db: Database) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+            """)
+        let key = NotificationKey.event(rule: rule.name, eventID: event.id)
+        for channel in rule.channels {
+            try insert.execute(arguments: [key, rule.name, channel, seq, now, now, now])
+        }
+    }
 }
 
 /// One delivery as `lodectl notifications list` shows it.
@@ -92,20 +110,44 @@ extension SQLiteZoneStore: NotificationOutbox {
     }
 
     public func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery] {
-        try reading("reading due notifications") { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, channel, attempts, pending_since, record FROM notification_delivery
-                WHERE id IN (SELECT MIN(id) FROM notification_delivery WHERE state = 'pending' GROUP BY rule, channel)
-                  AND next_attempt_at <= ?
-                ORDER BY id LIMIT ?
+        let rows: [Row] = try reading("reading due notifications") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.id, d.key, d.rule, d.channel, d.attempts, d.pending_since, d.created_at, d.record, l.body
+                FROM notification_delivery d LEFT JOIN event_log l ON l.seq = d.event_seq
+                WHERE d.id IN (SELECT MIN(id) FROM notification_delivery WHERE state = 'pending' GROUP BY rule, channel)
+                  AND d.next_attempt_at <= ?
+                ORDER BY d.id LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit])
-            return rows.compactMap { row -> OutboxDelivery? in
-                let record: Data = row["record"]
-                guard let notification = ZoneNotification(record: Array(record)) else { return nil }
-                return OutboxDelivery(id: row["id"], channel: row["channel"], notification: notification,
-                                      attempts: row["attempts"], pendingSince: Date(timeIntervalSince1970: row["pending_since"]))
-            }
         }
+        var due: [OutboxDelivery] = []
+        for row in rows {
+            let id: Int64 = row["id"]
+            let notification: ZoneNotification?
+            if let record = row["record"] as Data? {
+                notification = ZoneNotification(record: Array(record))
+            } else {
+                notification = try renderEventNotification(
+                    rule: row["rule"], key: row["key"], body: row["body"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+            guard let notification else {
+                try recordGivenUp(id, error: "cannot render: the rule '\(row["rule"] as String)' is no longer in the config, or its event is not in the log",
+                                  at: now)
+                continue
+            }
+            due.append(OutboxDelivery(id: id, channel: row["channel"], notification: notification,
+                                      attempts: row["attempts"], pendingSince: Date(timeIntervalSince1970: row["pending_since"])))
+        }
+        return due
+    }
+
+    /// An event rule's notification, rendered from the logged event and the project as the
+    /// projection knows it now; `nil` when the rule is gone or the event is not logged.
+    private func renderEventNotification(rule: String, key: String, body: Data?, createdAt: Date) throws -> ZoneNotification? {
+        guard let rules = notificationRules, let body, let event = try? Event.decode(Array(body)) else { return nil }
+        let facts = try reading("reading a project for a notification") { db in
+            try NotificationStep.projectID(of: event).flatMap { try NotificationStep.facts(of: $0, db: db) }
+        }
+        return rules.notifications(for: event, project: facts, now: createdAt).first { $0.rule == rule && $0.key == key }
     }
 
     public func recordDelivered(_ id: Int64, at time: Date) throws {
@@ -144,12 +186,12 @@ extension SQLiteZoneStore: NotificationOutbox {
                 ORDER BY id DESC LIMIT ?
                 """, arguments: [limit])
             return rows.reversed().map { row in
-                let record: Data = row["record"]
+                let record: Data? = row["record"]
                 let deliveredAt: Double? = row["delivered_at"]
                 return OutboxEntry(
                     id: row["id"], rule: row["rule"], channel: row["channel"],
                     state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
-                    title: ZoneNotification(record: Array(record))?.title ?? "", key: row["key"],
+                    title: record.flatMap { ZoneNotification(record: Array($0))?.title } ?? "", key: row["key"],
                     createdAt: Date(timeIntervalSince1970: row["created_at"]), lastError: row["last_error"],
                     deliveredAt: deliveredAt.map { Date(timeIntervalSince1970: $0) })
             }

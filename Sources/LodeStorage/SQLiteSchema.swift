@@ -18,7 +18,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v1: hashed inbox, event log, projection tables") { db in
             for statement in version1 { try db.execute(sql: statement) }
         }
-        migrator.registerMigration("v2: notification outbox, a row per delivery") { db in
+        migrator.registerMigration("v2: notification outbox, a row per delivery, rendered when sent") { db in
             for statement in SQLiteOutboxSchema.version { try db.execute(sql: statement) }
         }
         return migrator

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LodeEvents
+import LodeNotifications
 import LodeProjections
 import Synchronization
 
@@ -80,6 +81,8 @@ public final class SQLiteZoneStore: ZoneStore {
     private let inboxKeyMask: UInt64
     private let inboxMergeRows: Int
     private let notifications: NotificationPolicy?
+    /// The rules that render event notifications when they are sent.
+    var notificationRules: NotificationRules? { notifications?.rules }
 
     /// Opens (creating when absent) the store at `path` and brings its
     /// schema up to date.

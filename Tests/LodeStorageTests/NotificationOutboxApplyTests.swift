@@ -67,6 +67,23 @@ struct NotificationOutboxApplyTests {
         #expect(try other.outboxEntries(limit: 100_000).count == entries.count)
     }
 
+    @Test func anEventNotificationIsRenderedWhenItIsSentWithTheProjectsName() throws {
+        let events = try Demo.incoming()
+        let directory = try TemporaryDirectory()
+        let store = try store(in: directory, name: "a.sqlite")
+        _ = try store.apply(events)
+        let due = try store.dueDeliveries(now: Date().addingTimeInterval(1), limit: 10)
+        let started = try #require(due.first { $0.notification.rule == "started" })
+        let eventID = try #require(started.notification.cause.eventID)
+        let event = try #require(events.first { $0.event.id == eventID }?.event)
+        guard case .projectStatusChanged(let change) = event.data else { Issue.record("not a status change"); return }
+        let registration = events.compactMap { incoming -> ProjectRegistered? in
+            if case .projectRegistered(let registered) = incoming.event.data, registered.projectID == change.projectID { registered } else { nil }
+        }.last
+        #expect(started.notification.text == "\(registration?.name ?? change.projectID) 开工")
+        #expect(started.notification.key == "event:started:\(eventID)")
+    }
+
     @Test func withoutAPolicyNothingIsRecorded() throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(in: directory)

@@ -44,6 +44,32 @@ public struct NotificationRules: Sendable {
     ///     `nil` when it is not registered yet. Not used for a registration,
     ///     which carries its own facts.
     ///   - now: the notifications' ``ZoneNotification/createdAt``.
+    /// The event rules that `event` triggers, without rendering anything: what a store records
+    /// in the event's transaction when it renders the text later, at sending. `project` is
+    /// needed only when ``needsProjectFacts(for:)`` says so.
+    public func matchingRules(for event: Event, project: ProjectFacts?) -> [NotificationRule] {
+        rules.filter { rule in
+            guard case .event(let type, let conditions) = rule.trigger, type == event.type else { return false }
+            return Self.matches(event, conditions, project: project)
+        }
+    }
+
+    /// Whether matching events of `type` needs the project's facts (a category condition on an
+    /// event that does not carry its project's categories).
+    public func needsProjectFacts(for type: EventType) -> Bool {
+        guard type == .projectStatusChanged || type == .investmentReported else { return false }
+        return rules.contains { rule in
+            if case .event(let ruleType, let conditions) = rule.trigger { ruleType == type && conditions.categories != nil } else { false }
+        }
+    }
+
+    /// Whether any event rule is about `type`.
+    public func hasEventRules(for type: EventType) -> Bool {
+        rules.contains { rule in
+            if case .event(let ruleType, _) = rule.trigger { ruleType == type } else { false }
+        }
+    }
+
     public func notifications(for event: Event, project: ProjectFacts?, now: Date) -> [ZoneNotification] {
         var result: [ZoneNotification] = []
         for rule in rules {
