@@ -44,6 +44,8 @@ struct BoundStatement {
             switch value {
             case .integer(let integer):
                 code = sqlite3_bind_int64(handle, index, integer)
+            case .real(let real):
+                code = sqlite3_bind_double(handle, index, real)
             case .text(let text):
                 code = bindText(text, at: index)
             case .optionalText(let text):
@@ -165,6 +167,7 @@ struct BoundStatement {
 /// A value bound to a ``BoundStatement``.
 enum SQLValue {
     case integer(Int64)
+    case real(Double)
     case text(String)
     case optionalText(String?)
     case blob([UInt8])

@@ -74,13 +74,13 @@ enum SQLiteOutboxSchema {
     /// row per channel; the text is rendered when it is sent. The cheapest record there is:
     /// the consumer's transaction pays one small row per channel, nothing more.
     static func recordEventRule(_ rule: NotificationRule, event: Event, seq: Int64, now: Double, in db: Database) throws {
-        let insert = try db.cachedStatement(sql: """
+        let insert = try BoundStatement(db, sql: """
             INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
             """)
         let key = NotificationKey.event(rule: rule.name, eventID: event.id)
         for channel in rule.channels {
-            try insert.execute(arguments: [key, rule.name, channel, seq, now, now, now])
+            try insert.run(.text(key), .text(rule.name), .text(channel), .integer(seq), .real(now), .real(now), .real(now))
         }
     }
 }
