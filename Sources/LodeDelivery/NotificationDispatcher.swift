@@ -91,6 +91,9 @@ public struct NotificationDispatcher: Sendable {
             "delivery": "\(delivery.id)", "rule": "\(notification.rule)", "channel": "\(delivery.channel)",
             "attempt": "\(delivery.attempts + 1)",
         ]
+        // The list was read before this delivery was claimed: an attempt that ended in between
+        // may have settled it already.
+        guard (try? await blocking({ try outbox.isStillDue(delivery) })) == true else { return }
         let outcome: DeliveryOutcome
         if let channel = channels[delivery.channel] {
             outcome = await send(notification, on: channel)

@@ -150,6 +150,13 @@ extension SQLiteZoneStore: NotificationOutbox {
         return rules.notifications(for: event, project: facts, now: createdAt).first { $0.rule == rule && $0.key == key }
     }
 
+    public func isStillDue(_ delivery: OutboxDelivery) throws -> Bool {
+        try reading("checking a notification") { db in
+            try Bool.fetchOne(db, sql: "SELECT state = 'pending' AND attempts = ? FROM notification_delivery WHERE id = ?",
+                              arguments: [delivery.attempts, delivery.id]) ?? false
+        }
+    }
+
     public func recordDelivered(_ id: Int64, at time: Date) throws {
         try writing("recording a delivered notification") { db in
             try db.execute(sql: """

@@ -40,6 +40,9 @@ public protocol NotificationOutbox: Sendable {
     /// `now`: a later notification of a rule waits until the one before it is delivered or
     /// given up, so each channel gets a rule's notifications in order.
     func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery]
+    /// Whether `delivery` is still pending as it was read (same attempts): false when another
+    /// attempt settled it in the meantime, so it is not sent twice.
+    func isStillDue(_ delivery: OutboxDelivery) throws -> Bool
     func recordDelivered(_ id: Int64, at time: Date) throws
     /// An attempt failed; the next one is due at `nextAttemptAt`.
     func recordFailedAttempt(_ id: Int64, error: String, at time: Date, nextAttemptAt: Date) throws
