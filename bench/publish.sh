@@ -34,13 +34,7 @@ done
 scripts/broker status >/dev/null || { echo "publish.sh: no broker; run scripts/broker start" >&2; exit 69; }
 URL=$(scripts/broker url)
 PORT=$(echo "$URL" | sed -E 's|.*:([0-9]+)/.*|\1|')
-VENV=/tmp/lode-bench-venv
-if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import pika' 2>/dev/null; then
-  echo "creating $VENV with pika..." >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet pika
-fi
-PY=$VENV/bin/python
+PY=$(bench/pika-venv.sh)
 echo "building (release)..." >&2
 bash bench/c-baseline/build.sh >/dev/null
 swift build -c release --product lode-publish >/dev/null

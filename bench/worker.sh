@@ -52,13 +52,7 @@ BROKER_PID=$(scripts/broker pid)
 export LODE_AMQP_URL=$URL
 
 command -v sqlite3 >/dev/null || { echo "installing sqlite3..." >&2; apt-get install -y -qq sqlite3 >/dev/null; }
-VENV=/tmp/lode-bench-venv
-if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import pika' 2>/dev/null; then
-  echo "creating $VENV with pika..." >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet pika
-fi
-PY=$VENV/bin/python
+PY=$(bench/pika-venv.sh)
 echo "building (release)..." >&2
 bash bench/c-baseline/build.sh >/dev/null
 for product in lode-worker lode-publish lodectl; do swift build -c release --product "$product" >/dev/null; done

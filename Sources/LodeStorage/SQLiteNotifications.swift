@@ -74,7 +74,7 @@ struct NotificationStep {
             }
         }
         guard !notifications.isEmpty else { return recorded }
-        return recorded + (try SQLiteOutboxSchema.record(notifications, in: db, newEvents: true))
+        return recorded + (try SQLiteOutboxSchema.record(notifications, in: db))
     }
 
     /// The years whose report the batch may change: the plan years of the projects it touches

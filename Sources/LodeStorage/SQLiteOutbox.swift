@@ -39,16 +39,12 @@ enum SQLiteOutboxSchema {
         "CREATE INDEX notification_delivery_failed ON notification_delivery(id) WHERE state = 'failed'",
     ]
 
-    /// Records `notifications` in the current transaction, a row per channel. Returns how many
-    /// were new.
-    ///
-    /// - Parameter newEvents: the caller guarantees that notifications caused by events are new
-    ///   (the store, for events it has just applied): they are appended without a key lookup.
-    ///   Every other notification is recorded only if its key is not yet known.
+    /// Records rendered `notifications` (crossings, hand-made ones) in the current transaction,
+    /// a row per channel, each only if its key is not known yet. Returns how many were new.
     @discardableResult
-    static func record(_ notifications: [ZoneNotification], in db: Database, newEvents: Bool = false) throws -> Int {
+    static func record(_ notifications: [ZoneNotification], in db: Database) throws -> Int {
         guard !notifications.isEmpty else { return 0 }
-        // Cached: with a rule on every event this runs once per event.
+        // Cached: it runs for each crossing of each batch.
         let insertKey = try db.cachedStatement(sql: "INSERT INTO notification_key (key) VALUES (?) ON CONFLICT(key) DO NOTHING")
         let insertDelivery = try db.cachedStatement(sql: """
             INSERT INTO notification_delivery (key, rule, channel, record, created_at, state, pending_since, next_attempt_at)
@@ -56,10 +52,8 @@ enum SQLiteOutboxSchema {
             """)
         var recorded = 0
         for notification in notifications {
-            if !(newEvents && notification.cause.eventID != nil) {
-                try insertKey.execute(arguments: [notification.key])
-                guard db.changesCount == 1 else { continue }
-            }
+            try insertKey.execute(arguments: [notification.key])
+            guard db.changesCount == 1 else { continue }
             let created = notification.createdAt.timeIntervalSince1970
             let record = Data(notification.record())
             for channel in notification.channels {

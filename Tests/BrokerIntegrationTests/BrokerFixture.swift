@@ -1,5 +1,6 @@
 import Foundation
 import LodeAMQP
+import LodeWire
 import Testing
 
 /// The broker the project's script started (`scripts/broker start`), and helpers to disturb it.
@@ -142,4 +143,24 @@ actor ConnectionEventLog {
     func contains(_ predicate: (ConnectionEvent) -> Bool) -> Bool { events.contains(where: predicate) }
 
     var lostCount: Int { events.count { if case .connectionLost = $0 { true } else { false } } }
+}
+
+extension BrokerFixture {
+    /// The zone's topology as `lodectl setup` declares it, with `lode.work` and `lode.dead`
+    /// emptied: where every worker test starts. Returns a publisher on the broker (close it).
+    static func emptyZoneQueues() async throws -> Publisher {
+        let setup = try await PublishProcess.run(["setup"], environment: ["LODE_AMQP_URL": url], program: "lodectl")
+        #expect(setup.status == 0, "\(setup.stderr)")
+        let admin = Publisher(settings: try settings())
+        try await admin.purgeQueue(ZoneTopology.workQueue)
+        try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+        return admin
+    }
+
+    /// A new directory under the temporary directory (for a worker's database); remove it after.
+    static func temporaryDirectory(_ prefix: String) throws -> String {
+        let directory = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
 }

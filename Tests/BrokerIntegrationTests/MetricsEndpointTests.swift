@@ -11,15 +11,10 @@ extension BrokerTests {
     @Suite("lode-worker's /metrics and /healthz")
     struct MetricsEndpoint {
         @Test func theWorkerProcessCountsWhatItAppliesServesHealthAndExitsZeroOnSIGTERM() async throws {
-            let settings = try BrokerFixture.settings()
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: settings)
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
 
-            let directory = NSTemporaryDirectory() + "lode-worker-metrics-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-metrics")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let worker = try ServiceProcess(
                 "lode-worker", ["--metrics-address", "127.0.0.1:0", "--db", directory + "/zone.sqlite"], environment: environment)

@@ -45,13 +45,8 @@ extension BrokerTests {
 
         /// A fresh work queue, a directory, and the demo set's lines.
         func prepare() async throws -> (admin: Publisher, directory: String, lines: [Substring]) {
-            let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: try BrokerFixture.settings())
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
-            let directory = NSTemporaryDirectory() + "lode-notify-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let admin = try await BrokerFixture.emptyZoneQueues()
+            let directory = try BrokerFixture.temporaryDirectory("lode-notify")
             let lines = try String(contentsOfFile: WorkerThroughTheBroker.demoFile, encoding: .utf8).split(separator: "\n")
             return (admin, directory, lines)
         }

@@ -25,47 +25,9 @@ enum PublishProcess {
     /// /dev/null, and waits for it on a thread of its own (not the cooperative pool).
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
                     program: String = "lode-publish") async throws -> Outcome {
-        let executable = binary(named: program)
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            Issue.record("\(program) is not built at \(executable); run `swift build` first")
-            throw Missing()
-        }
-        let base = NSTemporaryDirectory() + "lode-publish-test-\(UUID().uuidString)"
-        let outPath = base + ".out", errPath = base + ".err"
-        defer { unlink(outPath); unlink(errPath) }
-        var env = ProcessInfo.processInfo.environment
-        for key in ["LODE_AMQP_URL", "LODE_AMQP_PASSWORD", "LODE_AMQP_PASSWORD_FILE", "LODE_CONFIG"] { env[key] = nil }
-        env.merge(environment) { $1 }
-        let environmentLines = env.map { "\($0.key)=\($0.value)" }
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                defer { posix_spawn_file_actions_destroy(&actions) }
-                posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
-                posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-                let envp = environmentLines.map { strdup($0) } + [nil]
-                defer {
-                    for pointer in argv { free(pointer) }
-                    for pointer in envp { free(pointer) }
-                }
-                var pid: pid_t = 0
-                let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-                guard spawned == 0 else {
-                    continuation.resume(throwing: SpawnFailed(code: spawned))
-                    return
-                }
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
-            }
-            thread.start()
-        }
-        return Outcome(status: status,
-                       stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                       stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let process = try ServiceProcess(program, arguments, environment: environment, stdin: stdin)
+        let status = await process.exitStatus()
+        return Outcome(status: status, stdout: process.stdout, stderr: process.stderr)
     }
 
     struct Missing: Error {}

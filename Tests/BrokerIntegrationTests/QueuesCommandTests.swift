@@ -27,10 +27,7 @@ extension BrokerTests {
 
         @Test func theCountsAreWhatWasPublishedWithTheWorkerStoppedFromEitherSource() async throws {
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: try BrokerFixture.settings())
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
             let lines = (1...37).map { publishedEventLine($0) }.joined(separator: "\n") + "\n"
             let input = try PublishProcess.file(lines, extension: "ndjson")
             defer { unlink(input) }

@@ -1,16 +1,20 @@
 import Foundation
+import Synchronization
 import Testing
 
-/// One of the package's long-running executables (`lode-worker`) started as a process the test
-/// can signal and wait for; what it writes goes to files the test can read.
+/// One of the package's executables started as a process the test can signal and wait for;
+/// what it writes goes to files the test can read. posix_spawn and waitpid: Foundation's
+/// `Process.waitUntilExit` was seen to hang here.
 final class ServiceProcess: Sendable {
     let pid: pid_t
     let stdoutPath: String
     let stderrPath: String
+    /// Set once waitpid has collected it: its pid may then belong to another process.
+    private let reaped = Mutex(false)
 
-    /// Starts `program ARGUMENTS...` with `environment` added (the shell's broker settings removed
-    /// first, as PublishProcess does).
-    init(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Starts `program ARGUMENTS...` with `environment` added (the shell's Lodestone settings
+    /// removed first) and stdin from the file `stdin`, or /dev/null.
+    init(_ program: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
         let executable = PublishProcess.binary(named: program)
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             Issue.record("\(program) is not built at \(executable); run `swift build` first")
@@ -26,7 +30,7 @@ final class ServiceProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -42,6 +46,7 @@ final class ServiceProcess: Sendable {
     }
 
     func signal(_ number: Int32) {
+        guard !reaped.withLock({ $0 }) else { return }
         kill(pid, number)
     }
 
@@ -49,19 +54,27 @@ final class ServiceProcess: Sendable {
     /// signal that ended it.
     func exitStatus() async -> Int32 {
         let pid = pid
-        return await withCheckedContinuation { continuation in
+        let status: Int32 = await withCheckedContinuation { continuation in
             Thread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                 continuation.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
             }.start()
         }
+        reaped.withLock { $0 = true }
+        return status
     }
 
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     deinit {
-        kill(pid, SIGKILL)
+        if !reaped.withLock({ $0 }) {
+            // A test that failed half-way: end the process and collect it.
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
         unlink(stdoutPath)
         unlink(stderrPath)
     }

@@ -20,14 +20,10 @@ extension BrokerTests {
         /// the worker's database.
         func backlog() async throws -> (admin: Publisher, directory: String, total: Int) {
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: try BrokerFixture.settings())
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
             let published = try await PublishProcess.run(["--no-batch", WorkerThroughTheBroker.demoFile], environment: environment)
             #expect(published.status == 0, "\(published.stderr)")
-            let directory = NSTemporaryDirectory() + "lode-worker-process-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-process")
             return (admin, directory, try Self.demoLines.count)
         }
 

@@ -14,13 +14,9 @@ extension BrokerTests {
         @Test func aLockedDatabasePausesTheWorkerWhichRetriesAndDeadLettersNothing() async throws {
             let settings = try BrokerFixture.settings()
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: settings)
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
 
-            let directory = NSTemporaryDirectory() + "lode-worker-locked-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-locked")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let configuration = SQLiteStoreConfiguration(calendar: try ZoneCalendar(), busyTimeout: .milliseconds(100))
             let store = try SQLiteZoneStore(path: directory + "/zone.sqlite", configuration: configuration)

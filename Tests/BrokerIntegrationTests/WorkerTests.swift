@@ -59,13 +59,9 @@ extension BrokerTests {
         @Test func theDemoSetPublishedTwiceInBothShapesGivesTheSeedFiguresAndBadMessagesAreDeadLettered() async throws {
             let settings = try BrokerFixture.settings()
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: settings)
-            try await admin.purgeQueue(ZoneTopology.workQueue)
-            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
 
-            let directory = NSTemporaryDirectory() + "lode-worker-test-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-test")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let calendar = try ZoneCalendar()
             let store = try SQLiteZoneStore(path: directory + "/zone.sqlite", configuration: SQLiteStoreConfiguration(calendar: calendar))
@@ -127,15 +123,12 @@ extension BrokerTests {
         @Test func stoppingDuringABacklogLosesNothingAndCountsNothingTwice() async throws {
             let settings = try BrokerFixture.settings()
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
-            #expect(try await PublishProcess.run(["setup"], environment: environment, program: "lodectl").status == 0)
-            let admin = Publisher(settings: settings)
-            try await admin.purgeQueue(ZoneTopology.workQueue)
+            let admin = try await BrokerFixture.emptyZoneQueues()
             let published = try await PublishProcess.run(["--no-batch", Self.demoFile], environment: environment)
             #expect(published.status == 0, "\(published.stderr)")
             let total = try String(contentsOfFile: Self.demoFile, encoding: .utf8).split(separator: "\n").count
 
-            let directory = NSTemporaryDirectory() + "lode-worker-stop-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-stop")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let store = try SQLiteZoneStore(path: directory + "/zone.sqlite",
                                             configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))

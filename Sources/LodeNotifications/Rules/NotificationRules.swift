@@ -71,18 +71,14 @@ public struct NotificationRules: Sendable {
     }
 
     public func notifications(for event: Event, project: ProjectFacts?, now: Date) -> [ZoneNotification] {
-        var result: [ZoneNotification] = []
-        for rule in rules {
-            guard case .event(let type, let conditions) = rule.trigger, type == event.type,
-                  Self.matches(event, conditions, project: project) else { continue }
+        matchingRules(for: event, project: project).map { rule in
             var values = eventValues(event, project: project)
             values[.rule] = rule.name
-            result.append(ZoneNotification(
+            return ZoneNotification(
                 key: NotificationKey.event(rule: rule.name, eventID: event.id), rule: rule.name,
                 channels: rule.channels, title: rule.title.render(values), text: rule.message.render(values),
-                cause: .event(id: event.id, type: event.type), createdAt: now))
+                cause: .event(id: event.id, type: event.type), createdAt: now)
         }
-        return result
     }
 
     /// The notifications of the figures that crossed a threshold or a target
