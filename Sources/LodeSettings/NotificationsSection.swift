@@ -267,30 +267,25 @@ extension ConfigFile {
                 return nil
             }
             var conditions = EventConditions()
-            if let (values, node) = lists["status"] {
-                var statuses: Set<ProjectStatus> = []
+            /// The values of a list condition, each one of `T`'s cases, or nil after reporting the first that is not.
+            func members<T: RawRepresentable & CaseIterable & Hashable>(_ key: String, as _: T.Type) -> Set<T>?? where T.RawValue == String {
+                guard let (values, node) = lists[key] else { return .some(nil) }
+                var members: Set<T> = []
                 for value in values {
-                    guard let status = ProjectStatus(rawValue: value) else {
-                        let known = ProjectStatus.allCases.map(\.rawValue)
-                        problem(node, "\(label2): unknown status '\(value)'\(Self.suggestion(value, known)) (known: \(known.joined(separator: ", ")))")
-                        return nil
-                    }
-                    statuses.insert(status)
-                }
-                conditions.statuses = statuses
-            }
-            for key in ["category", "industry"] {
-                guard let (values, node) = lists[key] else { continue }
-                var categories: Set<Category> = []
-                for value in values {
-                    guard let category = Category(rawValue: value) else {
-                        let known = Category.allCases.map(\.rawValue)
+                    guard let member = T(rawValue: value) else {
+                        let known = T.allCases.map(\.rawValue)
                         problem(node, "\(label2): unknown \(key) '\(value)'\(Self.suggestion(value, known)) (known: \(known.joined(separator: ", ")))")
                         return nil
                     }
-                    categories.insert(category)
+                    members.insert(member)
                 }
-                conditions.categories = categories
+                return .some(members)
+            }
+            guard let statuses = members("status", as: ProjectStatus.self) else { return nil }
+            if let statuses { conditions.statuses = statuses }
+            for key in ["category", "industry"] {
+                guard let categories = members(key, as: Category.self) else { return nil }
+                if let categories { conditions.categories = categories }
             }
             if let (values, _) = lists["campaign"] { conditions.campaigns = Set(values) }
             if let (values, node) = lists["amount_at_least"] {
