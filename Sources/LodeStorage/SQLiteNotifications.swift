@@ -49,17 +49,25 @@ struct NotificationStep {
         var notifications: [ZoneNotification] = []
         var recorded = 0
         if policy.rules.hasEventRules {
-            let created = now.timeIntervalSince1970
+            var matches: [(rule: NotificationRule, seqs: [Int64])] = []
+            var indexOfRule: [String: Int] = [:]
             for (index, (incoming, outcome)) in zip(batch, outcomes).enumerated() {
                 guard case .applied = outcome, policy.rules.hasEventRules(for: incoming.event.type) else { continue }
                 let event = incoming.event
                 let facts = policy.rules.needsProjectFacts(for: event.type)
                     ? try Self.projectID(of: event).flatMap { try Self.facts(of: $0, db: db) } : nil
                 for rule in policy.rules.matchingRules(for: event, project: facts) {
-                    try SQLiteOutboxSchema.recordEventRule(rule, event: event, seq: firstSeq + Int64(index), now: created, in: db)
+                    let seq = firstSeq + Int64(index)
+                    if let slot = indexOfRule[rule.name] {
+                        matches[slot].seqs.append(seq)
+                    } else {
+                        indexOfRule[rule.name] = matches.count
+                        matches.append((rule, [seq]))
+                    }
                     recorded += 1
                 }
             }
+            try SQLiteOutboxSchema.queueEventNotifications(matches, now: now.timeIntervalSince1970, in: db)
         }
         if !before.isEmpty, outcomes.contains(where: { if case .applied = $0 { true } else { false } }) {
             // The years after the batch too: a registration may have moved a project to a year

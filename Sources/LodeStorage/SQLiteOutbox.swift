@@ -3,15 +3,18 @@ import GRDB
 import LodeEvents
 import LodeNotifications
 
-/// The notification outbox in the worker's SQLite file: `notification_delivery`, one row per
-/// notification and channel (the record to send and its state), and `notification_key`, the
-/// keys of crossings already notified. Notifications are written by ``SQLiteZoneStore/apply(_:)`` in the batch's
+/// The notification outbox in the worker's SQLite file: `notification_queue`, the event rules'
+/// notifications as the batch's transaction records them (a row per rule, channel and
+/// transaction); `notification_delivery`, one row per notification and channel being sent or
+/// sent (the record and its state); and `notification_key`, the keys of crossings already
+/// notified. Notifications are written by ``SQLiteZoneStore/apply(_:)`` in the batch's
 /// transaction; the dispatcher and `lodectl notifications` use the methods here.
 enum SQLiteOutboxSchema {
     static let version = [
-        // One row per notification and channel, appended in the batch's transaction. No unique
-        // key here: a notification caused by an event is made once, because the inbox lets
-        // each event be applied once and the rules run only for applied events. An event's
+        // One row per notification and channel: a crossing's, appended in the batch's
+        // transaction; an event's, moved here from `notification_queue` by the dispatcher. No
+        // unique key here: a notification caused by an event is made once, because the inbox
+        // lets each event be applied once and the rules run only for applied events. An event's
         // notification holds the event's log `seq` and is rendered when it is sent (`record`
         // NULL until then); any other holds its rendered `record`.
         """
@@ -64,17 +67,51 @@ enum SQLiteOutboxSchema {
         return recorded
     }
 
-    /// Records that `rule` notifies `event` (applied in this transaction as log row `seq`), a
-    /// row per channel; the text is rendered when it is sent. The cheapest record there is:
-    /// the consumer's transaction pays one small row per channel, nothing more.
-    static func recordEventRule(_ rule: NotificationRule, event: Event, seq: Int64, now: Double, in db: Database) throws {
-        let insert = try BoundStatement(db, sql: """
-            INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
-            """)
-        let key = NotificationKey.event(rule: rule.name, eventID: event.id)
-        for channel in rule.channels {
-            try insert.run(.text(key), .text(rule.name), .text(channel), .integer(seq), .real(now), .real(now), .real(now))
+    static let eventQueue = [
+        // An event rule's notifications of one transaction, for one channel: the log `seq`s of
+        // the events it matched, 8 bytes each (little-endian), in log order. The consumer's
+        // transaction pays one row per rule and channel, however many events match; the
+        // dispatcher moves them into `notification_delivery` a window at a time
+        // (``SQLiteZoneStore/promoteQueuedNotifications(window:)``), `next_index` counting those
+        // moved, so a channel that is down holds a window of rows there, not the whole backlog.
+        """
+        CREATE TABLE notification_queue (
+          id INTEGER PRIMARY KEY,
+          rule TEXT NOT NULL,
+          channel TEXT NOT NULL,
+          seqs BLOB NOT NULL,
+          next_index INTEGER NOT NULL DEFAULT 0,
+          created_at REAL NOT NULL
+        ) STRICT
+        """,
+        "CREATE INDEX notification_queue_order ON notification_queue(rule, channel, id)",
+    ]
+
+    /// Queues the notifications of event rules matched in this transaction: `matches` holds,
+    /// per rule, the log `seq`s of the events it matched, in order. One row per rule and channel.
+    static func queueEventNotifications(_ matches: [(rule: NotificationRule, seqs: [Int64])], now: Double, in db: Database) throws {
+        let insert = try BoundStatement(db, sql: "INSERT INTO notification_queue (rule, channel, seqs, created_at) VALUES (?, ?, ?, ?)")
+        for (rule, seqs) in matches where !seqs.isEmpty {
+            let packed = QueuedSeqs.pack(seqs)
+            for channel in rule.channels {
+                try insert.run(.text(rule.name), .text(channel), .blob(packed), .real(now))
+            }
+        }
+    }
+}
+
+/// The `seqs` column of `notification_queue`: 64-bit little-endian integers, back to back.
+enum QueuedSeqs {
+    static func pack(_ seqs: [Int64]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(seqs.count * 8)
+        for seq in seqs { withUnsafeBytes(of: seq.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    static func unpack(_ data: Data) -> [Int64] {
+        stride(from: 0, to: data.count - data.count % 8, by: 8).map { offset in
+            data.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Int64.self)) }
         }
     }
 }
@@ -103,7 +140,72 @@ extension SQLiteZoneStore: NotificationOutbox {
         try writing("recording notifications") { db in try SQLiteOutboxSchema.record(notifications, in: db) }
     }
 
+    /// Moves queued event notifications (``SQLiteOutboxSchema/eventQueue``) into
+    /// `notification_delivery`, oldest first, so that each rule and channel has up to `window`
+    /// pending there; a rule and channel is refilled only once it is down to half its window.
+    /// Returns how many it moved. The dispatcher calls it before each look for due deliveries.
+    @discardableResult
+    public func promoteQueuedNotifications(window: Int = 256) throws(StorageError) -> Int {
+        // A read first, on a reader connection: while a channel is down its window stays full,
+        // and then nothing is written at all.
+        let rooms: [(rule: String, channel: String, room: Int)] = try reading("reading queued notifications") { db in
+            var rooms: [(String, String, Int)] = []
+            let next = try db.cachedStatement(sql: """
+                SELECT rule, channel FROM notification_queue WHERE (rule, channel) > (?, ?) ORDER BY rule, channel LIMIT 1
+                """)
+            let pending = try db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM notification_delivery WHERE state = 'pending' AND rule = ? AND channel = ?
+                """)
+            var after = ("", "")
+            // One index seek per (rule, channel): the queue may hold many rows of each.
+            while let row = try Row.fetchOne(next, arguments: [after.0, after.1]) {
+                after = (row[0], row[1])
+                let waiting = try Int.fetchOne(pending, arguments: [after.0, after.1]) ?? 0
+                if waiting * 2 <= window { rooms.append((after.0, after.1, window - waiting)) }
+            }
+            return rooms
+        }
+        guard !rooms.isEmpty else { return 0 }
+        return try writing("moving queued notifications to the outbox") { db in
+            let queued = try db.cachedStatement(sql: """
+                SELECT id, seqs, next_index, created_at FROM notification_queue WHERE rule = ? AND channel = ? ORDER BY id LIMIT ?
+                """)
+            let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+                """)
+            let remove = try db.cachedStatement(sql: "DELETE FROM notification_queue WHERE id = ?")
+            let advance = try db.cachedStatement(sql: "UPDATE notification_queue SET next_index = ? WHERE id = ?")
+            var moved = 0
+            for (rule, channel, room) in rooms {
+                var room = room
+                for row in try Row.fetchAll(queued, arguments: [rule, channel, room]) where room > 0 {
+                    let id: Int64 = row["id"], start: Int = row["next_index"], created: Double = row["created_at"]
+                    let seqs = QueuedSeqs.unpack(row["seqs"])
+                    let end = min(seqs.count, start + room)
+                    for seq in seqs[min(start, end)..<end] {
+                        // The log is append-only, so the event is there; were it not, the
+                        // delivery is given up when it is rendered, and shows why.
+                        let event = try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)"
+                        try insert.execute(arguments: [NotificationKey.event(rule: rule, eventID: event), rule, channel, seq,
+                                                       created, created, created])
+                    }
+                    if end == seqs.count {
+                        try remove.execute(arguments: [id])
+                    } else {
+                        try advance.execute(arguments: [end, id])
+                    }
+                    room -= end - start
+                    moved += end - start
+                }
+            }
+            return moved
+        }
+    }
+
     public func dueDeliveries(now: Date, limit: Int) throws -> [OutboxDelivery] {
+        try promoteQueuedNotifications()
         let rows: [Row] = try reading("reading due notifications") { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.id, d.key, d.rule, d.channel, d.attempts, d.pending_since, d.created_at, d.record, l.body
@@ -178,7 +280,18 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
-    /// The outbox's deliveries, newest last; only the failed ones when `failedOnly`.
+    /// Event notifications still queued behind the deliveries (not yet in
+    /// ``outboxEntries(failedOnly:limit:)``), per rule and channel.
+    public func queuedNotificationCounts() throws(StorageError) -> [(rule: String, channel: String, count: Int)] {
+        try reading("counting queued notifications") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT rule, channel, SUM(length(seqs) / 8 - next_index) AS n FROM notification_queue GROUP BY rule, channel ORDER BY rule, channel
+                """).map { ($0["rule"], $0["channel"], $0["n"]) }
+        }
+    }
+
+    /// The outbox's deliveries, newest last; only the failed ones when `failedOnly`. Event
+    /// notifications still queued (``queuedNotificationCounts()``) are not among them yet.
     public func outboxEntries(failedOnly: Bool = false, limit: Int = 1000) throws(StorageError) -> [OutboxEntry] {
         try reading("listing notifications") { db in
             let rows = try Row.fetchAll(db, sql: """
@@ -218,6 +331,8 @@ extension SQLiteZoneStore: NotificationOutbox {
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notification_delivery GROUP BY state") {
                 if let state = DeliveryState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
+            let queued = try Int.fetchOne(db, sql: "SELECT SUM(length(seqs) / 8 - next_index) FROM notification_queue") ?? 0
+            if queued > 0 { counts[.pending, default: 0] += queued }
             return counts
         }
     }

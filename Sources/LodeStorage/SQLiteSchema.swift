@@ -21,6 +21,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2: notification outbox, a row per delivery, rendered when sent") { db in
             for statement in SQLiteOutboxSchema.version { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3: event notifications queued as a row per rule, channel and transaction") { db in
+            for statement in SQLiteOutboxSchema.eventQueue { try db.execute(sql: statement) }
+        }
         return migrator
     }
 

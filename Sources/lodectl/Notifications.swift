@@ -29,7 +29,8 @@ struct Notifications: ParsableCommand {
         @Flag(help: "A JSON array instead of a table.") var json = false
 
         func run() throws {
-            let entries = try store.open().outboxEntries(failedOnly: failed)
+            let store = try store.open()
+            let entries = try store.outboxEntries(failedOnly: failed)
             if json {
                 let array = JSONValue.array(entries.map { entry in
                     var members: [JSONMember] = [
@@ -45,7 +46,8 @@ struct Notifications: ParsableCommand {
                 print(String(decoding: array.serializedBytes(), as: UTF8.self))
                 return
             }
-            guard !entries.isEmpty else {
+            let queued = failed ? [] : try store.queuedNotificationCounts()
+            guard !entries.isEmpty || !queued.isEmpty else {
                 print(failed ? "no failed notifications" : "no notifications recorded")
                 return
             }
@@ -54,6 +56,11 @@ struct Notifications: ParsableCommand {
                 line += "\(entry.createdAt.ISO8601Format())\tattempts \(entry.attempts)\t\(entry.title)"
                 if let error = entry.lastError, entry.state != .delivered { line += "\t(\(error))" }
                 print(line)
+            }
+            // Event notifications wait in order behind each rule's pending deliveries; they get
+            // an id when the dispatcher moves them into the outbox.
+            for (rule, channel, count) in queued {
+                print("queued\t\(rule) → \(channel)\t\(count) more, sent after the pending ones above")
             }
         }
     }

@@ -27,9 +27,13 @@ struct NotificationOutboxApplyTests {
         return try SQLiteZoneStore(path: directory.file(name), configuration: configuration)
     }
 
-    /// The outbox's notification keys.
+    /// The outbox's notification keys, once everything queued is sent (as the dispatcher
+    /// would: each rule and channel's oldest first, then the next).
     func keys(_ store: SQLiteZoneStore) throws -> [String] {
-        Array(Set(try store.outboxEntries(limit: 100_000).map(\.key))).sorted()
+        while case let due = try store.dueDeliveries(now: .distantFuture, limit: 100), !due.isEmpty {
+            for delivery in due { try store.recordDelivered(delivery.id, at: Date()) }
+        }
+        return Array(Set(try store.outboxEntries(limit: 100_000).map(\.key))).sorted()
     }
 
     @Test func anyOrderAndAnyDuplicationRecordTheSameNotificationsOnce() throws {
@@ -82,6 +86,36 @@ struct NotificationOutboxApplyTests {
         }.last
         #expect(started.notification.text == "\(registration?.name ?? change.projectID) 开工")
         #expect(started.notification.key == "event:started:\(eventID)")
+    }
+
+    @Test func eventNotificationsWaitQueuedAndReachTheOutboxAWindowAtATimeInLogOrder() throws {
+        let rule = try NotificationRule(name: "registered", trigger: .event(.projectRegistered, EventConditions()),
+                                        channels: ["office", "chat"], message: Template("{project_name}"))
+        var configuration = SQLiteStoreConfiguration(calendar: shanghai)
+        configuration.notifications = NotificationPolicy(rules: NotificationRules(rules: [rule], calendar: shanghai))
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteZoneStore(path: directory.file("a.sqlite"), configuration: configuration)
+        let registrations = try Demo.incoming().filter { $0.event.type == .projectRegistered }
+        // Three transactions: the queue holds a row per rule, channel and transaction.
+        for part in [registrations[..<20], registrations[20..<45], registrations[45...]] { _ = try store.apply(Array(part)) }
+        let total = registrations.count
+        #expect(try store.queuedNotificationCounts().map(\.count) == [total, total])
+        #expect(try store.outboxCounts() == [.pending: 2 * total])
+        #expect(try store.outboxEntries().isEmpty)
+
+        #expect(try store.promoteQueuedNotifications(window: 30) == 60)
+        #expect(try store.promoteQueuedNotifications(window: 30) == 0, "a full window is left alone")
+        #expect(try store.outboxCounts() == [.pending: 2 * total])
+        let office = try store.outboxEntries().filter { $0.channel == "office" }
+        #expect(office.map(\.key) == registrations.prefix(30).map { "event:registered:\($0.event.id)" })
+
+        // Down to half its window, a channel is refilled; the other is not.
+        for entry in office.prefix(15) { try store.recordDelivered(entry.id, at: Date()) }
+        #expect(try store.promoteQueuedNotifications(window: 30) == 15)
+        #expect(try store.queuedNotificationCounts().map(\.count) == [total - 30, total - 45], "chat, then office")
+        #expect(try store.outboxCounts() == [.pending: 2 * total - 15, .delivered: 15])
+        let officeKeys = try store.outboxEntries().filter { $0.channel == "office" }.map(\.key)
+        #expect(officeKeys == registrations.prefix(45).map { "event:registered:\($0.event.id)" })
     }
 
     @Test func withoutAPolicyNothingIsRecorded() throws {

@@ -62,7 +62,8 @@ public final class WebhookReceiver: Sendable {
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { channel in self.boundPort.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
         task.withLock { $0 = Task { try? await application.run() } }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: under a loaded machine (tests in parallel, other builds) start-up can take seconds.
+        let deadline = ContinuousClock.now + .seconds(60)
         while self.port == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         guard let bound = self.port else { throw ReceiverDidNotStart() }
         return bound
