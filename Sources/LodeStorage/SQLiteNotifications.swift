@@ -49,24 +49,18 @@ struct NotificationStep {
         var notifications: [ZoneNotification] = []
         var recorded = 0
         if policy.rules.hasEventRules {
-            var matches: [(rule: NotificationRule, seqs: [Int64])] = []
-            var indexOfRule: [String: Int] = [:]
-            for (index, (incoming, outcome)) in zip(batch, outcomes).enumerated() {
-                guard case .applied = outcome, policy.rules.hasEventRules(for: incoming.event.type) else { continue }
-                let event = incoming.event
-                let facts = policy.rules.needsProjectFacts(for: event.type)
-                    ? try Self.projectID(of: event).flatMap { try Self.facts(of: $0, db: db) } : nil
-                for rule in policy.rules.matchingRules(for: event, project: facts) {
-                    let seq = firstSeq + Int64(index)
-                    if let slot = indexOfRule[rule.name] {
-                        matches[slot].seqs.append(seq)
-                    } else {
-                        indexOfRule[rule.name] = matches.count
-                        matches.append((rule, [seq]))
-                    }
+            // Per rule (by its index), the log seqs of the events it matched, in log order.
+            var seqsByRule = [[Int64]](repeating: [], count: policy.rules.rules.count)
+            for index in batch.indices {
+                guard case .applied = outcomes[index], policy.rules.hasEventRules(for: batch[index].event.type) else { continue }
+                let facts = policy.rules.needsProjectFacts(for: batch[index].event.type)
+                    ? try Self.projectID(of: batch[index].event).flatMap { try Self.facts(of: $0, db: db) } : nil
+                policy.rules.forEachMatchingRule(for: batch[index].event, project: facts) { rule in
+                    seqsByRule[rule].append(firstSeq + Int64(index))
                     recorded += 1
                 }
             }
+            let matches = zip(policy.rules.rules, seqsByRule).filter { !$0.1.isEmpty }.map { (rule: $0.0, seqs: $0.1) }
             try SQLiteOutboxSchema.queueEventNotifications(matches, now: now.timeIntervalSince1970, in: db)
         }
         if !before.isEmpty, outcomes.contains(where: { if case .applied = $0 { true } else { false } }) {

@@ -18,9 +18,18 @@ public struct NotificationRules: Sendable {
     /// Gives an event's report year (`{year}`) in the zone's time zone.
     public let calendar: ZoneCalendar
 
+    /// The indices in ``rules`` of the event rules, by the event type they watch: the store
+    /// looks them up for every event it applies.
+    private let eventRulesByType: [EventType: [Int]]
+
     public init(rules: [NotificationRule], calendar: ZoneCalendar) {
         self.rules = rules
         self.calendar = calendar
+        var byType: [EventType: [Int]] = [:]
+        for (index, rule) in rules.enumerated() {
+            if case .event(let type, _) = rule.trigger { byType[type, default: []].append(index) }
+        }
+        eventRulesByType = byType
     }
 
     /// Whether any rule is on events: if not, the store need not look up
@@ -35,22 +44,22 @@ public struct NotificationRules: Sendable {
         rules.contains { if case .event = $0.trigger { false } else { true } }
     }
 
-    /// The notifications of one newly applied event, in rule order.
-    ///
-    /// - Parameters:
-    ///   - project: the facts of the event's project (`project_id` of a
-    ///     status change, an investment report, an agreement or an
-    ///     introduced project) as the projection knows it after the event;
-    ///     `nil` when it is not registered yet. Not used for a registration,
-    ///     which carries its own facts.
-    ///   - now: the notifications' ``ZoneNotification/createdAt``.
     /// The event rules that `event` triggers, without rendering anything: what a store records
     /// in the event's transaction when it renders the text later, at sending. `project` is
     /// needed only when ``needsProjectFacts(for:)`` says so.
     public func matchingRules(for event: Event, project: ProjectFacts?) -> [NotificationRule] {
-        rules.filter { rule in
-            guard case .event(let type, let conditions) = rule.trigger, type == event.type else { return false }
-            return Self.matches(event, conditions, project: project)
+        var matching: [NotificationRule] = []
+        forEachMatchingRule(for: event, project: project) { matching.append(rules[$0]) }
+        return matching
+    }
+
+    /// ``matchingRules(for:project:)`` as indices in ``rules``, in rule order, one by one: the
+    /// store's way, which copies and allocates nothing per event.
+    public func forEachMatchingRule(for event: Event, project: ProjectFacts?, _ body: (Int) throws -> Void) rethrows {
+        guard let indices = eventRulesByType[event.type] else { return }
+        for index in indices {
+            guard case .event(_, let conditions) = rules[index].trigger, Self.matches(event, conditions, project: project) else { continue }
+            try body(index)
         }
     }
 
@@ -65,11 +74,18 @@ public struct NotificationRules: Sendable {
 
     /// Whether any event rule is about `type`.
     public func hasEventRules(for type: EventType) -> Bool {
-        rules.contains { rule in
-            if case .event(let ruleType, _) = rule.trigger { ruleType == type } else { false }
-        }
+        eventRulesByType[type] != nil
     }
 
+    /// The notifications of one newly applied event, in rule order.
+    ///
+    /// - Parameters:
+    ///   - project: the facts of the event's project (`project_id` of a
+    ///     status change, an investment report, an agreement or an
+    ///     introduced project) as the projection knows it after the event;
+    ///     `nil` when it is not registered yet. Not used for a registration,
+    ///     which carries its own facts.
+    ///   - now: the notifications' ``ZoneNotification/createdAt``.
     public func notifications(for event: Event, project: ProjectFacts?, now: Date) -> [ZoneNotification] {
         matchingRules(for: event, project: project).map { rule in
             var values = eventValues(event, project: project)
