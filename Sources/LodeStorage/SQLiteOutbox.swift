@@ -290,6 +290,21 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
+    /// The key of every notification recorded, whether sent, being sent or still queued.
+    public func recordedNotificationKeys() throws(StorageError) -> Set<String> {
+        try reading("reading notification keys") { db in
+            var keys = Set(try String.fetchAll(db, sql: "SELECT key FROM notification_delivery"))
+            let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT rule, seqs, next_index FROM notification_queue") {
+                let rule: String = row["rule"], start: Int = row["next_index"]
+                for seq in QueuedSeqs.unpack(row["seqs"]).dropFirst(start) {
+                    keys.insert(NotificationKey.event(rule: rule, eventID: try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)"))
+                }
+            }
+            return keys
+        }
+    }
+
     /// The outbox's deliveries, newest last; only the failed ones when `failedOnly`. Event
     /// notifications still queued (``queuedNotificationCounts()``) are not among them yet.
     public func outboxEntries(failedOnly: Bool = false, limit: Int = 1000) throws(StorageError) -> [OutboxEntry] {
