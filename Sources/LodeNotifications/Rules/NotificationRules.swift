@@ -21,6 +21,9 @@ public struct NotificationRules: Sendable {
     /// The indices in ``rules`` of the event rules, by the event type they watch: the store
     /// looks them up for every event it applies.
     private let eventRulesByType: [EventType: [Int]]
+    /// The event types whose rules ask about the project's categories, which their events do
+    /// not carry (``needsProjectFacts(for:)``).
+    private let typesNeedingProjectFacts: Set<EventType>
 
     public init(rules: [NotificationRule], calendar: ZoneCalendar) {
         self.rules = rules
@@ -30,6 +33,11 @@ public struct NotificationRules: Sendable {
             if case .event(let type, _) = rule.trigger { byType[type, default: []].append(index) }
         }
         eventRulesByType = byType
+        typesNeedingProjectFacts = Set(rules.compactMap { rule in
+            guard case .event(let type, let conditions) = rule.trigger, conditions.categories != nil,
+                  type == .projectStatusChanged || type == .investmentReported else { return nil }
+            return type
+        })
     }
 
     /// Whether any rule is on events: if not, the store need not look up
@@ -66,10 +74,7 @@ public struct NotificationRules: Sendable {
     /// Whether matching events of `type` needs the project's facts (a category condition on an
     /// event that does not carry its project's categories).
     public func needsProjectFacts(for type: EventType) -> Bool {
-        guard type == .projectStatusChanged || type == .investmentReported else { return false }
-        return rules.contains { rule in
-            if case .event(let ruleType, let conditions) = rule.trigger { ruleType == type && conditions.categories != nil } else { false }
-        }
+        typesNeedingProjectFacts.contains(type)
     }
 
     /// Whether any event rule is about `type`.
