@@ -113,6 +113,18 @@ struct EventRuleTests {
         #expect(rules.hasEventRules && !rules.hasCrossingRules)
     }
 
+    @Test func onlyACategoryConditionOnEventsWithoutCategoriesNeedsTheProjectsFacts() throws {
+        let rules = NotificationRules(rules: [
+            try rule("rare-earth", .event(.projectStatusChanged, EventConditions(categories: [.rareEarth])), "-"),
+            try rule("started", .event(.investmentReported, EventConditions()), "-"),
+            try rule("pm-motor", .event(.projectRegistered, EventConditions(categories: [.pmMotor])), "-"),
+        ], calendar: shanghai)
+        #expect(rules.needsProjectFacts(for: .projectStatusChanged))
+        #expect(!rules.needsProjectFacts(for: .investmentReported), "no category condition")
+        #expect(!rules.needsProjectFacts(for: .projectRegistered), "a registration carries its categories")
+        #expect(rules.hasEventRules(for: .projectRegistered) && !rules.hasEventRules(for: .siteVisit))
+    }
+
     @Test func aConditionAnEventTypeCannotMeetIsRefused() {
         #expect(throws: NotificationConfigError.self) {
             try rule("x", .event(.siteVisit, EventConditions(statuses: [.started])), "-")

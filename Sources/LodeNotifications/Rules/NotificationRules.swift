@@ -20,24 +20,25 @@ public struct NotificationRules: Sendable {
 
     /// The indices in ``rules`` of the event rules, by the event type they watch: the store
     /// looks them up for every event it applies.
-    private let eventRulesByType: [EventType: [Int]]
+    private let eventRulesByType: [[Int]]
     /// The event types whose rules ask about the project's categories, which their events do
     /// not carry (``needsProjectFacts(for:)``).
-    private let typesNeedingProjectFacts: Set<EventType>
+    private let needsProjectFactsByType: [Bool]
 
     public init(rules: [NotificationRule], calendar: ZoneCalendar) {
         self.rules = rules
         self.calendar = calendar
-        var byType: [EventType: [Int]] = [:]
+        var byType = [[Int]](repeating: [], count: EventType.allCases.count)
+        var needsFacts = [Bool](repeating: false, count: EventType.allCases.count)
         for (index, rule) in rules.enumerated() {
-            if case .event(let type, _) = rule.trigger { byType[type, default: []].append(index) }
+            guard case .event(let type, let conditions) = rule.trigger else { continue }
+            byType[Self.slot(of: type)].append(index)
+            if conditions.categories != nil, type == .projectStatusChanged || type == .investmentReported {
+                needsFacts[Self.slot(of: type)] = true
+            }
         }
         eventRulesByType = byType
-        typesNeedingProjectFacts = Set(rules.compactMap { rule in
-            guard case .event(let type, let conditions) = rule.trigger, conditions.categories != nil,
-                  type == .projectStatusChanged || type == .investmentReported else { return nil }
-            return type
-        })
+        needsProjectFactsByType = needsFacts
     }
 
     /// Whether any rule is on events: if not, the store need not look up
@@ -64,8 +65,7 @@ public struct NotificationRules: Sendable {
     /// ``matchingRules(for:project:)`` as indices in ``rules``, in rule order, one by one: the
     /// store's way, which copies and allocates nothing per event.
     public func forEachMatchingRule(for event: Event, project: ProjectFacts?, _ body: (Int) throws -> Void) rethrows {
-        guard let indices = eventRulesByType[event.type] else { return }
-        for index in indices {
+        for index in eventRulesByType[Self.slot(of: event.type)] {
             guard case .event(_, let conditions) = rules[index].trigger, Self.matches(event, conditions, project: project) else { continue }
             try body(index)
         }
@@ -74,12 +74,26 @@ public struct NotificationRules: Sendable {
     /// Whether matching events of `type` needs the project's facts (a category condition on an
     /// event that does not carry its project's categories).
     public func needsProjectFacts(for type: EventType) -> Bool {
-        typesNeedingProjectFacts.contains(type)
+        needsProjectFactsByType[Self.slot(of: type)]
+    }
+
+    /// A type's place in the per-type tables: asked for every applied event, so a switch rather
+    /// than hashing the type's raw string.
+    private static func slot(of type: EventType) -> Int {
+        switch type {
+        case .projectRegistered: 0
+        case .projectStatusChanged: 1
+        case .investmentReported: 2
+        case .enterpriseContacted: 3
+        case .siteVisit: 4
+        case .agreementSigned: 5
+        case .projectIntroduced: 6
+        }
     }
 
     /// Whether any event rule is about `type`.
     public func hasEventRules(for type: EventType) -> Bool {
-        eventRulesByType[type] != nil
+        !eventRulesByType[Self.slot(of: type)].isEmpty
     }
 
     /// The notifications of one newly applied event, in rule order.
