@@ -20,13 +20,15 @@
 # table gives medians, ratios, and peak resident memory (VmHWM and sampled VmRSS).
 #
 # Usage: bench/worker.sh [--count N] [--rounds R] [--prefetch P] [--no-large] [--no-python-batched] [--no-notify]
+#                        [--notify-only]   (only lode-worker with and without rules, both shapes, the
+#                                           order of the two swapped every round: issue 5's ratio)
 # The broker node is LODE_BROKER_PORT=5690, LODE_BROKER_MGMT_PORT=15690, LODE_BROKER_TLS_PORT=5689,
 # LODE_BROKER_DIST_PORT=25690, LODE_BROKER_NODE=bench@localhost unless set (started if needed).
 # Needs: swift, a C compiler, python3 with venv (pika into /tmp/lode-bench-venv), sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=100000 ROUNDS=3 PREFETCH=1000 LARGE=1 PY_BATCHED=1 NOTIFY=1
+COUNT=100000 ROUNDS=3 PREFETCH=1000 LARGE=1 PY_BATCHED=1 NOTIFY=1 BASELINES=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
@@ -35,7 +37,8 @@ while [[ $# -gt 0 ]]; do
     --no-large) LARGE=0; shift ;;
     --no-python-batched) PY_BATCHED=0; shift ;;
     --no-notify) NOTIFY=0; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --notify-only) NOTIFY=1 BASELINES=0 LARGE=0; shift ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "worker.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -137,16 +140,20 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for ((round = 1; round <= ROUNDS; round++)); do
   echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   keep=no; [[ $round == 1 ]] && keep=keep
-  fill batched "$EVENTS"
-  consume lode-worker batched "$COUNT" "$keep" "${WORKER[@]}"
-  fill single "$EVENTS" --no-batch
-  consume lode-worker single "$COUNT" "$keep" "${WORKER[@]}"
-  if [[ $NOTIFY == 1 ]]; then
-    fill batched "$EVENTS"
-    consume lode-worker-notify batched "$COUNT" no "${NOTIFYING[@]}"
-    fill single "$EVENTS" --no-batch
-    consume lode-worker-notify single "$COUNT" no "${NOTIFYING[@]}"
-  fi
+  # With rules and without, back to back per shape; every other round the other one first.
+  for shape in batched single; do
+    publish_flags=(); [[ $shape == single ]] && publish_flags=(--no-batch)
+    order=(plain notify); [[ $NOTIFY == 1 && $((round % 2)) == 0 ]] && order=(notify plain)
+    for variant in "${order[@]}"; do
+      fill "$shape" "$EVENTS" "${publish_flags[@]}"
+      if [[ $variant == plain ]]; then
+        consume lode-worker "$shape" "$COUNT" "$keep" "${WORKER[@]}"
+      elif [[ $NOTIFY == 1 ]]; then
+        consume lode-worker-notify "$shape" "$COUNT" no "${NOTIFYING[@]}"
+      fi
+    done
+  done
+  [[ $BASELINES == 1 ]] || continue
   fill single "$EVENTS" --no-batch
   consume python single "$COUNT" "$keep" "${PYWORKER[@]}"
   if [[ $PY_BATCHED == 1 ]]; then
@@ -199,7 +206,7 @@ def pick(client, shape):
     return [r for r in rows if r["client"] == client and r["shape"] == shape]
 def rate(client, shape):
     return statistics.median(r["rate"] for r in pick(client, shape))
-c = rate("c", "single")
+c = rate("c", "single") if pick("c", "single") else None
 print(f"\n{sys.argv[2]} events of ~{sys.argv[3]} bytes in lode.work (quorum), prefetch {sys.argv[4]}; "
       "medians of alternating rounds, process start to last commit")
 print("| client | shape | events/s | vs Python (same shape) | vs Python (one per message) | vs C consume | "
@@ -222,9 +229,13 @@ for client, shape, label in [("lode-worker", "batched", "lode-worker"), ("lode-w
     bcpu = statistics.median(x["broker_cpu"] / x["events"] * 1e6 for x in runs)
     rss = max(x["peak_rss_kb"] for x in runs) / 1024
     each = ", ".join(f"{x['rate']:,.0f}" for x in runs)
-    print(f"| {label} | {shape} | {r:,.0f} | {same} | {single} | {r / c:.2f} | "
+    versus_c = f"{r / c:.2f}" if c else "–"
+    print(f"| {label} | {shape} | {r:,.0f} | {same} | {single} | {versus_c} | "
           f"{statistics.median(cpu):.1f} | {bcpu:.1f} | {rss:.1f} | {each} |")
 for shape in ["batched", "single"]:
     if pick("lode-worker-notify", shape) and pick("lode-worker", shape):
-        print(f"notifying / not notifying ({shape}): {rate('lode-worker-notify', shape) / rate('lode-worker', shape):.2f}")
+        # Also round by round: the two runs of a round are back to back, so they share its load.
+        pairs = [n["rate"] / p["rate"] for n, p in zip(pick("lode-worker-notify", shape), pick("lode-worker", shape))]
+        print(f"notifying / not notifying ({shape}): {rate('lode-worker-notify', shape) / rate('lode-worker', shape):.2f} "
+              f"(medians); per round {', '.join(f'{x:.2f}' for x in pairs)}, median {statistics.median(pairs):.2f}")
 PY
