@@ -6,10 +6,12 @@ import LodeAMQP
 /// RabbitMQ's management API gives `head_message_timestamp` for classic queues only; `lode.dead`
 /// is a quorum queue, so the head is read over AMQP instead: a consumer with prefetch 1 on a
 /// connection of its own receives the head message, cancels its subscription (so nothing else is
-/// sent to it), and rejects the message with `requeue`. The message is held for the few
-/// milliseconds that takes and goes back to the head of the queue in its place; nothing is
-/// published, acknowledged or dropped. If the process dies in between, the broker requeues it
-/// when the connection closes, as with any unacknowledged delivery.
+/// sent to it), and closes its connection without settling the message. The broker then returns
+/// it to its place at the head of the queue; nothing is published, acknowledged or dropped, and
+/// the message is held only for the few milliseconds this takes. (Rejecting it with `requeue`
+/// would be the obvious way, but a quorum queue of RabbitMQ 3.10 puts a message rejected that
+/// way at the back of the queue, so reading the head would reorder `lode.dead`; a message
+/// returned by a closed connection keeps its place.)
 ///
 /// The price: a quorum queue counts each such read as a delivery of the head message (its
 /// `x-delivery-count` grows). Lodestone declares `lode.dead` without a delivery limit and
@@ -55,9 +57,8 @@ public enum DeadLetterHead {
             group.cancelAll()
             return first
         }
-        // Cancel first: with the subscription gone, the rejected message is not sent back to us.
+        // Unsettled: closing the connection gives it back in its place (see above).
         try? await consumer.cancel()
-        if let head { try? await consumer.reject(head.tag, requeue: true) }
         await consumer.close()
         return head.flatMap { enteredAt(of: $0.properties) }
     }

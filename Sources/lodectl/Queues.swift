@@ -17,8 +17,8 @@ struct Queues: AsyncParsableCommand {
 
             The age of lode.dead's oldest message (`oldest_age_seconds`, null when empty or \
             unknown) is read from that message's x-lode-first-failed-at header: the head message \
-            is received, held for a few milliseconds and rejected back to the head of the queue \
-            (nothing is removed; it counts one delivery). --watch reads it again only when \
+            is received, held for a few milliseconds and given back in its place by closing the \
+            connection (nothing is removed or reordered; it counts one delivery). --watch reads it again only when \
             lode.dead shrank or after a minute.
 
             Examples:
