@@ -128,7 +128,7 @@ public enum StatusPage {
         }
         page.line("</tbody></table></div>")
         if !recruitment.byCampaign.isEmpty {
-            page.line(#"<table class="campaigns"><caption>招商行動</caption><thead><tr><th>campaign</th><th>走訪企業</th><th>實地考察</th><th>簽約企業</th></tr></thead><tbody>"#)
+            page.line(#"<table class="campaigns"><caption>招商行動</caption><thead><tr><th>名稱</th><th>走訪企業</th><th>實地考察</th><th>簽約企業</th></tr></thead><tbody>"#)
             for campaign in recruitment.byCampaign {
                 page.line(#"<tr><td>\#(escape(campaign.name))</td><td class="num">\#(campaign.enterprisesContacted)</td><td class="num">\#(campaign.siteVisits)</td><td class="num">\#(campaign.agreementsSigned)</td></tr>"#)
             }
@@ -227,15 +227,15 @@ public enum StatusPage {
     }
 
     private static let style = """
-        body{font:15px/1.45 system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1d2330;background:#f7f8fa}\
+        body{font:15px/1.45 system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1d2330;background:#f7f8fa}\
         h1{margin:.2rem 0;font-size:1.5rem}h2{margin:1.6rem 0 .5rem;font-size:1.2rem;border-bottom:1px solid #d8dce3}h3{font-size:1rem;margin:1rem 0 .4rem}\
         section{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:.2rem 1rem 1rem;margin:1rem 0}\
         table{border-collapse:collapse;margin:.4rem 0}th,td{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eef0f3}\
         td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}\
-        .columns{display:flex;flex-wrap:wrap;gap:2rem}.meta{color:#667085;font-size:.85rem}.empty{color:#667085}\
+        .columns{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}.meta{color:#667085;font-size:.85rem}.empty{color:#667085}\
         .problem{color:#b42318}tr.warn td{background:#fff4e5}.badge{padding:.1rem .5rem;border-radius:4px;color:#fff}\
         .badge.ok{background:#12825b}.badge.bad{background:#b42318}dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dd{margin:0}\
-        ul.targets{list-style:none;padding:0}li.target{display:grid;grid-template-columns:minmax(10rem,18rem) 1fr 5rem minmax(8rem,max-content);gap:.8rem;align-items:center;margin:.35rem 0}\
+        ul.targets{list-style:none;padding:0;display:grid;grid-template-columns:minmax(10rem,18rem) minmax(8rem,1fr) 5rem max-content;gap:.5rem .8rem;align-items:center}li.target{display:contents}\
         .track{display:block;height:.9rem;background:#e9edf2;border-radius:4px;overflow:hidden}.bar{display:block;height:100%;background:#3b6fd6}\
         .bar.reached{background:#12825b}.pct{text-align:right;font-variant-numeric:tabular-nums}
         """
