@@ -25,13 +25,20 @@ public final class QueueReader: Sendable {
     /// How long a dead-letter head once read is trusted while `lode.dead` does not shrink.
     public let headMemoLifetime: Duration
     private let publisher: Publisher
-    private let headMemo = Mutex<HeadMemo?>(nil)
+    private let head = Mutex(HeadState())
 
     /// What was read of `lode.dead`'s head, and when.
     private struct HeadMemo {
         var enteredAt: Date
         var readyWhenRead: Int
         var readAt: ContinuousClock.Instant
+    }
+
+    /// The memo, and whether a read of the head is under way: one at a time, so that two pages
+    /// asked at once do not hold two messages (the second would be the head's successor).
+    private struct HeadState {
+        var memo: HeadMemo?
+        var reading = false
     }
 
     /// - Parameter managementURL: the management API's base URL; `nil` for
@@ -134,23 +141,33 @@ public final class QueueReader: Sendable {
     /// young, otherwise read again (``DeadLetterHead``). `nil` when empty or unknown.
     private func deadLetterAge(ready: Int?, now: Date) async -> Double? {
         guard let ready, ready > 0 else {
-            headMemo.withLock { $0 = nil }
+            head.withLock { $0.memo = nil }
             return nil
         }
         let clock = ContinuousClock()
         let lifetime = headMemoLifetime
-        let remembered = headMemo.withLock { memo -> Date? in
-            guard let known = memo, ready >= known.readyWhenRead, clock.now - known.readAt < lifetime else { return nil }
-            // Growth adds at the tail; the count to compare the next read with is today's.
-            memo?.readyWhenRead = ready
-            return known.enteredAt
+        enum Next { case remembered(Date?), read }
+        let next = head.withLock { state -> Next in
+            if let known = state.memo, ready >= known.readyWhenRead, clock.now - known.readAt < lifetime {
+                // Growth adds at the tail; the count to compare the next read with is today's.
+                state.memo?.readyWhenRead = ready
+                return .remembered(known.enteredAt)
+            }
+            if state.reading { return .remembered(state.memo?.enteredAt) }
+            state.reading = true
+            return .read
         }
-        if let remembered { return max(0, now.timeIntervalSince(remembered)) }
-        guard let entered = try? await DeadLetterHead.enteredAt(queue: ZoneTopology.deadLetterQueue, settings: settings) else {
-            return nil
+        switch next {
+        case .remembered(let entered):
+            return entered.map { max(0, now.timeIntervalSince($0)) }
+        case .read:
+            let entered = try? await DeadLetterHead.enteredAt(queue: ZoneTopology.deadLetterQueue, settings: settings)
+            head.withLock { state in
+                state.reading = false
+                state.memo = entered.map { HeadMemo(enteredAt: $0, readyWhenRead: ready, readAt: clock.now) }
+            }
+            return entered.map { max(0, now.timeIntervalSince($0)) }
         }
-        headMemo.withLock { $0 = HeadMemo(enteredAt: entered, readyWhenRead: ready, readAt: clock.now) }
-        return max(0, now.timeIntervalSince(entered))
     }
 }
 
