@@ -92,8 +92,8 @@ public enum StatusPage {
             page.line("<dt>store failing since</dt><dd>\(escape(timestamp(since, snapshot.timeZone)))</dd>")
         }
         page.line("</dl>")
-        page.line(#"<table class="counts"><thead><tr><th>since start</th><th>deliveries</th><th>applied</th><th>duplicates</th><th>dead-lettered</th><th>retried</th></tr></thead>"#)
-        page.line(#"<tbody><tr><td>events</td><td class="num">\#(counts.deliveries)</td><td class="num" id="applied">\#(counts.applied)</td><td class="num">\#(counts.duplicates)</td><td class="num">\#(counts.deadLettered)</td><td class="num">\#(counts.retried)</td></tr></tbody></table>"#)
+        page.line(#"<table class="counts"><caption>since the worker started</caption><thead><tr><th>messages taken</th><th>events applied</th><th>duplicates</th><th>dead-lettered</th><th>retried</th></tr></thead>"#)
+        page.line(#"<tbody><tr><td class="num">\#(counts.deliveries)</td><td class="num" id="applied">\#(counts.applied)</td><td class="num">\#(counts.duplicates)</td><td class="num">\#(counts.deadLettered)</td><td class="num">\#(counts.retried)</td></tr></tbody></table>"#)
         page.line("</section>")
     }
 
