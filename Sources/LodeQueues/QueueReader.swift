@@ -178,6 +178,7 @@ public struct QueueReadError: Error, Sendable, CustomStringConvertible {
     public let reason: String
 
     public var description: String {
-        "cannot read queue '\(queue)' on \(endpoint): \(reason). Is the broker running, and the URL right (--url, LODE_AMQP_URL)?"
+        // `reason` (an AMQPError) names the endpoint already.
+        "cannot read queue '\(queue)': \(reason). Is the broker running, and the URL right (--url, LODE_AMQP_URL)?"
     }
 }
