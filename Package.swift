@@ -64,6 +64,15 @@ let package = Package(
             ]
         ),
 
+        // The figures of Lodestone's queues as operators see them (management API or passive
+        // declares, the age of lode.dead's oldest message): shared by lodectl and the status page.
+        .target(
+            name: "LodeQueues",
+            dependencies: [
+                "LodeAMQP", "LodeWire", "LodeEvents", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
         // Sends what the outbox holds to webhooks and group-chat robots (async-http-client), with
         // retries, apart from the consumer.
         .target(
@@ -94,11 +103,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The worker's HTTP status endpoint (Hummingbird): /metrics (Prometheus text) and /healthz.
+        // The worker's HTTP status endpoint (Hummingbird): /metrics (Prometheus text), /healthz and
+        // the status page (/ and /status).
         .target(
             name: "LodeStatus",
             dependencies: [
-                "LodeWorker",
+                "LodeWorker", "LodeQueues", "LodeProjections", "LodeStorage", "LodeWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,6 +120,7 @@ let package = Package(
             name: "lode-worker",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
+                "LodeQueues", "LodeProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,7 +131,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents",
+                "LodeNotifications", "LodeEvents", "LodeQueues",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,7 +174,7 @@ let package = Package(
             name: "BrokerIntegrationTests",
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
-                "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications",
+                "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -176,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "LodeStatusTests",
             dependencies: [
-                "LodeStatus", "LodeWorker", "LodeEvents", "LodeStorage", "LodeAMQP",
+                "LodeStatus", "LodeWorker", "LodeEvents", "LodeStorage", "LodeAMQP", "LodeQueues", "LodeProjections",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

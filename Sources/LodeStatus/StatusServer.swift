@@ -10,6 +10,8 @@ import Synchronization
 ///
 /// - `GET /metrics`: every metric of `registry` in the Prometheus text format (version 0.0.4).
 /// - `GET /healthz`: ``HealthResponse``, 200 or 503.
+/// - `GET /` and `GET /status` (when a `statusPage` provider is given): ``StatusPage``, the
+///   HTML status page of the snapshot the provider gathers; `?year=Y` picks the report's year.
 ///
 /// It logs `metrics listening address=HOST:PORT` once it listens (with the port the system chose
 /// when asked for port 0) and calls `onListening` with it, and stops on graceful shutdown. A
@@ -19,6 +21,7 @@ public struct StatusServer: Service {
     public let port: Int
     private let registry: PrometheusCollectorRegistry
     private let health: @Sendable () -> WorkerHealth
+    private let statusPage: (@Sendable (StatusRequest) async -> StatusSnapshot)?
     private let logger: Logger
     private let onListening: @Sendable (_ host: String, _ port: Int) -> Void
 
@@ -26,12 +29,14 @@ public struct StatusServer: Service {
     public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
     public init(host: String, port: Int, registry: PrometheusCollectorRegistry,
-                health: @escaping @Sendable () -> WorkerHealth, logger: Logger,
+                health: @escaping @Sendable () -> WorkerHealth,
+                statusPage: (@Sendable (StatusRequest) async -> StatusSnapshot)? = nil, logger: Logger,
                 onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }) {
         self.host = host
         self.port = port
         self.registry = registry
         self.health = health
+        self.statusPage = statusPage
         self.logger = logger
         self.onListening = onListening
     }
@@ -48,6 +53,16 @@ public struct StatusServer: Service {
             return Response(status: HTTPResponse.Status(code: answer.statusCode),
                             headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body + "\n")))
+        }
+        if let statusPage {
+            let page: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+                let year = request.uri.queryParameters["year"].flatMap { Int(String($0)) }
+                let html = StatusPage.html(await statusPage(StatusRequest(year: year)))
+                return Response(status: .ok, headers: [.contentType: StatusPage.contentType, .cacheControl: "no-store"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+            }
+            router.get("/", use: page)
+            router.get("status", use: page)
         }
         // Hummingbird's own lines (it logs its start at info) would repeat ours.
         var serverLogger = logger

@@ -3,6 +3,8 @@ import Foundation
 import LodeAMQP
 import LodeDelivery
 import LodeNotifications
+import LodeProjections
+import LodeQueues
 import LodeSettings
 import LodeStatus
 import LodeStorage
@@ -25,7 +27,9 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             Serves GET /metrics (Prometheus text) and GET /healthz (JSON; 200 when consuming and the \
             store takes batches, 503 otherwise) on --metrics-address, 127.0.0.1:9464 by default \
             (loopback only; give 0.0.0.0:9464 to serve every interface, port 0 for any free port, \
-            'off' for none). The address it listens on is logged as `metrics listening address=...`.
+            'off' for none). The address it listens on is logged as `metrics listening address=...`. \
+            The same address serves the status page, GET / (HTML: queues, health, the year's report \
+            with its targets, dead letters, failed notifications; refreshes itself).
 
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
@@ -56,7 +60,13 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var metricsAddress: String?
 
+    @Option(help: ArgumentHelp(
+        "RabbitMQ's management API for the status page's queue figures (default http://HOST:15672 of the broker URL; 'off': AMQP only).",
+        valueName: "url"))
+    var managementURL: String?
+
     func run() async throws {
+        let startedAt = Date()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -69,13 +79,14 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let options: WorkerOptions
         let address: MetricsAddress
         let notifications: NotificationSettings
+        let targets: [Int: [ReportTarget]]
         do {
             settings = try CommonSettings.resolve(flags: flags)
             options = try WorkerOptions.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
                                    notificationGiveUpHours: notificationGiveUpHours),
                 config: settings.config)
-            _ = try settings.config?.reportTargets()  // a bad target is reported now, not at the first report
+            targets = try settings.config?.reportTargets() ?? [:]  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
             notifications = try settings.config?.notificationSettings() ?? NotificationSettings()
         } catch {
@@ -99,12 +110,18 @@ struct LodeWorkerCommand: AsyncParsableCommand {
 
         // Shut down in reverse order: the worker drains first, /healthz answers until it has.
         var services: [any Service] = []
+        // The status page reads the queues over a connection of its own, opened at its first request.
+        let queues = QueueReader(settings: settings.connection, managementURL: managementURL, headMemoLifetime: .seconds(60))
         if case .listen(let host, let port) = address {
             if !address.isLoopback {
                 logger.notice("metrics and health served beyond this machine", metadata: ["address": "\(address)"])
             }
+            // The place for a list of dead letters: pass `recentDeadLetters:` once the worker keeps one.
+            let status = WorkerStatusSource(
+                worker: worker, store: store, targets: targets, queues: queues,
+                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt)
             services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
-                                         health: { worker.health }, logger: logger))
+                                         health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }
         let database = settings.database ?? StoreLocation.defaultPath
         services.append(WorkerService(worker: worker, logger: logger) {
@@ -126,6 +143,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
+            await queues.close()
         } catch let error as AMQPError {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.isRetryable ? 69 : 75)

@@ -14,8 +14,10 @@ enum PublishProcess {
 
     static var binary: String { binary(named: "lode-publish") }
 
-    /// One of the package's executables, built beside the test bundle.
+    /// One of the package's executables, built beside the test bundle; an absolute path is
+    /// taken as it is (a system program such as chromium).
     static func binary(named program: String) -> String {
+        if program.hasPrefix("/") { return program }
         if program == "lode-publish", let path = ProcessInfo.processInfo.environment["LODE_PUBLISH_BIN"] { return path }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return executable.deletingLastPathComponent().appendingPathComponent(program).path

@@ -1,0 +1,97 @@
+import Foundation
+import LodeProjections
+import LodeQueues
+import LodeStorage
+import LodeWire
+import LodeWorker
+
+/// What the status page asks for: the report's year (`?year=`), or `nil` for the zone's
+/// current year.
+public struct StatusRequest: Sendable, Hashable {
+    public var year: Int?
+
+    public init(year: Int? = nil) {
+        self.year = year
+    }
+}
+
+/// Gathers a ``StatusSnapshot`` from a running worker: the queues (``QueueReader``), the worker's
+/// health and totals, the year's report from its store with the config's targets, the failed
+/// notifications of its outbox, and `lode.dead`.
+///
+/// The store is read on the caller's task: each read is one short SQLite read transaction (WAL:
+/// it never waits for the worker's writes), so it is not moved to a thread of its own.
+public final class WorkerStatusSource: Sendable {
+    /// Reads the most recent dead letters, newest first, at most `limit`. The worker has no
+    /// list of dead letters yet: until an index of them exists this is `nil` and the page shows
+    /// `lode.dead`'s count and oldest age only.
+    public typealias RecentDeadLetters = @Sendable (_ limit: Int) throws -> [DeadLetterSummary]
+
+    private let worker: Worker
+    private let store: SQLiteZoneStore
+    private let targets: [Int: [ReportTarget]]
+    private let queues: QueueReader
+    private let timeZone: TimeZone
+    private let startedAt: Date
+    private let recentDeadLetters: RecentDeadLetters?
+    /// How many failed notifications and dead letters the page lists at most.
+    public let listLimit: Int
+
+    public init(worker: Worker, store: SQLiteZoneStore, targets: [Int: [ReportTarget]], queues: QueueReader,
+                timeZone: TimeZone, startedAt: Date = Date(), recentDeadLetters: RecentDeadLetters? = nil,
+                listLimit: Int = 20) {
+        self.worker = worker
+        self.store = store
+        self.targets = targets
+        self.queues = queues
+        self.timeZone = timeZone
+        self.startedAt = startedAt
+        self.recentDeadLetters = recentDeadLetters
+        self.listLimit = listLimit
+    }
+
+    /// The page's snapshot now. Never throws: what cannot be read is a section's `problem`.
+    public func snapshot(_ request: StatusRequest) async -> StatusSnapshot {
+        let now = Date()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let year = request.year ?? calendar.component(.year, from: now)
+
+        let queueSection: StatusSnapshot.QueuesSection
+        do {
+            queueSection = .init(figures: try await queues.read(now: now))
+        } catch {
+            queueSection = .init(figures: [], problem: "\(error)")
+        }
+
+        let reportSection: StatusSnapshot.ReportSection
+        do {
+            reportSection = .init(year: year, report: try store.report(year: year, targets: targets[year] ?? []))
+        } catch {
+            reportSection = .init(year: year, report: nil, problem: "cannot read the report: \(error)")
+        }
+
+        let notificationSection: StatusSnapshot.FailedNotificationsSection
+        do {
+            let failed = try store.outboxEntries(failedOnly: true, limit: listLimit).reversed().map {
+                FailedNotification(id: $0.id, rule: $0.rule, channel: $0.channel, title: $0.title, attempts: $0.attempts,
+                                   lastError: $0.lastError, createdAt: $0.createdAt)
+            }
+            notificationSection = .init(entries: failed)
+        } catch {
+            notificationSection = .init(entries: [], problem: "cannot read the outbox: \(error)")
+        }
+
+        let dead = queueSection.figures.first { $0.name == ZoneTopology.deadLetterQueue }
+        var deadSection = StatusSnapshot.DeadLettersSection(count: dead?.ready, oldestAgeSeconds: dead?.oldestAgeSeconds)
+        if let recentDeadLetters, let recent = try? recentDeadLetters(listLimit) {
+            deadSection.recent = recent
+            deadSection.listAvailable = true
+        }
+
+        return StatusSnapshot(
+            generatedAt: now, timeZone: timeZone, queues: queueSection,
+            worker: .init(health: worker.health, counts: worker.totals, startedAt: startedAt),
+            report: reportSection, notifications: notificationSection, deadLetters: deadSection)
+    }
+}
