@@ -27,11 +27,14 @@ public struct WorkerService: Service {
             let worker = worker
             // Ends when the consumer closes, in stop().
             group.addTask { await worker.followConnection() }
+            // The queue poll, the gauges and the consumer watchdog; ends when cancelled below.
+            group.addTask { await worker.watch() }
             // Returns on graceful shutdown, throws on cancellation: either way, stop cleanly.
             try? await gracefulShutdown()
             logger.info("stopping: finishing the batch in hand")
             worker.metrics.recordStopping()
             await worker.stop()
+            group.cancelAll()
         }
     }
 }
