@@ -77,4 +77,13 @@ struct ConsumerProgressTests {
         #expect(progress.oldestUnappliedAge(at: at(80)) == 0)
     }
 
+    @Test func thePollIntervalIsFiveSecondsOrAThirdOfAShortStallTimeout() {
+        var options = WorkerOptions()
+        #expect(options.stallTimeout == .seconds(30))
+        #expect(options.pollInterval == .seconds(5))
+        options.stallTimeout = .seconds(3)
+        #expect(options.pollInterval == .seconds(1))
+        options.stallTimeout = .seconds(1)
+        #expect(options.pollInterval == .milliseconds(500))
+    }
 }
