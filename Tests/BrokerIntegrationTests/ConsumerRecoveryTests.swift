@@ -8,8 +8,9 @@ import Testing
 
 extension BrokerTests {
     /// The worker's own recovery from a subscription that the broker cancels or that silently
-    /// stops delivering, through the `lode-worker` process and its `/metrics`.
-    @Suite("lode-worker recovers its subscription")
+    /// stops delivering, and the gauges of its queue and outbox poll, through the `lode-worker`
+    /// process and its `/metrics`.
+    @Suite("lode-worker watches its queues and recovers its subscription")
     struct ConsumerRecovery {
         @Test func aWorkerWhoseQueueIsDeletedDeclaresItAgainResumesAndAppliesWhatFollows() async throws {
             let environment = ["LODE_AMQP_URL": BrokerFixture.url]
@@ -103,6 +104,44 @@ extension BrokerTests {
             #expect(await worker.process.exitStatus() == 0, "\(worker.process.stderr)")
             let store = try SQLiteZoneStore(path: db, configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))
             #expect(try store.loggedEventCount() == lines.count)
+            await admin.close()
+        }
+
+        @Test func theOutboxGaugesCountNotificationsThatCannotBeSentYet() async throws {
+            let environment = ["LODE_AMQP_URL": BrokerFixture.url]
+            let admin = try await BrokerFixture.emptyZoneQueues()
+            let directory = try BrokerFixture.temporaryDirectory("lode-worker-outbox")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // A webhook nobody listens on: every notification stays pending, retried with backoff.
+            let config = directory + "/lodestone.yaml"
+            try """
+                channels:
+                  office:
+                    kind: webhook
+                    url: http://127.0.0.1:9/hooks/lodestone
+                    secret: s3cret
+                notifications:
+                  - name: project-started
+                    event: zone.project.status_changed
+                    status: [started]
+                    channels: [office]
+                    message: "{project_id} started"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let worker = try await MonitoredWorker.start(db: directory + "/zone.sqlite", arguments: ["--config", config])
+            // The demo set starts more than ten projects.
+            let lines = try BrokerTests.WorkerProcess.demoLines
+            try await Self.publish(lines, environment: environment)
+            var scrape = MetricsScrape(text: "")
+            #expect(try await worker.await {
+                scrape = $0
+                return $0.applied == Double(lines.count)
+                    && $0.value(#"lode_worker_outbox_notifications{state="pending"}"#) ?? 0 > 10
+                    && $0.value(#"lode_worker_queue_ready_messages{queue="lode.work"}"#) == 0 && $0.workConsumers == 1
+            }, "\(scrape.text)\n\(worker.process.stderr)")
+            #expect(scrape.value(#"lode_worker_outbox_notifications{state="failed"}"#) == 0)
+            #expect(scrape.value("lode_worker_oldest_unapplied_age_seconds") == 0)
+            worker.process.signal(SIGTERM)
+            #expect(await worker.process.exitStatus() == 0, "\(worker.process.stderr)")
             await admin.close()
         }
 
