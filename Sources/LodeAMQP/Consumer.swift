@@ -247,13 +247,13 @@ final class ConsumerDriver: OwnedDriver {
 
     func reconnect() {
         wanted = true
-        if let connection {
-            logger.info("consumer reconnecting", metadata: ["queue": "\(queue)"])
-            // Dropped, not closed: a polite close waits for the broker's channel, and a channel
-            // that hangs on the broker's side is what a reconnect is usually for.
-            connection.abort()
-        }
-        connection = nil
+        // Not connected: the reconnect loop is at it already, with its backoff.
+        guard let connection else { return }
+        logger.info("consumer reconnecting", metadata: ["queue": "\(queue)"])
+        // Dropped, not closed: a polite close waits for the broker's channel, and a channel
+        // that hangs on the broker's side is what a reconnect is usually for.
+        connection.abort()
+        self.connection = nil
         consumerTag = nil
         nextAttempt = 0
     }
