@@ -6,6 +6,10 @@ import ServiceLifecycle
 /// graceful shutdown (SIGTERM, SIGINT) stops taking deliveries, finishes, commits and acknowledges
 /// the batch in hand (``Worker/stop()``), then returns.
 ///
+/// While it runs, ``Worker/watch()`` polls the queues and the outbox for the gauges and runs the
+/// consumer watchdog, and ``Worker/followConnection()`` follows the consumer's connection (and
+/// resubscribes when the broker cancels the subscription).
+///
 /// Cancellation (another service of the group failed) stops it the same way: the batch in hand is
 /// never cut short. A failure to start throws the `AMQPError`.
 public struct WorkerService: Service {
