@@ -99,6 +99,8 @@ extension BrokerTests {
                 return $0.applied == Double(lines.count) && $0.value(#"lode_worker_queue_ready_messages{queue="lode.work"}"#) == 0
                     && $0.value("lode_worker_oldest_unapplied_age_seconds") == 0 && $0.connected
             }, "\(scrape.text)\n\(worker.process.stderr)")
+            let health = try await HTTPGet.fetch(worker.base + "/healthz")
+            #expect(health.status == 200 && health.body.contains(#""broker":"connected""#), "\(health.body)")
 
             worker.process.signal(SIGTERM)
             #expect(await worker.process.exitStatus() == 0, "\(worker.process.stderr)")
