@@ -41,9 +41,11 @@ public struct MetricDescription: Sendable, Hashable {
 /// What the worker records through the swift-metrics API, and the health it reports on
 /// `/healthz`.
 ///
-/// The worker's batch handler calls it at a few points of each batch (``received(_:)``,
-/// ``applying(_:)``, ``retrying(_:)``, ``requeued(_:)``, ``finished(_:_:)``); the consumer's
-/// connection events come in through ``record(_:)``. Metrics go to whatever backend the executable
+/// The worker's batch handler calls it at a few points of each batch (``read(_:)``,
+/// ``received(_:)``, ``applying(_:)``, ``retrying(_:)``, ``requeued(_:)``, ``finished(_:_:)``);
+/// the consumer's connection events come in through ``record(_:)``, and the queue and outbox poll
+/// of ``Worker/watch()`` through ``recordQueue(_:_:at:)``, ``recordOutbox(_:)`` and
+/// ``updateProgress(stallTimeout:at:)``. Metrics go to whatever backend the executable
 /// bootstrapped (`lode-worker` bootstraps swift-prometheus); without one they cost next to nothing.
 ///
 /// The `type` label is one of the seven event types, or `unknown` for an event (or a whole
