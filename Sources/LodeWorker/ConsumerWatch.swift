@@ -33,7 +33,9 @@ extension Worker {
         options.reconnectTimeout = .zero  // one attempt per poll: a broker outage must not hold the loop
         var connection = settings
         connection.connectionName = settings.connectionName.map { "\($0) (queue poll)" } ?? "lode-worker (queue poll)"
-        let poller = Publisher(settings: connection, options: options, logger: logger)
+        var pollLogger = logger
+        pollLogger[metadataKey: "connection"] = "queue poll"
+        let poller = Publisher(settings: connection, options: options, logger: pollLogger)
         while !Task.isCancelled {
             await poll(with: poller)
             try? await Task.sleep(for: self.options.pollInterval)
