@@ -128,6 +128,16 @@ public final class Consumer: Sendable {
         try await perform("resuming the consumer") { driver throws(AMQPError) in try driver.resume() }
     }
 
+    /// Drops the connection and lets the consumer open a new one at once, which declares the
+    /// topology, the prefetch and the subscription again, as after a lost connection (and with
+    /// its backoff when the broker refuses). For a subscription that is open but gets nothing
+    /// (a "zombie" consumer), or one that `resume()` could not restore. Unacknowledged
+    /// deliveries go back to the queue. Reports no `.connectionLost` (the caller chose this);
+    /// `.connected` follows once the new connection consumes.
+    public func reconnect() async throws(AMQPError) {
+        try await perform("reconnecting the consumer") { driver in driver.reconnect() }
+    }
+
     /// The heartbeat negotiated with the broker, and the one librabbitmq itself runs (always 0).
     public func heartbeats() async -> (negotiated: Int, library: Int)? {
         try? await perform("reading heartbeat") { driver in
@@ -233,6 +243,19 @@ final class ConsumerDriver: OwnedDriver {
         } catch where error.isConnectionLost {
             lose(error)
         }
+    }
+
+    func reconnect() {
+        wanted = true
+        // Not connected: the reconnect loop is at it already, with its backoff.
+        guard let connection else { return }
+        logger.info("consumer reconnecting", metadata: ["queue": "\(queue)"])
+        // Dropped, not closed: a polite close waits for the broker's channel, and a channel
+        // that hangs on the broker's side is what a reconnect is usually for.
+        connection.abort()
+        self.connection = nil
+        consumerTag = nil
+        nextAttempt = 0
     }
 
     func idle(wakeFD: Int32) {

@@ -25,6 +25,15 @@ public struct WorkerOptions: Sendable {
     public var notificationGiveUp: Duration = .seconds(24 * 3600)
     /// Waits between retries when the store is unavailable.
     public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
+    /// The consumer watchdog reconnects a consumer that got nothing for this long while
+    /// `lode.work` had ready messages at every poll (see ``Worker/watch()``).
+    public var stallTimeout: Duration = .seconds(30)
+
+    /// How often ``Worker/watch()`` polls the queues and the outbox: every 5 s, or a third of
+    /// ``stallTimeout`` when that is shorter (at least every 0.5 s), so a stall is seen on time.
+    public var pollInterval: Duration {
+        min(.seconds(5), max(.milliseconds(500), stallTimeout / 3))
+    }
 
     public init() {}
 
@@ -58,8 +67,11 @@ public struct WorkerCounts: Sendable, Hashable {
 /// passes. A crash anywhere loses nothing: unacknowledged deliveries come back, and the inbox
 /// skips what was already applied.
 public final class Worker: Sendable {
-    private let consumer: Consumer
+    let consumer: Consumer
     private let deadLetters: Publisher
+    let store: any ZoneStore
+    let options: WorkerOptions
+    let logger: Logger
     private let counts = SharedCounts()
     let metrics = WorkerMetrics()
     public let settings: ConnectionSettings
@@ -67,6 +79,9 @@ public final class Worker: Sendable {
     public init(settings: ConnectionSettings, store: any ZoneStore, options: WorkerOptions = WorkerOptions(),
                 logger: Logger = Logger(label: "lode.worker")) {
         self.settings = settings
+        self.store = store
+        self.options = options
+        self.logger = logger
         let deadLetters = Publisher(settings: settings, topology: ZoneTopology.topology, logger: logger)
         self.deadLetters = deadLetters
         let counts = counts, metrics = metrics
@@ -99,6 +114,7 @@ public final class Worker: Sendable {
     private static func handle(_ deliveries: [Delivery], _ acknowledgements: Acknowledgements, store: any ZoneStore,
                                deadLetters: Publisher, options: WorkerOptions, counts: SharedCounts,
                                metrics: WorkerMetrics, logger: Logger) {
+        metrics.read(deliveries)
         var decoded = DecodedDeliveries(deliveries)
         metrics.received(decoded)
         var outcomes: [EventOutcome] = []

@@ -2,7 +2,9 @@ import CoreMetrics
 import Foundation
 import LodeAMQP
 import LodeEvents
+import LodeNotifications
 import LodeStorage
+import LodeWire
 import Metrics
 import Synchronization
 
@@ -39,9 +41,11 @@ public struct MetricDescription: Sendable, Hashable {
 /// What the worker records through the swift-metrics API, and the health it reports on
 /// `/healthz`.
 ///
-/// The worker's batch handler calls it at a few points of each batch (``received(_:)``,
-/// ``applying(_:)``, ``retrying(_:)``, ``requeued(_:)``, ``finished(_:_:)``); the consumer's
-/// connection events come in through ``record(_:)``. Metrics go to whatever backend the executable
+/// The worker's batch handler calls it at a few points of each batch (``read(_:)``,
+/// ``received(_:)``, ``applying(_:)``, ``retrying(_:)``, ``requeued(_:)``, ``finished(_:_:)``);
+/// the consumer's connection events come in through ``record(_:)``, and the queue and outbox poll
+/// of ``Worker/watch()`` through ``recordQueue(_:_:at:)``, ``recordOutbox(_:)`` and
+/// ``updateProgress(stallTimeout:at:)``. Metrics go to whatever backend the executable
 /// bootstrapped (`lode-worker` bootstraps swift-prometheus); without one they cost next to nothing.
 ///
 /// The `type` label is one of the seven event types, or `unknown` for an event (or a whole
@@ -76,8 +80,34 @@ public final class WorkerMetrics: Sendable {
         "lode_worker_last_applied_timestamp_seconds", .gauge,
         help: "Unix time (seconds) of the commit of the last batch that applied at least one new event: the worker's clock at commit, not the events' own time.")
 
+    public static let queueReady = MetricDescription(
+        "lode_worker_queue_ready_messages", .gauge, labels: ["queue"],
+        help: "Messages ready for delivery in lode.work and lode.dead (not delivered to a consumer yet), as the worker's last poll of the broker saw them; 0 while a queue does not exist.")
+    public static let queueConsumers = MetricDescription(
+        "lode_worker_queue_consumers", .gauge, labels: ["queue"],
+        help: "Consumers subscribed to lode.work and lode.dead, as the worker's last poll of the broker saw them.")
+    public static let oldestUnappliedAge = MetricDescription(
+        "lode_worker_oldest_unapplied_age_seconds", .gauge,
+        help: "Age of the oldest event not yet applied: of the batch in hand, from its AMQP timestamp; else, while lode.work keeps ready messages the worker does not get, since the first poll that saw them; 0 when idle.")
+    public static let outbox = MetricDescription(
+        "lode_worker_outbox_notifications", .gauge, labels: ["state"],
+        help: "Notification deliveries in the outbox: pending (not sent yet, or to be retried) and failed (given up; lodectl notifications retry).")
+    public static let brokerConnected = MetricDescription(
+        "lode_worker_broker_connected", .gauge,
+        help: "1 while the consumer's connection to the broker is open, 0 while starting, reconnecting or stopping.")
+    public static let reconnects = MetricDescription(
+        "lode_worker_reconnects_total", .counter, labels: ["cause"],
+        help: "Times the consumer lost its subscription and set it up again: cause connection_lost (the connection failed), consumer_stalled (the watchdog saw no deliveries while lode.work had ready messages), consumer_cancelled (the broker cancelled the subscription, e.g. lode.work was deleted).")
+    public static let stalls = MetricDescription(
+        "lode_worker_consumer_stalls_total", .counter,
+        help: "Times the consumer watchdog found the consumer connected and subscribed but getting nothing while lode.work had ready messages (a zombie consumer), and reconnected it.")
+
     /// Every metric the worker records.
-    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, batchSize, applyLatency, lastApplied]
+    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, batchSize, applyLatency, lastApplied,
+                                      queueReady, queueConsumers, oldestUnappliedAge, outbox, brokerConnected, reconnects, stalls]
+
+    /// The queues whose depth and consumers the worker polls.
+    public static let polledQueues = [ZoneTopology.workQueue, ZoneTopology.deadLetterQueue]
 
     /// The `type` label of an event type; `unknown` for anything else.
     public static func typeLabel(_ type: String?) -> String {
@@ -97,7 +127,15 @@ public final class WorkerMetrics: Sendable {
     private let batchEvents: Recorder
     private let applyTime: CoreMetrics.Timer
     private let lastAppliedTime: Gauge
+    private let readyByQueue: [String: Gauge]
+    private let consumersByQueue: [String: Gauge]
+    private let oldestUnappliedAgeGauge: Gauge
+    private let outboxByState: [DeliveryState: Gauge]
+    private let brokerConnectedGauge: Gauge
+    private let reconnectsByCause: [ReconnectCause: Counter]
+    private let stallCount: Counter
     private let state = Mutex(WorkerHealth())
+    private let progress = Mutex(ConsumerProgress())
 
     /// - Parameter factory: where the metrics go; the bootstrapped backend by default.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -116,12 +154,38 @@ public final class WorkerMetrics: Sendable {
         batchEvents = Recorder(label: Self.batchSize.name, dimensions: [], aggregate: true, factory: factory)
         applyTime = CoreMetrics.Timer(label: Self.applyLatency.name, dimensions: [], factory: factory)
         lastAppliedTime = Gauge(label: Self.lastApplied.name, dimensions: [], factory: factory)
+        func gauges(_ description: MetricDescription, _ label: String, _ values: [String]) -> [String: Gauge] {
+            Dictionary(uniqueKeysWithValues: values.map {
+                ($0, Gauge(label: description.name, dimensions: [(label, $0)], factory: factory))
+            })
+        }
+        readyByQueue = gauges(Self.queueReady, "queue", Self.polledQueues)
+        consumersByQueue = gauges(Self.queueConsumers, "queue", Self.polledQueues)
+        oldestUnappliedAgeGauge = Gauge(label: Self.oldestUnappliedAge.name, dimensions: [], factory: factory)
+        outboxByState = Dictionary(uniqueKeysWithValues: [DeliveryState.pending, .failed].map {
+            ($0, Gauge(label: Self.outbox.name, dimensions: [("state", $0.rawValue)], factory: factory))
+        })
+        brokerConnectedGauge = Gauge(label: Self.brokerConnected.name, dimensions: [], factory: factory)
+        reconnectsByCause = Dictionary(uniqueKeysWithValues: ReconnectCause.allCases.map {
+            ($0, Counter(label: Self.reconnects.name, dimensions: [("cause", $0.rawValue)], factory: factory))
+        })
+        stallCount = Counter(label: Self.stalls.name, dimensions: [], factory: factory)
+        brokerConnectedGauge.record(0)
     }
 
     /// The worker's health now.
     public var health: WorkerHealth { state.withLock { $0 } }
 
     // MARK: Recording
+
+    /// A batch of deliveries was read: it is in hand until ``finished(_:_:)`` or ``requeued(_:)``.
+    func read(_ deliveries: [Delivery]) {
+        let oldest = deliveries.compactMap(\.properties.timestamp).min()
+        let now = Date()
+        progress.withLock {
+            $0.batchRead(oldestPublished: oldest.map { Date(timeIntervalSince1970: Double($0)) }, at: now)
+        }
+    }
 
     /// A batch of deliveries was read and decoded.
     func received(_ decoded: DecodedDeliveries) {
@@ -153,6 +217,8 @@ public final class WorkerMetrics: Sendable {
     func requeued(_ decoded: DecodedDeliveries) {
         for incoming in decoded.events { retriedRequeued[incoming.event.type.rawValue]?.increment() }
         for (_, rejected) in decoded.rejected { retriedRequeued[Self.typeLabel(rejected.eventType)]?.increment() }
+        let now = Date()
+        progress.withLock { $0.batchDone(at: now) }
     }
 
     /// The batch is committed, its dead letters confirmed, its deliveries acknowledged.
@@ -169,8 +235,9 @@ public final class WorkerMetrics: Sendable {
         for (_, rejected) in decoded.rejected where rejected.reason != "conflicting_duplicate" {
             deadLetteredCounter(type: Self.typeLabel(rejected.eventType), reason: rejected.reason).increment()
         }
+        let now = Date()
+        progress.withLock { $0.batchDone(at: now) }
         if outcome.applied > 0 {
-            let now = Date()
             lastAppliedTime.record(now.timeIntervalSince1970)
             state.withLock { $0.lastAppliedAt = now }
         }
@@ -181,24 +248,90 @@ public final class WorkerMetrics: Sendable {
         Counter(label: Self.deadLettered.name, dimensions: [("type", type), ("reason", reason)], factory: factory)
     }
 
-    /// Something the consumer reported about its connection.
+    /// Something the consumer reported about its connection. A lost connection and a
+    /// cancelled subscription each count one reconnect (the consumer reconnects by itself; the
+    /// worker resubscribes after a cancel).
     public func record(_ event: ConsumerEvent) {
-        state.withLock { health in
-            switch event {
-            case .connection(.connected): health.broker = .connected
-            case .connection(.connectionLost(let error)): health.broker = .disconnected(reason: "\(error)")
-            case .connection(.blocked(let reason)): health.broker = .blocked(reason: reason)
-            case .connection(.unblocked): health.broker = .connected
-            case .cancelledByBroker: health.broker = .cancelledByBroker
-            case .deliveries: break
-            }
+        switch event {
+        case .connection(.connected):
+            progress.withLock { $0.subscribed() }
+            setBroker(.connected)
+        case .connection(.connectionLost(let error)):
+            reconnectsByCause[.connectionLost]?.increment()
+            setBroker(.disconnected(reason: "\(error)"))
+        case .connection(.blocked(let reason)): setBroker(.blocked(reason: reason))
+        case .connection(.unblocked): setBroker(.connected)
+        case .cancelledByBroker:
+            reconnectsByCause[.consumerCancelled]?.increment()
+            setBroker(.cancelledByBroker)
+        case .deliveries: break
         }
     }
 
     /// The worker is shutting down (or has stopped): no longer taking deliveries.
     public func recordStopping() {
-        state.withLock { $0.broker = .stopping }
+        setBroker(.stopping)
     }
+
+    /// The subscription the broker cancelled is back (topology declared again, subscribed again).
+    func recordResubscribed() {
+        progress.withLock { $0.subscribed() }
+        state.withLock { health in
+            if health.broker == .cancelledByBroker { health.broker = .connected }
+        }
+    }
+
+    /// The consumer watchdog found a zombie subscription; the worker reconnects.
+    func recordStall(_ reason: String) {
+        stallCount.increment()
+        reconnectsByCause[.consumerStalled]?.increment()
+        setBroker(.disconnected(reason: reason))
+    }
+
+    private func setBroker(_ broker: WorkerHealth.Broker) {
+        state.withLock { $0.broker = broker }
+        brokerConnectedGauge.record(broker.isConnected ? 1 : 0)
+    }
+
+    // MARK: The queue poll
+
+    /// What a poll found in one of ``polledQueues``: `nil` when it does not exist.
+    func recordQueue(_ name: String, _ queue: QueueState?, at now: Date) {
+        readyByQueue[name]?.record(queue?.messageCount ?? 0)
+        consumersByQueue[name]?.record(queue?.consumerCount ?? 0)
+        if name == ZoneTopology.workQueue {
+            progress.withLock { $0.polled(ready: queue?.messageCount ?? 0, at: now) }
+        }
+    }
+
+    /// The outbox's deliveries by state.
+    func recordOutbox(_ counts: [DeliveryState: Int]) {
+        for (state, gauge) in outboxByState { gauge.record(counts[state] ?? 0) }
+    }
+
+    /// Sets the age gauge from what the worker holds and what the polls saw, and says whether the
+    /// consumer looks stalled (see ``ConsumerProgress/isStalled(consuming:timeout:at:)``).
+    func updateProgress(stallTimeout: Duration, at now: Date) -> (age: Double, stalled: Bool) {
+        let consuming = health.broker.isConsuming
+        let (age, stalled) = progress.withLock {
+            ($0.oldestUnappliedAge(at: now), $0.isStalled(consuming: consuming, timeout: stallTimeout, at: now))
+        }
+        oldestUnappliedAgeGauge.record(age)
+        return (age, stalled)
+    }
+
+    /// What the worker knows of its progress against the queue now.
+    public var consumerProgress: ConsumerProgress { progress.withLock { $0 } }
+}
+
+/// Why the consumer set its subscription up again (`lode_worker_reconnects_total{cause}`).
+public enum ReconnectCause: String, Sendable, Hashable, CaseIterable {
+    /// The connection failed (broker restarted, network, heartbeat missed).
+    case connectionLost = "connection_lost"
+    /// The watchdog saw no deliveries while the queue had ready messages.
+    case consumerStalled = "consumer_stalled"
+    /// The broker cancelled the subscription (`basic.cancel`, e.g. the queue was deleted).
+    case consumerCancelled = "consumer_cancelled"
 }
 
 /// Whether the worker is doing its job, for `/healthz`: consuming from the broker, and the store
@@ -231,6 +364,14 @@ public struct WorkerHealth: Sendable, Hashable {
             case .disconnected: "disconnected"
             case .cancelledByBroker: "cancelled_by_broker"
             case .stopping: "stopping"
+            }
+        }
+
+        /// The consumer's connection is open (subscribed or not).
+        public var isConnected: Bool {
+            switch self {
+            case .connected, .blocked, .cancelledByBroker: true
+            case .starting, .disconnected, .stopping: false
             }
         }
 
@@ -291,9 +432,13 @@ extension Worker {
     /// The worker's health now, for `/healthz`.
     public var health: WorkerHealth { metrics.health }
 
-    /// Follows the consumer's connection events into ``health`` until the consumer is closed
-    /// (``stop()``). Reads ``events``: nothing else may read them while this runs.
+    /// Follows the consumer's connection events into ``health`` and the metrics until the
+    /// consumer is closed (``stop()``), and resubscribes when the broker cancels the subscription
+    /// (``resubscribe(afterCancelOf:)``). Reads ``events``: nothing else may read them while this runs.
     public func followConnection() async {
-        for await event in events { metrics.record(event) }
+        for await event in events {
+            metrics.record(event)
+            if case .cancelledByBroker(let tag) = event { await resubscribe(afterCancelOf: tag) }
+        }
     }
 }

@@ -6,6 +6,10 @@ import ServiceLifecycle
 /// graceful shutdown (SIGTERM, SIGINT) stops taking deliveries, finishes, commits and acknowledges
 /// the batch in hand (``Worker/stop()``), then returns.
 ///
+/// While it runs, ``Worker/watch()`` polls the queues and the outbox for the gauges and runs the
+/// consumer watchdog, and ``Worker/followConnection()`` follows the consumer's connection (and
+/// resubscribes when the broker cancels the subscription).
+///
 /// Cancellation (another service of the group failed) stops it the same way: the batch in hand is
 /// never cut short. A failure to start throws the `AMQPError`.
 public struct WorkerService: Service {
@@ -27,11 +31,14 @@ public struct WorkerService: Service {
             let worker = worker
             // Ends when the consumer closes, in stop().
             group.addTask { await worker.followConnection() }
+            // The queue poll, the gauges and the consumer watchdog; ends when cancelled below.
+            group.addTask { await worker.watch() }
             // Returns on graceful shutdown, throws on cancellation: either way, stop cleanly.
             try? await gracefulShutdown()
             logger.info("stopping: finishing the batch in hand")
             worker.metrics.recordStopping()
             await worker.stop()
+            group.cancelAll()
         }
     }
 }

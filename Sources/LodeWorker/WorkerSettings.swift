@@ -6,9 +6,11 @@ public struct WorkerFlags: Sendable, Equatable {
     public var transactionEvents: Int?
     public var transactionMilliseconds: Int?
     public var notificationGiveUpHours: Int?
+    public var stallSeconds: Int?
 
     public init(prefetch: Int? = nil, transactionEvents: Int? = nil, transactionMilliseconds: Int? = nil,
-                notificationGiveUpHours: Int? = nil) {
+                notificationGiveUpHours: Int? = nil, stallSeconds: Int? = nil) {
+        self.stallSeconds = stallSeconds
         self.prefetch = prefetch
         self.transactionEvents = transactionEvents
         self.transactionMilliseconds = transactionMilliseconds
@@ -18,11 +20,12 @@ public struct WorkerFlags: Sendable, Equatable {
 
 extension WorkerOptions {
     /// The keys of the config file's `worker` section.
-    public static let configKeys = ["prefetch", "transaction_events", "transaction_ms", "notification_give_up_hours"]
+    public static let configKeys = ["prefetch", "transaction_events", "transaction_ms", "notification_give_up_hours", "stall_seconds"]
     static let prefetchRange = 1...65535
     static let transactionEventsRange = 1...100_000
     static let transactionMillisecondsRange = 0...60_000
     static let giveUpHoursRange = 1...24 * 365
+    static let stallSecondsRange = 1...3600
 
     /// Flags over the config file's `worker` section over the defaults. A flag out of range is a
     /// usage error (exit 64); a bad config value a config error with its line (exit 78).
@@ -49,6 +52,9 @@ extension WorkerOptions {
         if let value = try pick(flags.notificationGiveUpHours, "notification-give-up-hours", "notification_give_up_hours",
                                 giveUpHoursRange) {
             options.notificationGiveUp = .seconds(value * 3600)
+        }
+        if let value = try pick(flags.stallSeconds, "stall-seconds", "stall_seconds", stallSecondsRange) {
+            options.stallTimeout = .seconds(value)
         }
         return options
     }

@@ -55,6 +55,11 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         valueName: "hours"))
     var notificationGiveUpHours: Int?
 
+    @Option(help: ArgumentHelp(
+        "Reconnect the consumer when it gets nothing this long while lode.work has ready messages (config worker.stall_seconds; default 30).",
+        valueName: "seconds"))
+    var stallSeconds: Int?
+
     @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
         "Serve /metrics and /healthz on HOST:PORT, or 'off' (env LODE_METRICS_ADDRESS, config metrics.address; default 127.0.0.1:9464; port 0: any free port).",
         valueName: "host:port"))
@@ -84,7 +89,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             settings = try CommonSettings.resolve(flags: flags)
             options = try WorkerOptions.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
-                                   notificationGiveUpHours: notificationGiveUpHours),
+                                   notificationGiveUpHours: notificationGiveUpHours, stallSeconds: stallSeconds),
                 config: settings.config)
             targets = try settings.config?.reportTargets() ?? [:]  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)

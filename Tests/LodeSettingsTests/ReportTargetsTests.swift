@@ -74,7 +74,7 @@ struct ExampleConfigTests {
         let file = try ConfigFile.load(path: Self.path)
         #expect(file.entries["amqp.url"] != nil)
         #expect(try file.reportTargets()[2024]?.count == 2)
-        #expect(try file.scalars(of: "worker", keys: ["prefetch", "transaction_events", "transaction_ms"]).count == 3)
+        #expect(try file.scalars(of: "worker", keys: ["prefetch", "transaction_events", "transaction_ms", "stall_seconds"]).count == 4)
     }
 
     @Test func theExampleConfigsChannelsAndRulesLoad() throws {

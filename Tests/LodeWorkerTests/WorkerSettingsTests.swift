@@ -62,3 +62,14 @@ struct WorkerSettingsTests {
         #expect(options.consumerOptions.batchWindow == .milliseconds(50))
     }
 }
+
+@Suite("The consumer watchdog's setting")
+struct StallSettingTests {
+    @Test func theStallTimeoutComesFromTheFlagOverTheConfigFileOverThirtySeconds() throws {
+        #expect(try WorkerOptions.resolve(flags: WorkerFlags(), config: nil).stallTimeout == .seconds(30))
+        let file = try ConfigFile(path: "lodestone.yaml", yaml: "worker:\n  stall_seconds: 45\n")
+        #expect(try WorkerOptions.resolve(flags: WorkerFlags(), config: file).stallTimeout == .seconds(45))
+        #expect(try WorkerOptions.resolve(flags: WorkerFlags(stallSeconds: 5), config: file).stallTimeout == .seconds(5))
+        #expect(throws: SettingsError.self) { try WorkerOptions.resolve(flags: WorkerFlags(stallSeconds: 0), config: nil) }
+    }
+}
