@@ -70,6 +70,9 @@ extension BrokerTests {
             default: Issue.record("expected a heartbeat timeout or a stall, got \(interruption)")
             }
             #expect(elapsed < .seconds(10), "our publish gave up after \(elapsed) instead of hanging")
+            // The event reaches the log through the publisher's event stream, just after the
+            // publish returns: awaited, then counted exactly.
+            #expect(await BrokerFixture.eventually(timeout: .seconds(5)) { await log.lostCount >= 1 })
             #expect(await log.lostCount == 1)
 
             // The same situation through the library used directly: it hangs.
