@@ -178,17 +178,7 @@ struct MonitoredWorker {
     static func start(db: String, arguments: [String] = []) async throws -> MonitoredWorker {
         let process = try ServiceProcess("lode-worker", ["--db", db, "--metrics-address", "127.0.0.1:0"] + arguments,
                                          environment: ["LODE_AMQP_URL": BrokerFixture.url])
-        var port: Int?
-        _ = await BrokerFixture.eventually {
-            port = process.stderr.split(separator: "\n").lazy.filter { $0.contains("metrics listening") }
-                .compactMap { line in line.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } }.first
-            return port != nil
-        }
-        guard let port else {
-            Issue.record("no 'metrics listening' line: \(process.stderr)")
-            throw PublishProcess.Missing()
-        }
-        return MonitoredWorker(process: process, base: "http://127.0.0.1:\(port)")
+        return MonitoredWorker(process: process, base: try await process.metricsBase())
     }
 
     /// Scrapes `/metrics` until `condition` holds of it.

@@ -19,14 +19,7 @@ extension BrokerTests {
             let worker = try ServiceProcess(
                 "lode-worker", ["--metrics-address", "127.0.0.1:0", "--db", directory + "/zone.sqlite"], environment: environment)
 
-            // Port 0: the worker logs the port it got.
-            var port: Int?
-            #expect(await BrokerFixture.eventually {
-                port = worker.stderr.split(separator: "\n").lazy.filter { $0.contains("metrics listening") }
-                    .compactMap { line in line.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } }.first
-                return port != nil
-            }, "no 'metrics listening' line: \(worker.stderr)")
-            let base = "http://127.0.0.1:\(try #require(port))"
+            let base = try await worker.metricsBase()
 
             // The demo set batched, then its first five events again one per message, and one bad message.
             let lines = try String(contentsOfFile: WorkerThroughTheBroker.demoFile, encoding: .utf8).split(separator: "\n")

@@ -65,6 +65,22 @@ final class ServiceProcess: Sendable {
         return status
     }
 
+    /// For a `lode-worker` started with `--metrics-address 127.0.0.1:0`: waits until it logs the
+    /// port it got, and returns `http://127.0.0.1:PORT`.
+    func metricsBase() async throws -> String {
+        var port: Int?
+        _ = await BrokerFixture.eventually {
+            port = stderr.split(separator: "\n").lazy.filter { $0.contains("metrics listening") }
+                .compactMap { line in line.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } }.first
+            return port != nil
+        }
+        guard let port else {
+            Issue.record("no 'metrics listening' line: \(stderr)")
+            throw PublishProcess.Missing()
+        }
+        return "http://127.0.0.1:\(port)"
+    }
+
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 

@@ -67,13 +67,7 @@ extension BrokerTests {
                 "--metrics-address", "127.0.0.1:0", "--db", directory + "/zone.sqlite", "--config", config,
                 "--management-url", BrokerTests.QueuesCommand.managementURL,
             ], environment: environment)
-            var port: Int?
-            #expect(await BrokerFixture.eventually {
-                port = worker.stderr.split(separator: "\n").lazy.filter { $0.contains("metrics listening") }
-                    .compactMap { line in line.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } }.first
-                return port != nil
-            }, "no 'metrics listening' line: \(worker.stderr)")
-            let page = "http://127.0.0.1:\(try #require(port))/?year=2024"
+            let page = try await worker.metricsBase() + "/?year=2024"
 
             // The demo set, and one message that is not JSON: a dead letter.
             let published = try await PublishProcess.run([WorkerThroughTheBroker.demoFile], environment: environment)
