@@ -51,13 +51,16 @@ struct NotificationStep {
         if policy.rules.hasEventRules {
             // Per rule (by its index), the log seqs of the events it matched, in log order.
             var seqsByRule = [[Int64]](repeating: [], count: policy.rules.rules.count)
-            for index in batch.indices {
-                guard case .applied = outcomes[index], policy.rules.hasEventRules(for: batch[index].event.type) else { continue }
-                let facts = policy.rules.needsProjectFacts(for: batch[index].event.type)
-                    ? try Self.projectID(of: batch[index].event).flatMap { try Self.facts(of: $0, db: db) } : nil
-                policy.rules.forEachMatchingRule(for: batch[index].event, project: facts) { rule in
-                    seqsByRule[rule].append(firstSeq + Int64(index))
-                    recorded += 1
+            // Through the buffer: each event is read in place, not copied out of the array.
+            try batch.withUnsafeBufferPointer { events in
+                for index in events.indices {
+                    guard case .applied = outcomes[index], policy.rules.hasEventRules(for: events[index].event.type) else { continue }
+                    let facts = policy.rules.needsProjectFacts(for: events[index].event.type)
+                        ? try Self.projectID(of: events[index].event).flatMap { try Self.facts(of: $0, db: db) } : nil
+                    policy.rules.forEachMatchingRule(for: events[index].event, project: facts) { rule in
+                        seqsByRule[rule].append(firstSeq + Int64(index))
+                        recorded += 1
+                    }
                 }
             }
             let matches = zip(policy.rules.rules, seqsByRule).filter { !$0.1.isEmpty }.map { (rule: $0.0, seqs: $0.1) }

@@ -20,7 +20,8 @@ public struct NotificationRules: Sendable {
 
     /// The indices in ``rules`` of the event rules, by the event type they watch: the store
     /// looks them up for every event it applies.
-    private let eventRulesByType: [[Int]]
+    /// Each with its conditions, `nil` when it has none (most rules: then nothing is checked).
+    private let eventRulesByType: [[(index: Int, conditions: EventConditions?)]]
     /// The event types whose rules ask about the project's categories, which their events do
     /// not carry (``needsProjectFacts(for:)``).
     private let needsProjectFactsByType: [Bool]
@@ -28,11 +29,11 @@ public struct NotificationRules: Sendable {
     public init(rules: [NotificationRule], calendar: ZoneCalendar) {
         self.rules = rules
         self.calendar = calendar
-        var byType = [[Int]](repeating: [], count: EventType.allCases.count)
+        var byType = [[(index: Int, conditions: EventConditions?)]](repeating: [], count: EventType.allCases.count)
         var needsFacts = [Bool](repeating: false, count: EventType.allCases.count)
         for (index, rule) in rules.enumerated() {
             guard case .event(let type, let conditions) = rule.trigger else { continue }
-            byType[Self.slot(of: type)].append(index)
+            byType[Self.slot(of: type)].append((index, conditions == EventConditions() ? nil : conditions))
             if conditions.categories != nil, type == .projectStatusChanged || type == .investmentReported {
                 needsFacts[Self.slot(of: type)] = true
             }
@@ -64,9 +65,9 @@ public struct NotificationRules: Sendable {
 
     /// ``matchingRules(for:project:)`` as indices in ``rules``, in rule order, one by one: the
     /// store's way, which copies and allocates nothing per event.
-    public func forEachMatchingRule(for event: Event, project: ProjectFacts?, _ body: (Int) throws -> Void) rethrows {
-        for index in eventRulesByType[Self.slot(of: event.type)] {
-            guard case .event(_, let conditions) = rules[index].trigger, Self.matches(event, conditions, project: project) else { continue }
+    public func forEachMatchingRule(for event: borrowing Event, project: ProjectFacts?, _ body: (Int) throws -> Void) rethrows {
+        for (index, conditions) in eventRulesByType[Self.slot(of: event.type)] {
+            if let conditions, !Self.matches(copy event, conditions, project: project) { continue }
             try body(index)
         }
     }
