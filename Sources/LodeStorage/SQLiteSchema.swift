@@ -24,6 +24,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3: event notifications queued as a row per rule, channel and transaction") { db in
             for statement in SQLiteOutboxSchema.eventQueue { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v4: dead letter index") { db in
+            for statement in SQLiteDeadLetterSchema.version { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
