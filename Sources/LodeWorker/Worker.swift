@@ -142,6 +142,17 @@ public final class Worker: Sendable {
         }
         if !decoded.rejected.isEmpty {
             let messages = decoded.rejected.map { deadLetter($0.rejected, of: deliveries[$0.delivery]) }
+            // The index row first, then the publish: a crash between leaves a row whose message
+            // is not in lode.dead yet, and the deliveries unacknowledged; they come back, are
+            // dead-lettered again under the same id (derived from reason and body) and published.
+            // The other order could leave a dead letter acknowledged and published but missing
+            // from `lodectl dlq list` until a sweep meets it.
+            if let index = store as? any DeadLetterIndex,
+               !indexDurably(messages, in: index, options: options, logger: logger) {
+                metrics.requeued(decoded)
+                acknowledgements.nackAll(deliveries, requeue: true)
+                return
+            }
             guard let report = publishBlocking(messages, with: deadLetters), report.allConfirmed else {
                 logger.error("dead letters not confirmed; deliveries requeued")
                 metrics.requeued(decoded)
@@ -191,6 +202,27 @@ public final class Worker: Sendable {
         }
     }
 
+    /// Records the dead letters in the index, retrying like ``applyDurably`` while the store is
+    /// unavailable; `false` when it refuses them for good (after one backoff step).
+    private static func indexDurably(_ messages: [OutgoingMessage], in index: any DeadLetterIndex,
+                                     options: WorkerOptions, logger: Logger) -> Bool {
+        let records = messages.map { DeadLetterMessage(properties: $0.properties, body: $0.body).record }
+        var backoff = options.backoff
+        while true {
+            do throws(StorageError) {
+                try index.recordDeadLetters(records)
+                return true
+            } catch where error.isRetryable {
+                logger.warning("store unavailable for the dead-letter index, retrying", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
+            } catch {
+                logger.error("store refused the dead-letter index; deliveries requeued", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
+                return false
+            }
+        }
+    }
+
     /// The dead letter of the contract: the original body (of the event, or of the whole message)
     /// and properties, with the `x-lode-*` headers.
     static func deadLetter(_ rejected: Rejected, of delivery: Delivery) -> OutgoingMessage {
@@ -198,9 +230,14 @@ public final class Worker: Sendable {
         var headers = properties.headers ?? FieldTable()
         headers["x-lode-reason"] = .string(rejected.reason)
         headers["x-lode-error"] = .string(String(rejected.error.prefix(4000)))
-        headers["x-lode-attempts"] = .int32(Int32(clamping: (headers["x-delivery-count"]?.integerValue ?? 0) + 1))
-        headers["x-lode-first-failed-at"] = .string(Date().ISO8601Format())
+        // A replayed dead letter (`lodectl dlq replay`) keeps its attempts and first failure.
+        let earlierAttempts = headers["x-lode-attempts"]?.integerValue ?? 0
+        headers["x-lode-attempts"] = .int32(Int32(clamping: earlierAttempts + (headers["x-delivery-count"]?.integerValue ?? 0) + 1))
+        if headers["x-lode-first-failed-at"]?.stringValue == nil {
+            headers["x-lode-first-failed-at"] = .string(Date().ISO8601Format())
+        }
         if let id = rejected.eventID { headers["x-lode-event-id"] = .string(String(id.prefix(255))) }
+        headers[DeadLetterMessage.idHeader] = .string(DeadLetterMessage.id(reason: rejected.reason, body: rejected.body))
         properties.headers = headers
         properties.deliveryMode = 2
         if rejected.body != delivery.body {
