@@ -20,7 +20,7 @@ struct LodeCtl: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage, 66 unreadable file, 69 broker unavailable,
             75 temporary failure, 78 bad configuration.
             """,
-        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, Ping.self])
+        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self])
 }
 
 /// Exit codes from sysexits, as the contract specifies.

@@ -1,0 +1,236 @@
+import Foundation
+import LodeAMQP
+import LodeStorage
+import LodeWire
+import Logging
+
+/// Which dead letters a sweep acts on.
+public enum DeadLetterSelection: Sendable, Hashable {
+    /// These ids (as `lodectl dlq list` shows them).
+    case ids(Set<String>)
+    /// Every message in `lode.dead` when the sweep starts.
+    case all
+    /// Those of one event type.
+    case type(String)
+    /// None: the sweep only indexes what it meets (`lodectl dlq list --sync`).
+    case none
+
+    func contains(_ record: DeadLetterRecord) -> Bool {
+        switch self {
+        case .ids(let ids): ids.contains(record.id)
+        case .all: true
+        case .type(let type): record.type == type
+        case .none: false
+        }
+    }
+}
+
+/// What a sweep does to the dead letters it selects.
+public enum DeadLetterAction: String, Sendable, Hashable {
+    /// Publish to `lode.events` (routing key = type) with a confirm, then remove from `lode.dead`.
+    case replay
+    /// Remove from `lode.dead`.
+    case purge
+}
+
+/// How far a sweep has got.
+public struct DeadLetterSweepProgress: Sendable, Hashable {
+    /// Messages of `lode.dead` read so far, of `total` (its ready count when the sweep started).
+    public var read = 0
+    public var total = 0
+    public var replayed = 0
+    public var purged = 0
+    /// Not selected: put back at the tail of `lode.dead`.
+    public var kept = 0
+    /// Ids asked for (`.ids`) that the sweep did not meet.
+    public var notFound: [String] = []
+}
+
+/// A sweep failed; what was confirmed before it stays done, the rest is still in `lode.dead`.
+public struct DeadLetterSweepError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The broker or the database cannot be reached.
+        case unavailable
+        /// Interrupted half-way (a connection lost, a publish not confirmed): safe to re-run.
+        case interrupted
+        /// Something an operator has to change (the queue is missing, another sweep runs).
+        case refused
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+/// Walks `lode.dead` once, from its head, and replays or purges the selected dead letters.
+///
+/// - Bounded: the consumer's prefetch (`batch`) is all it holds unacknowledged at any time, and
+///   it reads at most the messages that were ready when it started (later arrivals wait for
+///   the next sweep).
+/// - Nothing is lost: a selected message is acknowledged (removed) only after its replay to
+///   `lode.events` is confirmed (replay) or at once (purge); a message not selected is first
+///   published again to the tail of `lode.dead` with a confirm, then acknowledged. A kill at any
+///   point leaves each message in `lode.dead`, in `lode.events` as well (the worker's inbox
+///   applies it once), or, for a message not selected, twice in `lode.dead`.
+/// - The index follows: every message met is recorded (`queued`: this is how dead letters that
+///   arrived without a row, e.g. moved by the broker's delivery limit, get one), and marked
+///   `replayed` or `purged` before its acknowledgement; a kill between the two leaves a row
+///   marked done whose message is still queued, and the next sweep that meets it queues the row
+///   again.
+/// - Order: kept messages move behind those that were not read; a sweep for a few ids stops
+///   as soon as it met them all, so it moves only what lay before them.
+/// - One sweep at a time: it consumes `lode.dead` exclusively.
+public struct DeadLetterSweep: Sendable {
+    public var settings: ConnectionSettings
+    public var index: any DeadLetterIndex
+    /// Messages read and unacknowledged at most (the consumer's prefetch).
+    public var batch: Int = 100
+    public var logger = Logger(label: "lode.dlq")
+
+    public init(settings: ConnectionSettings, index: any DeadLetterIndex) {
+        self.settings = settings
+        self.index = index
+    }
+
+    /// Sweeps once; `progress` is called after each batch.
+    public func run(_ selection: DeadLetterSelection, action: DeadLetterAction,
+                    progress: @Sendable (DeadLetterSweepProgress) -> Void = { _ in }) async throws(DeadLetterSweepError)
+        -> DeadLetterSweepProgress {
+        var publisherOptions = PublisherOptions()
+        publisherOptions.reconnectTimeout = .seconds(5)
+        let publisher = Publisher(settings: settings, topology: ZoneTopology.topology, options: publisherOptions, logger: logger)
+        var consumerOptions = ConsumerOptions()
+        consumerOptions.prefetch = UInt16(clamping: max(1, batch))
+        consumerOptions.maxBatch = max(1, batch)
+        consumerOptions.exclusive = true
+        consumerOptions.startTimeout = .seconds(5)
+        let consumer = Consumer(settings: settings, queue: ZoneTopology.deadLetterQueue, topology: ZoneTopology.topology,
+                                options: consumerOptions, logger: logger)
+        let outcome: Result<DeadLetterSweepProgress, DeadLetterSweepError>
+        do {
+            outcome = .success(try await sweep(selection, action: action, publisher: publisher, consumer: consumer,
+                                               progress: progress))
+        } catch {
+            outcome = .failure(error)
+        }
+        // Whatever is still unacknowledged goes back to lode.dead when the consumer closes.
+        await consumer.close()
+        await publisher.close()
+        return try outcome.get()
+    }
+
+    private func sweep(_ selection: DeadLetterSelection, action: DeadLetterAction, publisher: Publisher,
+                       consumer: Consumer, progress: @Sendable (DeadLetterSweepProgress) -> Void)
+        async throws(DeadLetterSweepError) -> DeadLetterSweepProgress {
+        var state = DeadLetterSweepProgress()
+        let queue: QueueState?
+        do {
+            try await publisher.connect()
+            queue = try await publisher.inspectQueue(ZoneTopology.deadLetterQueue)
+        } catch {
+            throw DeadLetterSweepError(kind: .unavailable, message: "\(error)")
+        }
+        guard let queue else {
+            throw DeadLetterSweepError(kind: .refused, message: "the queue \(ZoneTopology.deadLetterQueue) does not exist; run `lodectl setup`")
+        }
+        state.total = Int(queue.messageCount)
+        var wanted: Set<String> = if case .ids(let ids) = selection { ids } else { [] }
+        guard state.total > 0, selection != .ids([]) else {
+            state.notFound = wanted.sorted()
+            return state
+        }
+        do {
+            try await consumer.start()
+        } catch {
+            if error.replyCode == 403 || error.replyCode == 405 {
+                throw DeadLetterSweepError(kind: .refused, message: "another consumer holds \(ZoneTopology.deadLetterQueue) (a sweep already running?): \(error)")
+            }
+            throw DeadLetterSweepError(kind: .unavailable, message: "\(error)")
+        }
+
+        sweeping: for await event in consumer.events {
+            switch event {
+            case .deliveries(let deliveries):
+                let taken = Array(deliveries.prefix(state.total - state.read))
+                try await handle(taken, selection: selection, action: action, wanted: &wanted, state: &state,
+                                 publisher: publisher, consumer: consumer)
+                progress(state)
+                if state.read >= state.total { break sweeping }
+                if case .ids = selection, wanted.isEmpty { break sweeping }
+            case .connection(.connectionLost(let error)):
+                throw DeadLetterSweepError(kind: .interrupted, message: "the connection to the broker was lost after \(state.read) of \(state.total) dead letters (\(error)); what was not confirmed is still in \(ZoneTopology.deadLetterQueue): run the command again")
+            case .cancelledByBroker:
+                throw DeadLetterSweepError(kind: .interrupted, message: "the broker cancelled the subscription to \(ZoneTopology.deadLetterQueue) (queue deleted?) after \(state.read) of \(state.total) dead letters")
+            case .connection:
+                continue
+            }
+        }
+        state.notFound = wanted.sorted()
+        return state
+    }
+
+    /// One batch: index what was met, publish the replays and the kept messages, wait for the
+    /// confirms, mark the index, acknowledge.
+    private func handle(_ deliveries: [Delivery], selection: DeadLetterSelection, action: DeadLetterAction,
+                        wanted: inout Set<String>, state: inout DeadLetterSweepProgress,
+                        publisher: Publisher, consumer: Consumer) async throws(DeadLetterSweepError) {
+        let now = Date()
+        let letters = deliveries.map { DeadLetterMessage(properties: $0.properties, body: $0.body, now: now) }
+        try storing { () throws(StorageError) in try index.recordDeadLetters(letters.map(\.record)) }
+
+        let selected = letters.map { selection.contains($0.record) }
+        // What must be confirmed before each delivery may be acknowledged (nil: nothing).
+        var outgoing: [OutgoingMessage] = []
+        var publication: [Int?] = []
+        for (letter, chosen) in zip(letters, selected) {
+            let message: OutgoingMessage? = chosen ? (action == .replay ? letter.replay : nil) : letter.requeued
+            publication.append(message.map { _ in outgoing.count })
+            if let message { outgoing.append(message) }
+        }
+        var outcomes: [PublishOutcome] = []
+        var interruption: AMQPError?
+        if !outgoing.isEmpty {
+            do {
+                let report = try await publisher.publish(outgoing)
+                outcomes = report.outcomes
+                interruption = report.interruption
+            } catch {
+                throw DeadLetterSweepError(kind: .interrupted, message: "publishing failed after \(state.read) of \(state.total) dead letters: \(error); nothing of this batch was removed from \(ZoneTopology.deadLetterQueue): run the command again")
+            }
+        }
+        var done: [Int] = []
+        for index in letters.indices {
+            if let position = publication[index], outcomes[position] != PublishOutcome.confirmed { continue }
+            done.append(index)
+        }
+        let doneIDs = done.filter { selected[$0] }.map { letters[$0].record.id }
+        let doneState = action == .replay ? DeadLetterState.replayed : .purged
+        try storing { () throws(StorageError) in try index.markDeadLetters(doneIDs, as: doneState, at: now) }
+        do {
+            try await consumer.ack(done.map { deliveries[$0].tag })
+        } catch {
+            throw DeadLetterSweepError(kind: .interrupted, message: "acknowledging failed after \(state.read) of \(state.total) dead letters: \(error); the broker keeps the unacknowledged ones in \(ZoneTopology.deadLetterQueue) (a replayed one may be in both places; the worker applies it once): run the command again")
+        }
+        for index in done {
+            if !selected[index] { state.kept += 1 } else if action == .replay { state.replayed += 1 } else { state.purged += 1 }
+            wanted.remove(letters[index].record.id)
+        }
+        state.read += deliveries.count
+        if done.count < letters.count {
+            let failed = letters.indices.filter { !done.contains($0) }.compactMap { index in
+                publication[index].map { position in outcomes[position] }
+            }
+            let why = interruption.map { "\($0)" } ?? failed.first.map { "\($0)" } ?? "not confirmed"
+            let target = action == .replay ? ZoneTopology.exchange : ZoneTopology.deadLetterQueue
+            throw DeadLetterSweepError(kind: .interrupted, message: "\(letters.count - done.count) dead letters were not confirmed by the broker on \(target) (\(why)); they are still in \(ZoneTopology.deadLetterQueue): run the command again")
+        }
+    }
+
+    private func storing(_ body: () throws(StorageError) -> Void) throws(DeadLetterSweepError) {
+        do {
+            try body()
+        } catch {
+            throw DeadLetterSweepError(kind: error.isRetryable ? .unavailable : .refused, message: "the dead-letter index: \(error)")
+        }
+    }
+}
