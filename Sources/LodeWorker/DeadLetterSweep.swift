@@ -44,6 +44,8 @@ public struct DeadLetterSweepProgress: Sendable, Hashable {
     public var kept = 0
     /// Ids asked for (`.ids`) that the sweep did not meet.
     public var notFound: [String] = []
+
+    public init() {}
 }
 
 /// A sweep failed; what was confirmed before it stays done, the rest is still in `lode.dead`.

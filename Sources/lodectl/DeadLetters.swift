@@ -217,9 +217,13 @@ struct DeadLetters: AsyncParsableCommand {
             let (store, settings) = try options.open(needsBroker: true)
             var sweep = DeadLetterSweep(settings: settings.connection, index: store)
             sweep.batch = batch
-            let result = try await runSweep(sweep, try choice.selection(type: type), action: .replay,
-                                            progress: ProgressLine(verb: "replayed"))
-            print("replayed \(result.replayed) dead letters to \(ZoneTopology.exchange); \(result.kept) others read and put back at the tail of \(ZoneTopology.deadLetterQueue)")
+            let (selection, unknown) = try knownSelection(try choice.selection(type: type), store: store)
+            var result = DeadLetterSweepProgress()
+            if let selection {
+                result = try await runSweep(sweep, selection, action: .replay, progress: ProgressLine(verb: "replayed"))
+                print("replayed \(result.replayed) dead letters to \(ZoneTopology.exchange); \(result.kept) others read and put back at the tail of \(ZoneTopology.deadLetterQueue)")
+            }
+            result.notFound += unknown
             try reportNotFound(result, store: store)
         }
     }
@@ -265,11 +269,29 @@ struct DeadLetters: AsyncParsableCommand {
             let (store, settings) = try options.open(needsBroker: true)
             var sweep = DeadLetterSweep(settings: settings.connection, index: store)
             sweep.batch = batch
-            let result = try await runSweep(sweep, selection, action: .purge, progress: ProgressLine(verb: "purged"))
-            print("purged \(result.purged) dead letters from \(ZoneTopology.deadLetterQueue); \(result.kept) others read and put back at its tail")
+            let (known, unknown) = try knownSelection(selection, store: store)
+            var result = DeadLetterSweepProgress()
+            if let known {
+                result = try await runSweep(sweep, known, action: .purge, progress: ProgressLine(verb: "purged"))
+            }
+            if known != nil {
+                print("purged \(result.purged) dead letters from \(ZoneTopology.deadLetterQueue); \(result.kept) others read and put back at its tail")
+            }
+            result.notFound += unknown
             try reportNotFound(result, store: store)
         }
     }
+}
+
+/// The ids the index knows, to sweep for; ids it has never seen cannot be in lode.dead under
+/// that id (`list --sync` indexes every message there), so they are reported without reading
+/// the queue. `nil` when none is known: nothing to sweep.
+private func knownSelection(_ selection: DeadLetterSelection, store: SQLiteZoneStore) throws
+    -> (selection: DeadLetterSelection?, unknown: [String]) {
+    guard case .ids(let ids) = selection else { return (selection, []) }
+    var known: Set<String> = []
+    for id in ids where try store.deadLetter(id: id) != nil { known.insert(id) }
+    return (known.isEmpty ? nil : .ids(known), ids.subtracting(known).sorted())
 }
 
 /// Runs a sweep, with its progress on a terminal, and turns its errors into exit codes.
