@@ -27,11 +27,11 @@ struct DeadLetters: AsyncParsableCommand {
             places; the worker's inbox applies it once). Run it again to finish.
 
             A typical session, after fixing what made the events fail:
-              lodectl dlq list                          # id, type, reason, attempts, first failure
-              lodectl dlq show 3f9c2a17b0d4             # the whole message: properties, headers, body
-              lodectl dlq replay 3f9c2a17b0d4           # send it to the worker again
+              lodectl dlq list                    # id, type, reason, attempts, failed at
+              lodectl dlq show 3f9c2a17b0d4       # properties, headers, body
+              lodectl dlq replay 3f9c2a17b0d4     # to the worker again
               lodectl dlq replay --type zone.project.status_changed
-              lodectl dlq purge 8e01d5c2aa90 --yes      # drop it for good
+              lodectl dlq purge 8e01d5c2aa90 --yes   # drop it for good
 
             Exit codes: 0 done, 64 usage (purge off a terminal without --yes), 65 an id that \
             is not a dead letter, 69 broker or database unavailable, 75 interrupted (safe to \
@@ -100,9 +100,9 @@ struct DeadLetters: AsyncParsableCommand {
 
                 Examples:
                   lodectl dlq list
-                  lodectl dlq list --json | jq -r '.[] | select(.reason == "invalid_event") | .id'
+                  lodectl dlq list --json | jq -r '.[] | select(.reason == "poison") | .id'
                   lodectl dlq list --sync
-                  lodectl dlq list --history       # replayed and purged ones too
+                  lodectl dlq list --history     # replayed and purged ones too
                 """)
 
         @OptionGroup var options: Options
