@@ -81,7 +81,7 @@ public struct DeadLetterSweepError: Error, Sendable, CustomStringConvertible {
 ///   again.
 /// - Order: kept messages move behind those that were not read; a sweep for a few ids stops
 ///   as soon as it met them all, so it moves only what lay before them.
-/// - One sweep at a time: it consumes `lode.dead` exclusively.
+/// - One sweep at a time: it refuses to go on when `lode.dead` has another consumer.
 public struct DeadLetterSweep: Sendable {
     public var settings: ConnectionSettings
     public var index: any DeadLetterIndex
@@ -115,7 +115,11 @@ public struct DeadLetterSweep: Sendable {
         } catch {
             outcome = .failure(error)
         }
+        // basic.cancel is a round trip on the consumer's channel, after the last acks: the broker
+        // has read them before the channel closes (RabbitMQ 3.10's quorum queues were seen to
+        // redeliver messages acked just before a close; here every one would be a duplicate).
         // Whatever is still unacknowledged goes back to lode.dead when the consumer closes.
+        try? await consumer.cancel()
         await consumer.close()
         await publisher.close()
         return try outcome.get()
@@ -148,6 +152,17 @@ public struct DeadLetterSweep: Sendable {
                 throw DeadLetterSweepError(kind: .refused, message: "another consumer holds \(ZoneTopology.deadLetterQueue) (a sweep already running?): \(error)")
             }
             throw DeadLetterSweepError(kind: .unavailable, message: "\(error)")
+        }
+        // Quorum queues ignore the exclusive flag: count the consumers instead. Two sweeps that
+        // start together both refuse, which is safe (nothing was acknowledged yet).
+        let consumers: Int?
+        do {
+            consumers = try await publisher.inspectQueue(ZoneTopology.deadLetterQueue)?.consumerCount
+        } catch {
+            throw DeadLetterSweepError(kind: .unavailable, message: "\(error)")
+        }
+        if let consumers, consumers > 1 {
+            throw DeadLetterSweepError(kind: .refused, message: "another consumer is reading \(ZoneTopology.deadLetterQueue) (a `lodectl dlq` sweep?); nothing was changed: run the command again once it is done")
         }
 
         sweeping: for await event in consumer.events {

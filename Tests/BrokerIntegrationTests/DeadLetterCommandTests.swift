@@ -198,18 +198,41 @@ extension BrokerTests {
             let directory = try BrokerFixture.temporaryDirectory("lode-dlq-purge")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let db = directory + "/zone.sqlite"
-            try await unindexedDeadLetters(3, prefix: "evt-p", admin: admin)
+            let total = 250
+            try await unindexedDeadLetters(total, prefix: "evt-p", admin: admin)
 
             let refused = try await lodectl(["purge", "--all"], db: db)
             #expect(refused.status == 64)
             #expect(refused.stderr.contains("--yes") && refused.stderr.contains("nothing was removed"), "\(refused.stderr)")
-            #expect(try await deadCount(admin) == 3)
+            #expect(try await deadCount(admin) == total)
 
             let purged = try await lodectl(["purge", "--all", "--yes"], db: db)
             #expect(purged.status == 0, "\(purged.stderr)")
-            #expect(purged.stdout.contains("purged 3 "), "\(purged.stdout)")
+            #expect(purged.stdout.contains("purged \(total) "), "\(purged.stdout)")
             #expect(try await BrokerFixture.eventually { try await deadCount(admin) == 0 })
-            #expect(try await list(["--history"], db: db).map { $0["state"] } == Array(repeating: .string("purged"), count: 3))
+            let history = try await list(["--history"], db: db)
+            #expect(history.count == total && history.allSatisfy { $0["state"] == .string("purged") })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await deadCount(admin) == 0, "no acknowledgement lost at the close")
+            await admin.close()
+        }
+
+        @Test func aSyncIndexesWhatItMeetsAndLeavesTheQueueAsItWasWithoutDuplicates() async throws {
+            let admin = try await BrokerFixture.emptyZoneQueues()
+            let directory = try BrokerFixture.temporaryDirectory("lode-dlq-sync")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let db = directory + "/zone.sqlite"
+            let total = 250
+            try await unindexedDeadLetters(total, prefix: "evt-s", admin: admin)
+            #expect(try await list(db: db).isEmpty)
+            for _ in 1...2 {
+                let listed = try await list(["--sync"], db: db)
+                #expect(listed.count == total)
+                #expect(Set(listed.compactMap { $0["event_id"] }).count == total)
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await deadCount(admin) == total, "every message put back once, each acknowledged")
+            }
+            try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
             await admin.close()
         }
     }
