@@ -92,7 +92,8 @@ struct DeadLetters: AsyncParsableCommand {
             discussion: """
                 Prints id, type, reason, attempts and first failure time of each dead letter the \
                 index knows to be in lode.dead. --json prints a JSON array, one object per dead \
-                letter: id, type, reason, attempts, first_failed_at, event_id, error, state.
+                letter: id, type, reason, attempts, first_failed_at, event_id, error, state. \
+                On a terminal it also says when lode.dead holds more messages than the index lists.
 
                 --sync first reads lode.dead once (at most --batch messages unacknowledged, each \
                 put back at the tail with a confirm: the queue's order changes) and indexes \
@@ -122,18 +123,45 @@ struct DeadLetters: AsyncParsableCommand {
             let records = try store.deadLetters(in: history ? Set(DeadLetterState.allCases) : [.queued])
             if json {
                 print(String(decoding: JSONValue.array(records.map(Self.json)).serializedBytes(), as: UTF8.self))
-                return
+            } else if records.isEmpty {
+                print(history ? "no dead letters indexed" : "no dead letters in \(ZoneTopology.deadLetterQueue) that the index knows")
+            } else {
+                printTable(records)
             }
-            guard !records.isEmpty else {
-                print(history ? "no dead letters indexed" : "no dead letters in \(ZoneTopology.deadLetterQueue) (that the index knows; --sync reads the queue)")
-                return
+            if !sync, isatty(STDERR_FILENO) == 1 {
+                fflush(nil)
+                await Self.noteUnindexed(indexed: try store.deadLetters(in: [.queued]).count, options: options)
             }
+        }
+
+        func printTable(_ records: [DeadLetterRecord]) {
             let rows = records.map { record in
                 [record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
                     + (history ? [record.state.rawValue] : []) + [oneLine(record.error, max: 80)]
             }
             let header = ["id", "type", "reason", "attempts", "first failed at"] + (history ? ["state"] : []) + ["error"]
             print(Table(header: header, rows: rows).text)
+        }
+
+        /// On a terminal, says when lode.dead holds more messages than the index lists (poison
+        /// messages the broker moved there, dead letters from before the index): a passive
+        /// declare, given up quietly after two seconds or when the broker settings are incomplete.
+        static func noteUnindexed(indexed: Int, options: Options) async {
+            var flags = options.broker.flags
+            flags.database = options.database.db
+            guard let settings = try? CommonSettings.resolve(flags: flags, needsBroker: true) else { return }
+            var publisherOptions = PublisherOptions()
+            publisherOptions.reconnectTimeout = .seconds(2)
+            let publisher = Publisher(settings: settings.connection, options: publisherOptions)
+            let ready = try? await publisher.inspectQueue(ZoneTopology.deadLetterQueue)?.messageCount
+            await publisher.close()
+            guard let ready, ready > indexed else { return }
+            FileHandle.standardError.write(Data("""
+                lodectl: \(ZoneTopology.deadLetterQueue) holds \(ready) messages, the index lists \(indexed) \
+                dead letters: `lodectl dlq list --sync` indexes those it does not know (poison messages \
+                the broker moved there, dead letters from before the index)
+
+                """.utf8))
         }
 
         static func json(_ record: DeadLetterRecord) -> JSONValue {
