@@ -9,6 +9,10 @@ public enum DeadLetterState: String, Sendable, Hashable, CaseIterable {
     case replayed
     /// Removed from `lode.dead` for good.
     case purged
+    /// Not in `lode.dead` when a sweep read all of it: removed by something other than
+    /// `lodectl dlq` (a queue purge from the management UI, another tool). Queued again if a
+    /// later sweep meets it.
+    case missing
 }
 
 /// One dead letter as the index keeps it: what `lodectl dlq list` and `show` print without
@@ -69,6 +73,11 @@ public protocol DeadLetterIndex: Sendable {
     /// Moves the rows `ids` to `state`, in one transaction.
     func markDeadLetters(_ ids: [String], as state: DeadLetterState, at time: Date) throws(StorageError)
 
+    /// After a sweep that read all of `lode.dead`: marks ``DeadLetterState/missing`` the rows
+    /// still queued that it did not meet (`met`) and that were recorded before `recordedBefore`
+    /// (a row the worker has just written may not be in the queue yet). Returns how many.
+    func markMissing(except met: Set<String>, recordedBefore: Date, at time: Date) throws(StorageError) -> Int
+
     /// The rows in one of `states`, oldest first.
     func deadLetters(in states: Set<DeadLetterState>) throws(StorageError) -> [DeadLetterRecord]
 
@@ -92,7 +101,7 @@ enum SQLiteDeadLetterSchema {
           event_id TEXT,
           properties BLOB NOT NULL,
           body BLOB NOT NULL,
-          state TEXT NOT NULL CHECK (state IN ('queued', 'replayed', 'purged')),
+          state TEXT NOT NULL CHECK (state IN ('queued', 'replayed', 'purged', 'missing')),
           recorded_at REAL NOT NULL,
           changed_at REAL NOT NULL
         ) STRICT
@@ -129,6 +138,17 @@ extension SQLiteZoneStore: DeadLetterIndex {
         try writing("marking \(ids.count) dead letters \(state.rawValue)") { db in
             let update = try db.cachedStatement(sql: "UPDATE dead_letter SET state = ?, changed_at = ? WHERE id = ?")
             for id in ids { try update.execute(arguments: [state.rawValue, time.timeIntervalSince1970, id]) }
+        }
+    }
+
+    public func markMissing(except met: Set<String>, recordedBefore: Date, at time: Date) throws(StorageError) -> Int {
+        try writing("marking missing dead letters") { db in
+            let queued = try String.fetchAll(db, sql: "SELECT id FROM dead_letter WHERE state = 'queued' AND recorded_at < ?",
+                                             arguments: [recordedBefore.timeIntervalSince1970])
+            let missing = queued.filter { !met.contains($0) }
+            let update = try db.cachedStatement(sql: "UPDATE dead_letter SET state = 'missing', changed_at = ? WHERE id = ?")
+            for id in missing { try update.execute(arguments: [time.timeIntervalSince1970, id]) }
+            return missing.count
         }
     }
 

@@ -72,14 +72,25 @@ public struct DeadLetterMessage: Sendable {
                                properties: properties, mandatory: true)
     }
 
-    /// The same message put back at the tail of `lode.dead`, untouched.
-    public var requeued: OutgoingMessage {
-        OutgoingMessage(exchange: "", routingKey: ZoneTopology.deadLetterQueue, body: body, properties: properties,
-                        mandatory: true)
+    /// The header a sweep marks the messages it puts back with, so that it knows when it meets
+    /// them again (it went round the whole queue).
+    public static let sweepHeader = "x-lode-swept-by"
+
+    /// The same message put back at the tail of `lode.dead`, marked by the sweep `sweep`.
+    public func requeued(by sweep: String) -> OutgoingMessage {
+        var properties = properties
+        var headers = properties.headers ?? FieldTable()
+        headers[Self.sweepHeader] = .string(sweep)
+        properties.headers = headers
+        return OutgoingMessage(exchange: "", routingKey: ZoneTopology.deadLetterQueue, body: body, properties: properties,
+                               mandatory: true)
     }
 
+    /// The sweep that put this message back last, if any.
+    public var sweptBy: String? { properties.headers?[Self.sweepHeader]?.stringValue }
+
     static let droppedOnReplay: Set<String> = [
-        "x-lode-reason", "x-lode-error", idHeader, "x-death", "x-delivery-count",
+        "x-lode-reason", "x-lode-error", idHeader, sweepHeader, "x-death", "x-delivery-count",
     ]
 
     private static func firstDeath(_ headers: FieldTable) -> FieldTable? {

@@ -3,6 +3,7 @@ import LodeAMQP
 import LodeStorage
 import LodeWire
 import Logging
+import Synchronization
 
 /// Which dead letters a sweep acts on.
 public enum DeadLetterSelection: Sendable, Hashable {
@@ -14,6 +15,10 @@ public enum DeadLetterSelection: Sendable, Hashable {
     case type(String)
     /// None: the sweep only indexes what it meets (`lodectl dlq list --sync`).
     case none
+
+    var isIDs: Bool {
+        if case .ids = self { true } else { false }
+    }
 
     func contains(_ record: DeadLetterRecord) -> Bool {
         switch self {
@@ -44,6 +49,13 @@ public struct DeadLetterSweepProgress: Sendable, Hashable {
     public var kept = 0
     /// Ids asked for (`.ids`) that the sweep did not meet.
     public var notFound: [String] = []
+    /// Rows the index listed as queued that this sweep, having read all of `lode.dead`, did not
+    /// meet: marked `missing` (only by `.all` and `.none` sweeps).
+    public var missing = 0
+    /// The sweep ended before it read `total` messages: it met a message it had put back
+    /// itself, or none came for `idleLimit` (the queue was purged or another consumer took
+    /// messages meanwhile).
+    public var endedEarly = false
 
     public init() {}
 }
@@ -87,6 +99,9 @@ public struct DeadLetterSweep: Sendable {
     public var index: any DeadLetterIndex
     /// Messages read and unacknowledged at most (the consumer's prefetch).
     public var batch: Int = 100
+    /// How long the sweep waits for the next delivery before it ends with fewer messages read
+    /// than `lode.dead` held when it started.
+    public var idleLimit: Duration = .seconds(10)
     public var logger = Logger(label: "lode.dlq")
 
     public init(settings: ConnectionSettings, index: any DeadLetterIndex) {
@@ -108,10 +123,11 @@ public struct DeadLetterSweep: Sendable {
         consumerOptions.startTimeout = .seconds(5)
         let consumer = Consumer(settings: settings, queue: ZoneTopology.deadLetterQueue, topology: ZoneTopology.topology,
                                 options: consumerOptions, logger: logger)
+        let sweepID = String(UUID().uuidString.prefix(8)).lowercased()
         let outcome: Result<DeadLetterSweepProgress, DeadLetterSweepError>
         do {
-            outcome = .success(try await sweep(selection, action: action, publisher: publisher, consumer: consumer,
-                                               progress: progress))
+            outcome = .success(try await sweep(selection, action: action, id: sweepID, publisher: publisher,
+                                               consumer: consumer, progress: progress))
         } catch {
             outcome = .failure(error)
         }
@@ -125,10 +141,13 @@ public struct DeadLetterSweep: Sendable {
         return try outcome.get()
     }
 
-    private func sweep(_ selection: DeadLetterSelection, action: DeadLetterAction, publisher: Publisher,
+    private func sweep(_ selection: DeadLetterSelection, action: DeadLetterAction, id sweepID: String, publisher: Publisher,
                        consumer: Consumer, progress: @Sendable (DeadLetterSweepProgress) -> Void)
         async throws(DeadLetterSweepError) -> DeadLetterSweepProgress {
         var state = DeadLetterSweepProgress()
+        let started = Date()
+        var met: Set<String> = []
+        var cameFullCircle = false
         let queue: QueueState?
         do {
             try await publisher.connect()
@@ -143,6 +162,7 @@ public struct DeadLetterSweep: Sendable {
         var wanted: Set<String> = if case .ids(let ids) = selection { ids } else { [] }
         guard state.total > 0, selection != .ids([]) else {
             state.notFound = wanted.sorted()
+            if state.total == 0 { state.missing = try markMissing(selection, met: [], sweepStarted: started) }
             return state
         }
         do {
@@ -165,14 +185,36 @@ public struct DeadLetterSweep: Sendable {
             throw DeadLetterSweepError(kind: .refused, message: "another consumer is reading \(ZoneTopology.deadLetterQueue) (a `lodectl dlq` sweep?); nothing was changed: run the command again once it is done")
         }
 
+        // Counted messages that never come (the queue was purged meanwhile, another consumer
+        // holds them) would keep the sweep waiting: after `idleLimit` without a delivery it
+        // closes the consumer, which ends the loop below with fewer read than counted.
+        let activity = Mutex(SweepActivity(since: .now))
+        let idleLimit = idleLimit
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                if activity.withLock({ !$0.busy && ContinuousClock.now - $0.since > idleLimit }) {
+                    await consumer.close()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
+
         sweeping: for await event in consumer.events {
             switch event {
             case .deliveries(let deliveries):
-                let taken = Array(deliveries.prefix(state.total - state.read))
-                try await handle(taken, selection: selection, action: action, wanted: &wanted, state: &state,
-                                 publisher: publisher, consumer: consumer)
+                activity.withLock { $0 = SweepActivity(since: .now, busy: true) }
+                // A message this sweep put back means it went round the whole queue: fewer
+                // messages were there than counted. It and those after it stay unacknowledged.
+                let counted = deliveries.prefix(state.total - state.read)
+                let taken = Array(counted.prefix { $0.properties.headers?[DeadLetterMessage.sweepHeader]?.stringValue != sweepID })
+                try await handle(taken, selection: selection, action: action, sweepID: sweepID, wanted: &wanted,
+                                 met: &met, state: &state, publisher: publisher, consumer: consumer)
+                activity.withLock { $0 = SweepActivity(since: .now, busy: false) }
                 progress(state)
-                if state.read >= state.total { break sweeping }
+                if taken.count < counted.count { cameFullCircle = true }
+                if state.read >= state.total || cameFullCircle { break sweeping }
                 if case .ids = selection, wanted.isEmpty { break sweeping }
             case .connection(.connectionLost(let error)):
                 throw DeadLetterSweepError(kind: .interrupted, message: "the connection to the broker was lost after \(state.read) of \(state.total) dead letters (\(error)); what was not confirmed is still in \(ZoneTopology.deadLetterQueue): run the command again")
@@ -183,24 +225,30 @@ public struct DeadLetterSweep: Sendable {
             }
         }
         state.notFound = wanted.sorted()
+        if state.read < state.total, !(selection.isIDs && wanted.isEmpty), !cameFullCircle { state.endedEarly = true }
+        if state.read >= state.total || cameFullCircle {
+            state.missing = try markMissing(selection, met: met, sweepStarted: started)
+        }
         return state
     }
 
     /// One batch: index what was met, publish the replays and the kept messages, wait for the
     /// confirms, mark the index, acknowledge.
     private func handle(_ deliveries: [Delivery], selection: DeadLetterSelection, action: DeadLetterAction,
-                        wanted: inout Set<String>, state: inout DeadLetterSweepProgress,
+                        sweepID: String, wanted: inout Set<String>, met: inout Set<String>, state: inout DeadLetterSweepProgress,
                         publisher: Publisher, consumer: Consumer) async throws(DeadLetterSweepError) {
+        guard !deliveries.isEmpty else { return }
         let now = Date()
         let letters = deliveries.map { DeadLetterMessage(properties: $0.properties, body: $0.body, now: now) }
         try storing { () throws(StorageError) in try index.recordDeadLetters(letters.map(\.record)) }
 
+        met.formUnion(letters.map(\.record.id))
         let selected = letters.map { selection.contains($0.record) }
         // What must be confirmed before each delivery may be acknowledged (nil: nothing).
         var outgoing: [OutgoingMessage] = []
         var publication: [Int?] = []
         for (letter, chosen) in zip(letters, selected) {
-            let message: OutgoingMessage? = chosen ? (action == .replay ? letter.replay : nil) : letter.requeued
+            let message: OutgoingMessage? = chosen ? (action == .replay ? letter.replay : nil) : letter.requeued(by: sweepID)
             publication.append(message.map { _ in outgoing.count })
             if let message { outgoing.append(message) }
         }
@@ -243,6 +291,19 @@ public struct DeadLetterSweep: Sendable {
         }
     }
 
+    /// After a sweep of the whole queue (`.all`, `.none`): the index's queued rows it did not
+    /// meet are not in lode.dead. A minute's margin for rows the worker wrote just before it
+    /// publishes their messages.
+    private func markMissing(_ selection: DeadLetterSelection, met: Set<String>, sweepStarted: Date)
+        throws(DeadLetterSweepError) -> Int {
+        guard selection == .all || selection == .none else { return 0 }
+        var missing = 0
+        try storing { () throws(StorageError) in
+            missing = try index.markMissing(except: met, recordedBefore: sweepStarted.addingTimeInterval(-60), at: Date())
+        }
+        return missing
+    }
+
     private func storing(_ body: () throws(StorageError) -> Void) throws(DeadLetterSweepError) {
         do {
             try body()
@@ -250,4 +311,10 @@ public struct DeadLetterSweep: Sendable {
             throw DeadLetterSweepError(kind: error.isRetryable ? .unavailable : .refused, message: "the dead-letter index: \(error)")
         }
     }
+}
+
+/// When the sweep last made progress, and whether it is handling a batch now.
+private struct SweepActivity: Sendable {
+    var since: ContinuousClock.Instant
+    var busy = false
 }

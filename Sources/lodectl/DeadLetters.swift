@@ -96,8 +96,9 @@ struct DeadLetters: AsyncParsableCommand {
                 On a terminal it also says when lode.dead holds more messages than the index lists.
 
                 --sync first reads lode.dead once (at most --batch messages unacknowledged, each \
-                put back at the tail with a confirm: the queue's order changes) and indexes \
-                what it does not know, e.g. poison messages the broker moved there.
+                put back at the tail with a confirm: the queue's order changes), indexes what it \
+                does not know (e.g. poison messages the broker moved there) and marks missing the \
+                dead letters no longer there (purged by other means).
 
                 Examples:
                   lodectl dlq list
@@ -109,16 +110,21 @@ struct DeadLetters: AsyncParsableCommand {
         @OptionGroup var options: Options
         @Flag(help: "A JSON array instead of a table.") var json = false
         @Flag(help: "Read lode.dead first and index the messages the index does not know.") var sync = false
-        @Flag(help: "Include dead letters already replayed or purged (with their state).") var history = false
+        @Flag(help: "Include dead letters already replayed, purged or missing (with their state).") var history = false
         @Option(help: "With --sync: messages held unacknowledged at most.") var batch = 100
 
         func run() async throws {
             let (store, settings) = try options.open(needsBroker: sync)
+            var endedEarly = false
             if sync {
                 var sweep = DeadLetterSweep(settings: settings.connection, index: store)
                 sweep.batch = batch
                 let progress = ProgressLine(verb: "indexed")
-                _ = try await runSweep(sweep, .none, action: .replay, progress: progress)
+                let result = try await runSweep(sweep, .none, action: .replay, progress: progress)
+                endedEarly = result.endedEarly
+                if result.missing > 0 {
+                    FileHandle.standardError.write(Data("lodectl: \(result.missing) dead letters of the index are no longer in \(ZoneTopology.deadLetterQueue) (removed by something other than lodectl): marked missing (see --history)\n".utf8))
+                }
             }
             let records = try store.deadLetters(in: history ? Set(DeadLetterState.allCases) : [.queued])
             if json {
@@ -132,6 +138,7 @@ struct DeadLetters: AsyncParsableCommand {
                 fflush(nil)
                 await Self.noteUnindexed(indexed: try store.deadLetters(in: [.queued]).count, options: options)
             }
+            if endedEarly { throw ExitCode(ExitStatus.temporaryFailure) }
         }
 
         func printTable(_ records: [DeadLetterRecord]) {
@@ -253,6 +260,7 @@ struct DeadLetters: AsyncParsableCommand {
             }
             result.notFound += unknown
             try reportNotFound(result, store: store)
+            if result.endedEarly { throw ExitCode(ExitStatus.temporaryFailure) }
         }
     }
 
@@ -307,6 +315,7 @@ struct DeadLetters: AsyncParsableCommand {
             }
             result.notFound += unknown
             try reportNotFound(result, store: store)
+            if result.endedEarly { throw ExitCode(ExitStatus.temporaryFailure) }
         }
     }
 }
@@ -328,6 +337,9 @@ private func runSweep(_ sweep: DeadLetterSweep, _ selection: DeadLetterSelection
     do {
         let result = try await sweep.run(selection, action: action) { progress.show($0) }
         progress.finish()
+        if result.endedEarly {
+            FileHandle.standardError.write(Data("lodectl: read \(result.read) of the \(result.total) messages \(ZoneTopology.deadLetterQueue) held at the start: the others were purged or taken by another consumer meanwhile; run the command again to go on\n".utf8))
+        }
         return result
     } catch {
         progress.finish()
@@ -347,6 +359,7 @@ private func reportNotFound(_ result: DeadLetterSweepProgress, store: SQLiteZone
         switch try store.deadLetter(id: id)?.state {
         case .replayed?: lines.append("\(id): already replayed (not in \(ZoneTopology.deadLetterQueue) any more)")
         case .purged?: lines.append("\(id): already purged")
+        case .missing?: lines.append("\(id): not in \(ZoneTopology.deadLetterQueue) when a sweep last read all of it (removed by something other than lodectl)")
         case .queued?: lines.append("\(id): indexed but not in \(ZoneTopology.deadLetterQueue) now (the worker may be publishing it: try again in a moment)")
         case nil: lines.append("\(id): no such dead letter; see `lodectl dlq list --sync`")
         }

@@ -59,6 +59,21 @@ struct DeadLetterIndexTests {
         #expect(try store.deadLetters(in: [.queued]).map(\.id) == ["a1", "c3"], "listed in the order first recorded")
     }
 
+    @Test func afterAWholeSweepTheQueuedRowsItDidNotMeetAreMissingExceptTheNewest() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(in: directory)
+        try store.recordDeadLetters([record("a1"), record("b2", at: 1), record("c3", at: 2), record("d4", at: 100)])
+        try store.markDeadLetters(["c3"], as: .replayed, at: Self.start.addingTimeInterval(3))
+        let marked = try store.markMissing(except: ["a1"], recordedBefore: Self.start.addingTimeInterval(50),
+                                           at: Self.start.addingTimeInterval(200))
+        #expect(marked == 1)
+        #expect(try store.deadLetter(id: "b2")?.state == .missing)
+        #expect(try store.deadLetters(in: [.queued]).map(\.id) == ["a1", "d4"], "met, or recorded too recently to tell")
+        #expect(try store.deadLetter(id: "c3")?.state == .replayed)
+        try store.recordDeadLetters([record("b2", at: 300)])
+        #expect(try store.deadLetter(id: "b2")?.state == .queued, "met again by a later sweep")
+    }
+
     @Test func theIndexSurvivesReopeningAndIsTheLastMigration() throws {
         let directory = try TemporaryDirectory()
         do {
