@@ -80,7 +80,8 @@ public struct DeadLetterSweepError: Error, Sendable, CustomStringConvertible {
 ///
 /// - Bounded: the consumer's prefetch (`batch`) is all it holds unacknowledged at any time, and
 ///   it reads at most the messages that were ready when it started (later arrivals wait for
-///   the next sweep).
+///   the next sweep); it stops early when it meets a message it put back itself
+///   (`x-lode-swept-by`), or after `idleLimit` without a delivery.
 /// - Nothing is lost: a selected message is acknowledged (removed) only after its replay to
 ///   `lode.events` is confirmed (replay) or at once (purge); a message not selected is first
 ///   published again to the tail of `lode.dead` with a confirm, then acknowledged. A kill at any
