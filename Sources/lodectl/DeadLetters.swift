@@ -119,7 +119,7 @@ struct DeadLetters: AsyncParsableCommand {
             if sync {
                 var sweep = DeadLetterSweep(settings: settings.connection, index: store)
                 sweep.batch = batch
-                let progress = ProgressLine(verb: "indexed")
+                let progress = ProgressLine(verb: nil)
                 let result = try await runSweep(sweep, .none, action: .replay, progress: progress)
                 endedEarly = result.endedEarly
                 if result.missing > 0 {
@@ -373,15 +373,17 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
-/// `replayed 120/500` rewritten in place on standard error, only when it is a terminal.
+/// `replayed 120, read 300/500 of lode.dead` rewritten in place on standard error, only when it
+/// is a terminal (`read 300/500 of lode.dead` for a sweep that only indexes).
 struct ProgressLine: Sendable {
-    let verb: String
+    /// What the sweep does to the chosen messages; nil when it only reads.
+    let verb: String?
     let enabled = isatty(STDERR_FILENO) == 1
 
     func show(_ progress: DeadLetterSweepProgress) {
         guard enabled else { return }
-        let done = progress.replayed + progress.purged
-        let text = "\r\(verb) \(done), read \(progress.read)/\(progress.total) of \(ZoneTopology.deadLetterQueue)\u{1B}[K"
+        let done = verb.map { "\($0) \(progress.replayed + progress.purged), " } ?? ""
+        let text = "\r\(done)read \(progress.read)/\(progress.total) of \(ZoneTopology.deadLetterQueue)\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))
     }
 
