@@ -159,11 +159,14 @@ public enum StatusPage {
         if !section.recent.isEmpty {
             page.line("<table><thead><tr><th>id</th><th>type</th><th>reason</th><th>first failed</th></tr></thead><tbody>")
             for letter in section.recent {
-                page.line("<tr><td><code>\(escape(letter.id))</code></td><td>\(escape(letter.type))</td><td>\(escape(letter.reason))</td><td>\(letter.firstFailedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? "–")</td></tr>")
+                page.line("<tr><td><code>\(escape(letter.id))</code></td><td>\(letter.type.isEmpty ? "–" : escape(letter.type))</td><td>\(escape(letter.reason))</td><td>\(letter.firstFailedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? "–")</td></tr>")
             }
             page.line("</tbody></table>")
-        } else if section.listAvailable || section.count == 0 {
+        } else if section.count == 0 || (section.listAvailable && section.count == nil) {
             page.line(#"<p class="empty">No dead letters.</p>"#)
+        } else if section.listAvailable {
+            // Messages the broker moved there itself (poison), or older than the index.
+            page.line(#"<p class="empty">None in the worker's index; what <code>lode.dead</code> holds is indexed by <code>lodectl dlq list --sync</code>.</p>"#)
         } else {
             page.line(#"<p class="empty">The list of dead letters is not available here: <code>lodectl dlq list</code> shows them.</p>"#)
         }

@@ -22,31 +22,23 @@ public struct StatusRequest: Sendable, Hashable {
 /// The store is read on the caller's task: each read is one short SQLite read transaction (WAL:
 /// it never waits for the worker's writes), so it is not moved to a thread of its own.
 public final class WorkerStatusSource: Sendable {
-    /// Reads the most recent dead letters, newest first, at most `limit`. The worker has no
-    /// list of dead letters yet: until an index of them exists this is `nil` and the page shows
-    /// `lode.dead`'s count and oldest age only.
-    public typealias RecentDeadLetters = @Sendable (_ limit: Int) throws -> [DeadLetterSummary]
-
     private let worker: Worker
     private let store: SQLiteZoneStore
     private let targets: [Int: [ReportTarget]]
     private let queues: QueueReader
     private let timeZone: TimeZone
     private let startedAt: Date
-    private let recentDeadLetters: RecentDeadLetters?
     /// How many failed notifications and dead letters the page lists at most.
     public let listLimit: Int
 
     public init(worker: Worker, store: SQLiteZoneStore, targets: [Int: [ReportTarget]], queues: QueueReader,
-                timeZone: TimeZone, startedAt: Date = Date(), recentDeadLetters: RecentDeadLetters? = nil,
-                listLimit: Int = 20) {
+                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20) {
         self.worker = worker
         self.store = store
         self.targets = targets
         self.queues = queues
         self.timeZone = timeZone
         self.startedAt = startedAt
-        self.recentDeadLetters = recentDeadLetters
         self.listLimit = listLimit
     }
 
@@ -84,8 +76,12 @@ public final class WorkerStatusSource: Sendable {
 
         let dead = queueSection.figures.first { $0.name == ZoneTopology.deadLetterQueue }
         var deadSection = StatusSnapshot.DeadLettersSection(count: dead?.ready, oldestAgeSeconds: dead?.oldestAgeSeconds)
-        if let recentDeadLetters, let recent = try? recentDeadLetters(listLimit) {
-            deadSection.recent = recent
+        // The worker's index of dead letters (`lodectl dlq list` reads the same).
+        if let recent = try? store.recentDeadLetters(limit: listLimit) {
+            deadSection.recent = recent.map { letter in
+                DeadLetterSummary(id: letter.id, type: letter.type ?? "", reason: letter.reason,
+                                  firstFailedAt: try? Date(letter.firstFailedAt, strategy: .iso8601))
+            }
             deadSection.listAvailable = true
         }
 

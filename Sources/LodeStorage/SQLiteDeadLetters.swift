@@ -152,6 +152,16 @@ extension SQLiteZoneStore: DeadLetterIndex {
         }
     }
 
+    /// The newest dead letters still in `lode.dead` as far as the index knows, at most `limit`,
+    /// newest first: id, type, reason and first failure only (no bodies), for the status page.
+    public func recentDeadLetters(limit: Int) throws(StorageError) -> [(id: String, type: String?, reason: String, firstFailedAt: String)] {
+        try reading("listing recent dead letters") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, type, reason, first_failed_at FROM dead_letter WHERE state = 'queued' ORDER BY rowid DESC LIMIT ?
+                """, arguments: [limit]).map { ($0["id"], $0["type"], $0["reason"], $0["first_failed_at"]) }
+        }
+    }
+
     public func deadLetters(in states: Set<DeadLetterState>) throws(StorageError) -> [DeadLetterRecord] {
         let names = DeadLetterState.allCases.filter(states.contains).map { "'\($0.rawValue)'" }
         guard !names.isEmpty else { return [] }

@@ -121,7 +121,6 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             if !address.isLoopback {
                 logger.notice("metrics and health served beyond this machine", metadata: ["address": "\(address)"])
             }
-            // The place for a list of dead letters: pass `recentDeadLetters:` once the worker keeps one.
             let status = WorkerStatusSource(
                 worker: worker, store: store, targets: targets, queues: queues,
                 timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt)

@@ -102,6 +102,9 @@ extension BrokerTests {
             #expect(!html.contains("<script"))
             // lode.dead: one dead letter, its age known (read from its x-lode-first-failed-at).
             #expect(html.contains(#"<b id="dead-count">1</b> · oldest "#), "\(html)")
+            // ... and listed from the worker's index of dead letters, with its reason.
+            // (A body that is not JSON has no type to show.)
+            #expect(html.contains("<td>–</td><td>invalid_json</td>"), "\(html)")
             #expect(html.contains(#"<span class="badge ok">ok</span> broker <b>connected</b>"#))
 
             let screenshot = directory + "/status.png"
