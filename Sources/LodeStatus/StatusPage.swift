@@ -98,7 +98,7 @@ public enum StatusPage {
     }
 
     private static func report(_ section: StatusSnapshot.ReportSection, into page: inout HTMLDocument) {
-        page.line(#"<section id="report"><h2>\#(section.year) 年度报告</h2>"#)
+        page.line(#"<section id="report"><h2>\#(section.year) 年度報告</h2>"#)
         page.line(#"<p class="meta"><a href="?year=\#(section.year - 1)">\#(section.year - 1)</a> · <a href="?year=\#(section.year + 1)">\#(section.year + 1)</a></p>"#)
         if let problem = section.problem { page.line(#"<p class="problem">\#(escape(problem))</p>"#) }
         guard let report = section.report else {
@@ -106,42 +106,42 @@ public enum StatusPage {
             return
         }
         let projects = report.projects, recruitment = report.recruitment
-        page.line(#"<div class="columns"><table class="figures"><caption>重大项目</caption><tbody>"#)
-        figureRow(&page, "major", "重大项目数", "\(projects.major)", "个")
-        figureRow(&page, "total-investment", "总投资", yi(projects.totalInvestment), "亿元")
-        figureRow(&page, "planned-investment", "当年计划投资", yi(projects.plannedInvestment), "亿元")
-        figureRow(&page, "completed-investment", "已完成投资", yi(projects.completedInvestment), "亿元")
-        figureRow(&page, "industrial", "产业类项目", "\(projects.industrial)", "个")
-        figureRow(&page, "industrial-new-start-over-100m", "新开工亿元以上产业类项目", "\(projects.industrialNewStartOver100m)", "个")
-        figureRow(&page, "strategic-emerging-new-start", "新开工战略性新兴产业项目", "\(projects.strategicEmergingNewStart.count)",
+        page.line(#"<div class="columns"><table class="figures"><caption>重大項目</caption><tbody>"#)
+        figureRow(&page, "major", "重大項目數", "\(projects.major)", "個")
+        figureRow(&page, "total-investment", "總投資", yi(projects.totalInvestment), "億元")
+        figureRow(&page, "planned-investment", "當年計劃投資", yi(projects.plannedInvestment), "億元")
+        figureRow(&page, "completed-investment", "已完成投資", yi(projects.completedInvestment), "億元")
+        figureRow(&page, "industrial", "產業類項目", "\(projects.industrial)", "個")
+        figureRow(&page, "industrial-new-start-over-100m", "新開工億元以上產業類項目", "\(projects.industrialNewStartOver100m)", "個")
+        figureRow(&page, "strategic-emerging-new-start", "新開工戰略性新興產業項目", "\(projects.strategicEmergingNewStart.count)",
                   growth(projects.strategicEmergingNewStart))
-        figureRow(&page, "rare-earth", "稀土产业项目", "\(projects.rareEarth)", "个")
-        figureRow(&page, "rare-earth-new-start-over-100m", "新开工亿元以上稀土产业项目", "\(projects.rareEarthNewStartOver100m.count)",
+        figureRow(&page, "rare-earth", "稀土產業項目", "\(projects.rareEarth)", "個")
+        figureRow(&page, "rare-earth-new-start-over-100m", "新開工億元以上稀土產業項目", "\(projects.rareEarthNewStartOver100m.count)",
                   growth(projects.rareEarthNewStartOver100m))
         page.line("</tbody></table>")
-        page.line(#"<table class="figures"><caption>招商引资</caption><tbody>"#)
-        figureRow(&page, "enterprises-contacted", "走访对接企业", "\(recruitment.enterprisesContacted)", "家")
-        figureRow(&page, "site-visits", "实地考察", "\(recruitment.siteVisits)", "次")
-        figureRow(&page, "agreements-signed", "签订合作协议", "\(recruitment.agreementsSigned)", "家")
+        page.line(#"<table class="figures"><caption>招商引資</caption><tbody>"#)
+        figureRow(&page, "enterprises-contacted", "走訪對接企業", "\(recruitment.enterprisesContacted)", "家")
+        figureRow(&page, "site-visits", "實地考察", "\(recruitment.siteVisits)", "次")
+        figureRow(&page, "agreements-signed", "簽訂合作協議", "\(recruitment.agreementsSigned)", "家")
         for (industry, count) in recruitment.projectsIntroduced.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            figureRow(&page, "introduced-\(industry.rawValue)", "引进项目 " + industry.rawValue, "\(count)", "个")
+            figureRow(&page, "introduced-\(industry.rawValue)", "引進項目 " + industry.rawValue, "\(count)", "個")
         }
         page.line("</tbody></table></div>")
         if !recruitment.byCampaign.isEmpty {
-            page.line(#"<table class="campaigns"><caption>招商行动</caption><thead><tr><th>名称</th><th>走访企业</th><th>实地考察</th><th>签约企业</th></tr></thead><tbody>"#)
+            page.line(#"<table class="campaigns"><caption>招商行動</caption><thead><tr><th>名稱</th><th>走訪企業</th><th>實地考察</th><th>簽約企業</th></tr></thead><tbody>"#)
             for campaign in recruitment.byCampaign {
                 page.line(#"<tr><td>\#(escape(campaign.name))</td><td class="num">\#(campaign.enterprisesContacted)</td><td class="num">\#(campaign.siteVisits)</td><td class="num">\#(campaign.agreementsSigned)</td></tr>"#)
             }
             page.line("</tbody></table>")
         }
-        page.line(#"<h3>目标</h3>"#)
+        page.line(#"<h3>目標</h3>"#)
         if report.targets.isEmpty {
             page.line(#"<p class="empty">No targets for \#(section.year) in the config file (<code>targets:</code>).</p>"#)
         } else {
             page.line(#"<ul class="targets">"#)
             for progress in report.targets {
                 let amounts = isAmount(progress.target.figure)
-                    ? "\(yi(progress.actual)) / \(yi(progress.target.target)) 亿元"
+                    ? "\(yi(progress.actual)) / \(yi(progress.target.target)) 億元"
                     : "\(progress.actual) / \(progress.target.target)"
                 let reached = progress.actual >= progress.target.target
                 page.line(#"<li class="target"><span class="label">\#(escape(progress.target.name))</span><span class="track" role="progressbar" aria-valuenow="\#(progress.progressPct)" aria-valuemin="0" aria-valuemax="100"><span class="bar\#(reached ? " reached" : "")" style="width:\#(barWidth(progressPct: progress.progressPct.doubleValue))"></span></span><span class="pct">\#(progress.progressPct)%</span><span class="amounts">\#(escape(amounts))</span></li>"#)
@@ -206,7 +206,7 @@ public enum StatusPage {
         return "上年 \(growth.previous) \(pct.units >= 0 ? "+" : "")\(pct)%"
     }
 
-    /// Yuan as 亿元 with two decimals: 57384000000 → `573.84`.
+    /// Yuan as 億元 with two decimals: 57384000000 → `573.84`.
     static func yi(_ yuan: Int64) -> String {
         FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? "0.00"
     }

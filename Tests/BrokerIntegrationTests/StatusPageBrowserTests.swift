@@ -81,7 +81,7 @@ extension BrokerTests {
             var served = ""
             #expect(try await BrokerFixture.eventually(timeout: .seconds(120), poll: .milliseconds(500)) {
                 served = try await HTTPGet.fetch(page).body
-                return served.contains(#"<tr id="figure-major"><th>重大项目数</th><td class="num">71</td>"#)
+                return served.contains(#"<tr id="figure-major"><th>重大項目數</th><td class="num">71</td>"#)
                     && served.contains(#"<b id="dead-count">1</b>"#)
             }, "\(served)")
 
@@ -89,14 +89,14 @@ extension BrokerTests {
             let dom = try await Self.browse(chromium, "--dump-dom", page, profile: directory + "/chromium")
             #expect(dom.status == 0, "chromium: \(dom.stderr)")
             let html = dom.stdout
-            #expect(html.contains("2024 年度报告"), "\(html)")
+            #expect(html.contains("2024 年度報告"), "\(html)")
             #expect(html.contains(#"<td class="num">71</td>"#))
-            #expect(html.contains(#"<td class="num">573.84</td><td>亿元</td>"#))
+            #expect(html.contains(#"<td class="num">573.84</td><td>億元</td>"#))
             #expect(html.contains(#"<td class="num">904</td>"#))
             // The targets: 71 of 100 projects, 573.84 of 1000 亿元, as bars of that width.
             #expect(html.contains(#"<span class="bar" style="width:71.0%"></span>"#), "\(html)")
             #expect(html.contains(#"<span class="bar" style="width:57.4%"></span>"#))
-            #expect(html.contains("573.84 / 1000.00 亿元"))
+            #expect(html.contains("573.84 / 1000.00 億元"))
             // A name from the config is text, not markup: no script element reached the page.
             #expect(html.contains("重大项目 (包头 &lt;script&gt;alert(1)&lt;/script&gt;)"))
             #expect(!html.contains("<script"))
