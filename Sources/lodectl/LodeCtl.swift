@@ -15,10 +15,11 @@ struct LodeCtl: AsyncParsableCommand {
         abstract: "Lodestone's operator tool.",
         discussion: """
             Connection: --url, LODE_AMQP_URL or the config file's amqp.url (default \(ConnectionSettings.defaultURL)).
-            Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in --url:
-            command lines show in `ps`.
-            Exit codes: 0 success, 64 usage, 66 unreadable file, 69 broker unavailable,
-            75 temporary failure, 78 bad configuration.
+            Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in \
+            --url: command lines show in `ps`.
+            Exit codes: 0 success, 64 usage, 65 no such dead letter or notification, 66 unreadable \
+            file, 69 broker or database unavailable, 75 temporary failure (safe to re-run), 78 bad \
+            configuration.
             """,
         subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self])
 }
