@@ -6,14 +6,6 @@ import LodeStorage
 import LodeWire
 import Logging
 
-/// A store whose notification outbox can be counted by delivery state (the worker's
-/// `lode_worker_outbox_notifications` gauges).
-public protocol OutboxCounting: Sendable {
-    func outboxCounts() throws(StorageError) -> [DeliveryState: Int]
-}
-
-extension SQLiteZoneStore: OutboxCounting {}
-
 extension Worker {
     /// Watches the queues and the consumer until the task is cancelled: every
     /// ``WorkerOptions/pollInterval`` it polls `lode.work` and `lode.dead` (a passive declare on
@@ -54,9 +46,9 @@ extension Worker {
             // The consumer reports the outage itself; the gauges keep their last values.
             logger.debug("queue poll failed", metadata: ["error": "\(error)"])
         }
-        if let outbox = store as? any OutboxCounting {
+        if let outbox = store as? any NotificationOutbox {
             do {
-                metrics.recordOutbox(try await Self.offThePool { () throws(StorageError) in try outbox.outboxCounts() })
+                metrics.recordOutbox(try await Self.offThePool { try outbox.outboxCounts() })
             } catch {
                 logger.debug("outbox count failed", metadata: ["error": "\(error)"])
             }
@@ -100,18 +92,9 @@ extension Worker {
     }
 
     /// Runs a blocking store read on a global queue, off the cooperative pool.
-    private static func offThePool<T: Sendable>(
-        _ body: @escaping @Sendable () throws(StorageError) -> T
-    ) async throws(StorageError) -> T {
-        let result: Result<T, StorageError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                do throws(StorageError) {
-                    continuation.resume(returning: .success(try body()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
+    private static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
-        return try result.get()
     }
 }

@@ -122,9 +122,11 @@ public final class Worker: Sendable {
         var start = 0
         while start < decoded.events.count {
             let end = min(start + max(1, options.transactionEvents), decoded.events.count)
-            guard let outcome = applyDurably(Array(decoded.events[start..<end]), to: store, options: options,
-                                             counts: counts, metrics: metrics, logger: logger,
-                                             onRetry: { metrics.retrying(decoded) }) else {
+            let events = Array(decoded.events[start..<end])
+            guard let outcome = durably("a batch", options: options, logger: logger, onRetry: {
+                counts.value.withLock { $0.retried += 1 }
+                metrics.retrying(decoded)
+            }, { () throws(StorageError) in try metrics.applying { () throws(StorageError) in try store.apply(events) } }) else {
                 // The store refuses the batch as a whole (damaged database, a bug): give the
                 // deliveries back; what was committed already is skipped as duplicates later.
                 metrics.requeued(decoded)
@@ -147,8 +149,10 @@ public final class Worker: Sendable {
             // dead-lettered again under the same id (derived from reason and body) and published.
             // The other order could leave a dead letter acknowledged and published but missing
             // from `lodectl dlq list` until a sweep meets it.
-            if let index = store as? any DeadLetterIndex,
-               !indexDurably(messages, in: index, options: options, logger: logger) {
+            if let index = store as? any DeadLetterIndex, durably("the dead-letter index", options: options, logger: logger, {
+                () throws(StorageError) in
+                try index.recordDeadLetters(messages.map { DeadLetterMessage(properties: $0.properties, body: $0.body).record })
+            }) == nil {
                 metrics.requeued(decoded)
                 acknowledgements.nackAll(deliveries, requeue: true)
                 return
@@ -176,49 +180,27 @@ public final class Worker: Sendable {
         }
     }
 
-    /// Applies one transaction's events, retrying with capped backoff while the store is
-    /// unavailable (not the events' fault). `nil` when the store refuses them for good; it then
-    /// waits one backoff step too, so a damaged database does not spin through redeliveries.
-    private static func applyDurably(_ events: [IncomingEvent], to store: any ZoneStore, options: WorkerOptions,
-                                     counts: SharedCounts, metrics: WorkerMetrics, logger: Logger,
-                                     onRetry: () -> Void) -> BatchOutcome? {
+    /// Runs `write` on the store (`what` it writes, for the log), retrying with capped backoff
+    /// while the store is unavailable (not the events' fault; `onRetry` before each wait). `nil`
+    /// when the store refuses it for good; it then waits one backoff step too, so a damaged
+    /// database does not spin through redeliveries.
+    private static func durably<T>(_ what: String, options: WorkerOptions, logger: Logger, onRetry: () -> Void = {},
+                                   _ write: () throws(StorageError) -> T) -> T? {
         var backoff = options.backoff
         while true {
             do throws(StorageError) {
-                return try metrics.applying { () throws(StorageError) in try store.apply(events) }
+                return try write()
             } catch where error.isRetryable {
                 let delay = backoff.nextDelay()
-                counts.value.withLock { $0.retried += 1 }
                 onRetry()
                 logger.warning("store unavailable, retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
+                    "writing": "\(what)", "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
                 ])
                 Thread.sleep(forTimeInterval: delay.seconds)
             } catch {
-                logger.error("store refused a batch; deliveries requeued", metadata: ["error": "\(error)"])
+                logger.error("store refused \(what); deliveries requeued", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
                 return nil
-            }
-        }
-    }
-
-    /// Records the dead letters in the index, retrying like ``applyDurably`` while the store is
-    /// unavailable; `false` when it refuses them for good (after one backoff step).
-    private static func indexDurably(_ messages: [OutgoingMessage], in index: any DeadLetterIndex,
-                                     options: WorkerOptions, logger: Logger) -> Bool {
-        let records = messages.map { DeadLetterMessage(properties: $0.properties, body: $0.body).record }
-        var backoff = options.backoff
-        while true {
-            do throws(StorageError) {
-                try index.recordDeadLetters(records)
-                return true
-            } catch where error.isRetryable {
-                logger.warning("store unavailable for the dead-letter index, retrying", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
-            } catch {
-                logger.error("store refused the dead-letter index; deliveries requeued", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
-                return false
             }
         }
     }

@@ -48,4 +48,7 @@ public protocol NotificationOutbox: Sendable {
     func recordFailedAttempt(_ id: Int64, error: String, at time: Date, nextAttemptAt: Date) throws
     /// No more attempts: the delivery is `failed` until an operator retries it.
     func recordGivenUp(_ id: Int64, error: String, at time: Date) throws
+    /// How many notifications are in each state (pending counts those still queued too): the
+    /// worker's `lode_worker_outbox_notifications` gauges.
+    func outboxCounts() throws -> [DeliveryState: Int]
 }
