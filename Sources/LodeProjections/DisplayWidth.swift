@@ -26,12 +26,12 @@ func scalarWidth(_ value: UInt32) -> Int {
 
 extension String {
     /// The text followed by spaces up to `width` columns.
-    func padded(to width: Int) -> String {
+    public func padded(to width: Int) -> String {
         self + String(repeating: " ", count: max(0, width - displayWidth(self)))
     }
 
     /// Spaces up to `width` columns, then the text.
-    func padded(left width: Int) -> String {
+    public func padded(left width: Int) -> String {
         String(repeating: " ", count: max(0, width - displayWidth(self))) + self
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LodeAMQP
 import LodeEvents
+import LodeProjections
 import LodeSettings
 import LodeStorage
 import LodeWire
@@ -402,13 +403,9 @@ struct Table {
         let widths = header.indices.map { column in all.map { displayWidth($0[column]) }.max() ?? 0 }
         return all.map { row in
             row.indices.map { column in
-                column == row.count - 1 ? row[column] : row[column] + String(repeating: " ", count: widths[column] - displayWidth(row[column]))
+                column == row.count - 1 ? row[column] : row[column].padded(to: widths[column])
             }.joined(separator: "  ")
         }.joined(separator: "\n")
-    }
-
-    private func displayWidth(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { $0 + ($1.properties.isEmojiPresentation || $1.value >= 0x1100 && $1.value <= 0xFFDC ? 2 : 1) }
     }
 }
 
