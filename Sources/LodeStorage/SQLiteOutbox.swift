@@ -100,6 +100,16 @@ enum SQLiteOutboxSchema {
     }
 }
 
+extension SQLiteOutboxSchema {
+    /// The key of `rule`'s notification of the event logged as `seq`. The log is append-only,
+    /// so the event is there; were it not, the key names the seq, and the delivery is given up
+    /// when it is rendered, saying why.
+    static func eventKey(rule: String, seq: Int64, in db: Database) throws -> String {
+        let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
+        return NotificationKey.event(rule: rule, eventID: try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)")
+    }
+}
+
 /// The `seqs` column of `notification_queue`: 64-bit little-endian integers, back to back.
 enum QueuedSeqs {
     static func pack(_ seqs: [Int64]) -> [UInt8] {
@@ -170,7 +180,6 @@ extension SQLiteZoneStore: NotificationOutbox {
             let queued = try db.cachedStatement(sql: """
                 SELECT id, seqs, next_index, created_at FROM notification_queue WHERE rule = ? AND channel = ? ORDER BY id LIMIT ?
                 """)
-            let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
@@ -185,10 +194,7 @@ extension SQLiteZoneStore: NotificationOutbox {
                     let seqs = QueuedSeqs.unpack(row["seqs"])
                     let end = min(seqs.count, start + room)
                     for seq in seqs[min(start, end)..<end] {
-                        // The log is append-only, so the event is there; were it not, the
-                        // delivery is given up when it is rendered, and shows why.
-                        let event = try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)"
-                        try insert.execute(arguments: [NotificationKey.event(rule: rule, eventID: event), rule, channel, seq,
+                        try insert.execute(arguments: [try SQLiteOutboxSchema.eventKey(rule: rule, seq: seq, in: db), rule, channel, seq,
                                                        created, created, created])
                     }
                     if end == seqs.count {
@@ -294,11 +300,10 @@ extension SQLiteZoneStore: NotificationOutbox {
     public func recordedNotificationKeys() throws(StorageError) -> Set<String> {
         try reading("reading notification keys") { db in
             var keys = Set(try String.fetchAll(db, sql: "SELECT key FROM notification_delivery"))
-            let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
             for row in try Row.fetchAll(db, sql: "SELECT rule, seqs, next_index FROM notification_queue") {
                 let rule: String = row["rule"], start: Int = row["next_index"]
                 for seq in QueuedSeqs.unpack(row["seqs"]).dropFirst(start) {
-                    keys.insert(NotificationKey.event(rule: rule, eventID: try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)"))
+                    keys.insert(try SQLiteOutboxSchema.eventKey(rule: rule, seq: seq, in: db))
                 }
             }
             return keys
