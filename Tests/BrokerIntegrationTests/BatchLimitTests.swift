@@ -49,7 +49,10 @@ extension BrokerTests {
             try await publisher.connect()
             let seen = Mutex<[Int]>([])
             var options = ConsumerOptions()
-            options.batchWindow = .seconds(2)
+            // Long enough for the second publish on a loaded machine (2 s was not, once, in CI);
+            // the batch closes as soon as both are in, so the test does not wait it out.
+            options.batchWindow = .seconds(10)
+            options.maxBatch = 2
             let consumer = Consumer(settings: settings, queue: queue, options: options) { deliveries, acknowledgements in
                 seen.withLock { $0.append(deliveries.count) }
                 for delivery in deliveries { acknowledgements.ack(delivery.tag) }
