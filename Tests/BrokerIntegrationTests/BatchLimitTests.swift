@@ -49,9 +49,11 @@ extension BrokerTests {
             try await publisher.connect()
             let seen = Mutex<[Int]>([])
             var options = ConsumerOptions()
-            // Long enough for the second publish on a loaded machine (2 s was not, once, in CI);
-            // the batch closes as soon as both are in, so the test does not wait it out.
-            options.batchWindow = .seconds(10)
+            // The second publish needs this test's task to run again after the first confirm.
+            // While other suites hold the cooperative pool's threads with CPU-bound work, that
+            // took more than 10 s in CI (twice). The batch closes as soon as both are in, so
+            // the test never waits the window out unless it is going to fail anyway.
+            options.batchWindow = .seconds(120)
             options.maxBatch = 2
             let consumer = Consumer(settings: settings, queue: queue, options: options) { deliveries, acknowledgements in
                 seen.withLock { $0.append(deliveries.count) }
@@ -63,7 +65,7 @@ extension BrokerTests {
             for index in 0..<2 {
                 #expect(try await publisher.publish([OutgoingMessage(exchange: "", routingKey: queue, body: body("m\(index)"))]).allConfirmed)
             }
-            #expect(await BrokerFixture.eventually { seen.withLock { $0.reduce(0, +) } == 2 })
+            #expect(await BrokerFixture.eventually(timeout: .seconds(180)) { seen.withLock { $0.reduce(0, +) } == 2 })
             #expect(seen.withLock { $0 } == [2])
             await consumer.close()
             try await publisher.deleteQueue(queue)

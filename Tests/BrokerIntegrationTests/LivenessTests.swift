@@ -25,7 +25,7 @@ extension BrokerTests {
             #expect(await !inbox.contains { if case .connection(.connectionLost) = $0 { true } else { false } })
             let report = try await publisher.publish([OutgoingMessage(exchange: "", routingKey: queue, body: body("still here"))])
             #expect(report.allConfirmed)
-            #expect(await BrokerFixture.eventually(timeout: .seconds(5)) { await inbox.count == 1 })
+            #expect(await BrokerFixture.eventually(timeout: .seconds(60)) { await inbox.count == 1 })
             // Still the first connection of each: nothing was lost and re-established.
             #expect(await publisherLog.events.count { if case .connected = $0 { true } else { false } } == 1)
             #expect(await inbox.events.count { if case .connection(.connected) = $0 { true } else { false } } == 1)
@@ -69,10 +69,12 @@ extension BrokerTests {
             case .heartbeatTimeout, .stalled: break
             default: Issue.record("expected a heartbeat timeout or a stall, got \(interruption)")
             }
-            #expect(elapsed < .seconds(10), "our publish gave up after \(elapsed) instead of hanging")
+            // It gives up after 2 s of silence; the bound only tells that from a hang, with room
+            // for a loaded machine.
+            #expect(elapsed < .seconds(30), "our publish gave up after \(elapsed) instead of hanging")
             // The event reaches the log through the publisher's event stream, just after the
             // publish returns: awaited, then counted exactly.
-            #expect(await BrokerFixture.eventually(timeout: .seconds(5)) { await log.lostCount >= 1 })
+            #expect(await BrokerFixture.eventually(timeout: .seconds(60)) { await log.lostCount >= 1 })
             #expect(await log.lostCount == 1)
 
             // The same situation through the library used directly: it hangs.
