@@ -188,6 +188,7 @@ let package = Package(
             name: "LodeStatusTests",
             dependencies: [
                 "LodeStatus", "LodeWorker", "LodeEvents", "LodeStorage", "LodeAMQP", "LodeQueues", "LodeProjections",
+                "LodeTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

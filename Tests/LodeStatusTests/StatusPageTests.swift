@@ -7,6 +7,7 @@ import LodeProjections
 import LodeAMQP
 @testable import LodeQueues
 import LodeStatus
+import LodeTestSupport
 @testable import LodeWorker
 import Logging
 import Prometheus
@@ -141,7 +142,7 @@ struct StatusPageTests {
             logger: Logger(label: "test")) { _, port in bound.withLock { $0 = port } }
         try await withThrowingTaskGroup { group in
             group.addTask { try await server.run() }
-            for _ in 0..<3000 where bound.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+            _ = await eventually(timeout: .seconds(60)) { bound.withLock { $0 } != nil }
             let port = try #require(bound.withLock { $0 })
             let root = try await StatusServerTests.get("http://127.0.0.1:\(port)/")
             #expect(root.status == 200)

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import LodeAMQP
 import LodeStatus
+import LodeTestSupport
 @testable import LodeWorker
 import Logging
 import Prometheus
@@ -32,7 +33,7 @@ struct StatusServerTests {
                                   logger: Logger(label: "test")) { _, port in bound.withLock { $0 = port } }
         try await withThrowingTaskGroup { group in
             group.addTask { try await server.run() }
-            #expect(await eventually { bound.withLock { $0 } != nil })
+            #expect(await eventually(timeout: .seconds(60)) { bound.withLock { $0 } != nil })
             let port = try #require(bound.withLock { $0 })
             #expect(port != 0)
 
@@ -63,7 +64,7 @@ struct StatusServerTests {
                                  logger: Logger(label: "test")) { _, port in bound.withLock { $0 = port } }
         try await withThrowingTaskGroup { group in
             group.addTask { try await first.run() }
-            #expect(await eventually { bound.withLock { $0 } != nil })
+            #expect(await eventually(timeout: .seconds(60)) { bound.withLock { $0 } != nil })
             let port = try #require(bound.withLock { $0 })
             let second = StatusServer(host: "127.0.0.1", port: port, registry: factory.registry, health: { WorkerHealth() },
                                       logger: Logger(label: "test"))
@@ -75,14 +76,5 @@ struct StatusServerTests {
             }
             group.cancelAll()
         }
-    }
-
-    func eventually(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
     }
 }
