@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // SHA-256 and HMAC-SHA256 (event fingerprints, derived ids, webhook signatures).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -34,15 +36,20 @@ let package = Package(
             name: "LodeAMQP",
             dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
         ),
+        // A strict JSON reader (RFC 8259 and the rules that make an event unambiguous: no
+        // duplicate keys, no lone surrogates, no BOM, bounded nesting) and writer. Pure, no I/O.
+        .target(name: "LodeJSON"),
         // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
-        .target(name: "LodeEvents"),
+        .target(name: "LodeEvents", dependencies: ["LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
         .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
-        .target(name: "LodeProjections", dependencies: ["LodeEvents"]),
+        .target(name: "LodeProjections", dependencies: ["LodeEvents", "LodeJSON"]),
         // Notifications (contract section 5): rules, templates, keys, channel payloads and their
         // signatures. Pure, no I/O: the store records what it returns, a dispatcher sends it.
-        .target(name: "LodeNotifications", dependencies: ["LodeEvents", "LodeProjections"]),
+        .target(
+            name: "LodeNotifications", dependencies: ["LodeEvents", "LodeJSON", "LodeProjections", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Settings every executable shares: broker URL, password, config file (flags over
         // environment over config file); the password never reaches logs or the process list.
         .target(
@@ -54,7 +61,7 @@ let package = Package(
         ),
         // The producer's logic: reading NDJSON and CSV into validated events, packing them into
         // messages, publishing with confirms, and what each outcome means for the exit code.
-        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeAMQP", "LodeWire"]),
+        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
         // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
         .target(
             name: "LodeStorage",
@@ -64,12 +71,24 @@ let package = Package(
             ]
         ),
 
+        // Dead letters (contract section 3): the message the worker publishes to lode.dead, reading
+        // any message found there, the age of its oldest one, and the sweeps that replay or purge
+        // them. The store keeps their index (LodeStorage); lodectl has the commands.
+        .target(
+            name: "LodeDeadLetters",
+            dependencies: [
+                "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage", "LodeWire",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The figures of Lodestone's queues as operators see them (management API or passive
         // declares, the age of lode.dead's oldest message): shared by lodectl and the status page.
         .target(
             name: "LodeQueues",
             dependencies: [
-                "LodeAMQP", "LodeWire", "LodeEvents", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "LodeAMQP", "LodeWire", "LodeEvents", "LodeJSON", "LodeDeadLetters",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 
@@ -97,7 +116,8 @@ let package = Package(
         .target(
             name: "LodeWorker",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeStorage", "LodeWire", "LodeSettings", "LodeNotifications",
+                "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage", "LodeWire", "LodeSettings", "LodeNotifications", "LodeDeadLetters",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,7 +151,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeQueues",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,10 +179,11 @@ let package = Package(
         ),
 
         .testTarget(name: "LodeAMQPTests", dependencies: ["LodeAMQP", "CRabbitMQ"]),
-        .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents"]),
+        .testTarget(name: "LodeJSONTests", dependencies: ["LodeJSON"]),
+        .testTarget(name: "LodeEventsTests", dependencies: ["LodeEvents", "LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "LodeProjectionsTests",
-            dependencies: ["LodeProjections", "LodeEvents", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["LodeProjections", "LodeEvents", "LodeJSON", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "LodeStorageTests",
@@ -174,20 +195,25 @@ let package = Package(
             name: "BrokerIntegrationTests",
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
-                "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues",
+                "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues", "LodeJSON",
+                "LodeDeadLetters",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
         .testTarget(
             name: "LodeNotificationsTests",
-            dependencies: ["LodeNotifications", "LodeEvents", "LodeProjections", "LodeSettings"]
+            dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings"]),
+        .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters"]),
+        .testTarget(
+            name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]
+        ),
         .testTarget(
             name: "LodeStatusTests",
             dependencies: [
-                "LodeStatus", "LodeWorker", "LodeEvents", "LodeStorage", "LodeAMQP", "LodeQueues", "LodeProjections",
+                "LodeStatus", "LodeWorker", "LodeEvents", "LodeJSON", "LodeStorage", "LodeAMQP", "LodeQueues", "LodeProjections",
                 "LodeTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -198,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "LodeDeliveryTests",
             dependencies: [
-                "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport",
+                "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // What several test targets share: a real HTTP receiver on loopback.

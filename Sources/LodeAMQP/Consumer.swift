@@ -19,10 +19,40 @@ public struct ConsumerOptions: Sendable {
     public var startTimeout: Duration = .seconds(30)
     public var backoff = Backoff()
     public var consumerTag: String = ""
+    /// With a batch receiver (``Consumer/init(settings:queue:topology:options:logger:receiver:)``):
+    /// how many batches it may hold unsettled. Once it holds that many, the consumer stops reading
+    /// deliveries (they wait in the socket and at the broker) and only keeps the heartbeat, until
+    /// a batch is settled.
+    public var batchesInHand = 2
     public var exclusive = false
     public var arguments: FieldTable = [:]
 
     public init() {}
+}
+
+/// A batch of deliveries handed to a consumer's batch receiver, to be settled later, from any
+/// thread, with ``Consumer/settle(_:_:)``.
+public struct ReceivedBatch: Sendable {
+    public let deliveries: [Delivery]
+    public let ticket: BatchTicket
+}
+
+/// Names one batch handed to a batch receiver: the connection it came on and its delivery tags
+/// (the deliveries of a batch are consecutive on their channel).
+public struct BatchTicket: Sendable, Hashable {
+    let connection: UInt64
+    let sequence: UInt64
+    let firstTag: UInt64
+    let lastTag: UInt64
+}
+
+/// What becomes of a batch handed to a batch receiver.
+public enum BatchSettlement: Sendable, Hashable {
+    /// Acknowledge every delivery of the batch.
+    case acknowledge
+    /// Send nothing: the deliveries go back to the queue when the connection closes. Frees the
+    /// batch's place, so that the consumer reads again.
+    case abandon
 }
 
 /// What a consumer reports: deliveries, and what happens to its connection and subscription.
@@ -64,8 +94,35 @@ public final class Consumer: Sendable {
         self.events = events
         owner = OwnerThread(name: "lode-amqp-consumer") { _ in
             ConsumerDriver(settings: settings, queue: queue, topology: topology, options: options,
-                           logger: logger, events: continuation, handler: handler)
+                           logger: logger, events: continuation, handler: handler, receiver: nil)
         }
+    }
+
+    /// A consumer that hands each batch to `receiver` on its own thread as soon as it is read, and
+    /// lets the receiver settle it later from any thread (``settle(_:_:)``): the batches of a
+    /// pipeline, where the next batch is read and decoded while the last one is applied
+    /// elsewhere. At most ``ConsumerOptions/batchesInHand`` batches are unsettled at a time;
+    /// then the consumer reads nothing more (deliveries wait in the socket and at the broker,
+    /// which keeps the memory bounded) and only keeps the heartbeat going, as long as it takes.
+    /// `receiver` must return quickly. Batches of a lost connection are settled as usual; their
+    /// acknowledgements are dropped (the broker redelivers those deliveries).
+    public init(settings: ConnectionSettings, queue: String, topology: Topology = Topology(),
+                options: ConsumerOptions = ConsumerOptions(), logger: Logger = Logger(label: "lode.amqp.consumer"),
+                receiver: @escaping @Sendable (ReceivedBatch) -> Void) {
+        self.settings = settings
+        self.queue = queue
+        let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream()
+        self.events = events
+        owner = OwnerThread(name: "lode-amqp-consumer") { _ in
+            ConsumerDriver(settings: settings, queue: queue, topology: topology, options: options,
+                           logger: logger, events: continuation, handler: nil, receiver: receiver)
+        }
+    }
+
+    /// Settles a batch handed to the batch receiver: its acknowledgements go out from the
+    /// consumer's thread as soon as it turns to them. Callable from any thread.
+    public func settle(_ ticket: BatchTicket, _ settlement: BatchSettlement) {
+        owner.post { driver in driver.settle(ticket, settlement) }
     }
 
     /// Connects, declares and subscribes; throws when that fails for `startTimeout`, or at once
@@ -172,6 +229,12 @@ final class ConsumerDriver: OwnedDriver {
     let logger: Logger
     let events: AsyncStream<ConsumerEvent>.Continuation
     let handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?
+    let receiver: (@Sendable (ReceivedBatch) -> Void)?
+    /// The batches handed to `receiver` and not settled yet, oldest first.
+    private var unsettled: [BatchTicket] = []
+    private var batchSequence: UInt64 = 0
+    /// Every delivery tag up to this one, on the current connection, is acknowledged.
+    private var acknowledgedThrough: UInt64 = 0
     let watchdog = StallWatchdog()
     private(set) var connection: AMQPConnection?
     /// Numbers the connections, so a delivery tag is only ever acked on its own connection.
@@ -183,8 +246,10 @@ final class ConsumerDriver: OwnedDriver {
     private var backoff: Backoff
 
     init(settings: ConnectionSettings, queue: String, topology: Topology, options: ConsumerOptions, logger: Logger,
-         events: AsyncStream<ConsumerEvent>.Continuation, handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?) {
+         events: AsyncStream<ConsumerEvent>.Continuation, handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?,
+         receiver: (@Sendable (ReceivedBatch) -> Void)?) {
         self.handler = handler
+        self.receiver = receiver
         self.settings = settings
         self.queue = queue
         self.topology = topology
@@ -276,7 +341,35 @@ final class ConsumerDriver: OwnedDriver {
             return
         }
         do throws(AMQPError) {
+            if receiver != nil, unsettled.count >= max(1, options.batchesInHand) {
+                _ = try connection.holdWithoutReading(until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
+                return
+            }
             _ = try readBatch(from: connection, until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
+        } catch {
+            lose(error)
+        }
+    }
+
+    /// Settles a batch of the receiver (see ``Consumer/settle(_:_:)``). A whole batch is
+    /// acknowledged with one `basic.ack` (`multiple` on its last tag) when every earlier delivery
+    /// of its connection is acknowledged, else delivery by delivery (an earlier batch is still
+    /// unsettled, or was abandoned).
+    func settle(_ ticket: BatchTicket, _ settlement: BatchSettlement) {
+        guard let position = unsettled.firstIndex(of: ticket) else { return }
+        unsettled.remove(at: position)
+        guard settlement == .acknowledge, let connection, ticket.connection == connectionNumber,
+              connection.failure == nil else { return }
+        let contiguous = acknowledgedThrough &+ 1 == ticket.firstTag
+        do throws(AMQPError) {
+            try connection.corked { () throws(AMQPError) in
+                if contiguous {
+                    try connection.ack(ticket.lastTag, multiple: true)
+                } else {
+                    for tag in ticket.firstTag...ticket.lastTag { try connection.ack(tag, multiple: false) }
+                }
+            }
+            if contiguous { acknowledgedThrough = ticket.lastTag }
         } catch {
             lose(error)
         }
@@ -309,6 +402,13 @@ final class ConsumerDriver: OwnedDriver {
     /// Gives a batch to the handler on this thread and sends its acknowledgements, or passes the
     /// batch on through `events`.
     private func hand(_ batch: [Delivery], on connection: AMQPConnection) throws(AMQPError) {
+        if let receiver, let first = batch.first?.tag.value, let last = batch.last?.tag.value {
+            batchSequence += 1
+            let ticket = BatchTicket(connection: connectionNumber, sequence: batchSequence, firstTag: first, lastTag: last)
+            unsettled.append(ticket)
+            receiver(ReceivedBatch(deliveries: batch, ticket: ticket))
+            return
+        }
         guard let handler else {
             events.yield(.deliveries(batch))
             return
@@ -379,6 +479,7 @@ final class ConsumerDriver: OwnedDriver {
             try fresh.declare(topology)
             try fresh.setPrefetch(options.prefetch)
             connectionNumber += 1
+            acknowledgedThrough = 0
             connection = fresh
             try subscribe(fresh)
         } catch {

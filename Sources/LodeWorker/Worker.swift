@@ -1,3 +1,4 @@
+import LodeDeadLetters
 import Dispatch
 import Foundation
 import LodeAMQP
@@ -143,7 +144,9 @@ public final class Worker: Sendable {
                 eventID: conflict.eventID)))
         }
         if !decoded.rejected.isEmpty {
-            let messages = decoded.rejected.map { deadLetter($0.rejected, of: deliveries[$0.delivery]) }
+            let messages = decoded.rejected.map {
+                DeadLetter.message(for: $0.rejected, of: deliveries[$0.delivery], publisherUser: deadLetters.settings.user)
+            }
             // The index row first, then the publish: a crash between leaves a row whose message
             // is not in lode.dead yet, and the deliveries unacknowledged; they come back, are
             // dead-lettered again under the same id (derived from reason and body) and published.
@@ -203,32 +206,6 @@ public final class Worker: Sendable {
                 return nil
             }
         }
-    }
-
-    /// The dead letter of the contract: the original body (of the event, or of the whole message)
-    /// and properties, with the `x-lode-*` headers.
-    static func deadLetter(_ rejected: Rejected, of delivery: Delivery) -> OutgoingMessage {
-        var properties = delivery.properties
-        var headers = properties.headers ?? FieldTable()
-        headers["x-lode-reason"] = .string(rejected.reason)
-        headers["x-lode-error"] = .string(String(rejected.error.prefix(4000)))
-        // A replayed dead letter (`lodectl dlq replay`) keeps its attempts and first failure.
-        let earlierAttempts = headers["x-lode-attempts"]?.integerValue ?? 0
-        headers["x-lode-attempts"] = .int32(Int32(clamping: earlierAttempts + (headers["x-delivery-count"]?.integerValue ?? 0) + 1))
-        if headers["x-lode-first-failed-at"]?.stringValue == nil {
-            headers["x-lode-first-failed-at"] = .string(Date().ISO8601Format())
-        }
-        if let id = rejected.eventID { headers["x-lode-event-id"] = .string(String(id.prefix(255))) }
-        headers[DeadLetterMessage.idHeader] = .string(DeadLetterMessage.id(reason: rejected.reason, body: rejected.body))
-        properties.headers = headers
-        properties.deliveryMode = 2
-        if rejected.body != delivery.body {
-            // One event out of a batch: it travels as a single event now.
-            properties.contentType = MessageFormat.singleContentType
-            properties.messageID = rejected.eventID.map { String($0.prefix(255)) } ?? properties.messageID
-        }
-        return OutgoingMessage(exchange: "", routingKey: ZoneTopology.deadLetterQueue, body: rejected.body,
-                               properties: properties, mandatory: true)
     }
 
     /// Publishes from the consumer's thread and waits for the confirms. The handler is synchronous

@@ -183,7 +183,7 @@ public final class WorkerMetrics: Sendable {
         let oldest = deliveries.compactMap(\.properties.timestamp).min()
         let now = Date()
         progress.withLock {
-            $0.batchRead(oldestPublished: oldest.map { Date(timeIntervalSince1970: Double($0)) }, at: now)
+            $0.batchRead(oldestPublished: oldest.map { Date(amqpTimestamp: $0) }, at: now)
         }
     }
 

@@ -1,3 +1,5 @@
+import LodeDeadLetters
+import LodeJSON
 import ArgumentParser
 import Foundation
 import LodeAMQP

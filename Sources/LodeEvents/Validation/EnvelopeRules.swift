@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// The rules of the CloudEvents envelope (contract section 3): required
 /// attributes, `specversion` "1.0", a known `type`, an RFC 3339 `time` with
 /// an offset, `datacontenttype` application/json when present, and `data`
@@ -40,7 +42,7 @@ enum EnvelopeRules {
 
         var issues: [EventIssue] = []
         if let specVersionValue {
-            if specVersionValue.kind != .string || specVersionValue.stringValue != Event.specVersion {
+            if specVersionValue.kind != .string || specVersionValue.text != Event.specVersion {
                 issues.append(.expected("'1.0'", found: describeAttribute(specVersionValue), at: "specversion"))
             }
         } else {
@@ -54,7 +56,7 @@ enum EnvelopeRules {
         var isUnknownType = false
         if let typeValue {
             if typeValue.kind == .string {
-                let text = typeValue.stringValue
+                let text = typeValue.text
                 typeText = text
                 eventType = EventType(wireName: typeValue)
                 if eventType == nil {
@@ -73,7 +75,7 @@ enum EnvelopeRules {
         if let timeValue {
             if timeValue.kind == .string {
                 do {
-                    time = try EventTime(parsing: timeValue.stringValue)
+                    time = try EventTime(parsing: timeValue.text)
                 } catch {
                     issues.append(EventIssue(path: "time", message: error.message))
                 }
@@ -85,7 +87,7 @@ enum EnvelopeRules {
         }
 
         if let dataContentTypeValue,
-           dataContentTypeValue.kind != .string || !isJSONMediaType(dataContentTypeValue.stringValue) {
+           dataContentTypeValue.kind != .string || !isJSONMediaType(dataContentTypeValue.text) {
             issues.append(.expected("application/json", found: describeAttribute(dataContentTypeValue), at: "datacontenttype"))
         }
         if hasDataBase64 {
@@ -119,7 +121,7 @@ enum EnvelopeRules {
     static func identity(of json: JSONNode) -> (id: String?, type: String?) {
         var ignored: [EventIssue] = []
         let id = json.member(.id).flatMap { attributeText($0, "id", &ignored) }
-        let type = json.member(.type).flatMap { $0.kind == .string ? $0.stringValue : nil }
+        let type = json.member(.type).flatMap { $0.kind == .string ? $0.text : nil }
         return (id, type)
     }
 
@@ -135,7 +137,7 @@ enum EnvelopeRules {
             issues.append(.expected(expectation(), found: Found.describe(value), at: name))
             return nil
         }
-        let text = value.stringValue
+        let text = value.text
         let byteCount = text.utf8.count
         guard byteCount <= EventLimits.maxAttributeBytes else {
             issues.append(.expected(expectation(), found: "one of \(byteCount) bytes", at: name))
@@ -151,7 +153,7 @@ enum EnvelopeRules {
 
     /// A string attribute as the value found; other values with their type.
     private static func describeAttribute(_ value: JSONNode) -> String {
-        if value.kind == .string, !value.isEmptyString { return Found.quoted(value.stringValue) }
+        if value.kind == .string, !value.isEmptyString { return Found.quoted(value.text) }
         return Found.describe(value)
     }
 
@@ -172,7 +174,7 @@ extension EventData {
         // checks as a received event, duplicate keys included.
         let bytes = json.serializedBytes()
         let outcome: Result<EventData, EventRejection> = bytes.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
+            var scanner = JSONScanner(event: buffer)
             do throws(JSONParseError) {
                 try scanner.parseDocument()
             } catch {

@@ -4,23 +4,23 @@
 ///
 /// A node holds unsafe pointers: use it only while the parsed bytes and the
 /// tape are alive and unchanged.
-struct JSONNode {
-    let bytes: UnsafeBufferPointer<UInt8>
-    let tokens: UnsafeBufferPointer<JSONToken>
-    let index: Int
+package struct JSONNode {
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package let tokens: UnsafeBufferPointer<JSONToken>
+    package let index: Int
 
-    init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
+    package init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
         self.bytes = bytes
         self.tokens = tokens
         self.index = index
     }
 
-    var token: JSONToken { tokens[index] }
-    var kind: JSONToken.Kind { tokens[index].kind }
-    var isNull: Bool { kind == .null }
+    package var token: JSONToken { tokens[index] }
+    package var kind: JSONToken.Kind { tokens[index].kind }
+    package var isNull: Bool { kind == .null }
 
     /// The raw content bytes of a string, key or number, as written.
-    var rawBytes: UnsafeBufferPointer<UInt8> {
+    package var rawBytes: UnsafeBufferPointer<UInt8> {
         let token = tokens[index]
         let start = Int(token.start)
         return UnsafeBufferPointer(rebasing: bytes[start..<(start + Int(token.length))])
@@ -28,40 +28,30 @@ struct JSONNode {
 
     // MARK: Strings and keys
 
-    /// The known key this key token spells, if any.
-    var knownKey: KnownKey? {
-        let raw = tokens[index].knownKey
-        return raw == 0 ? nil : KnownKey(rawValue: raw - 1)
-    }
+    /// For a key: its number in the scanner's ``JSONKeyVocabulary`` plus
+    /// one, or 0 when the vocabulary does not hold it.
+    package var knownKeyNumber: UInt8 { tokens[index].knownKey }
 
-    /// The decoded text of a string or key; repeated event vocabulary comes
-    /// back as shared constants.
-    var stringValue: String {
+    /// The decoded text of a string or key.
+    package var stringValue: String {
         let token = tokens[index]
         if token.flags & JSONToken.hasEscapes != 0 {
             return String(decoding: Self.decodeEscapes(rawBytes), as: UTF8.self)
         }
-        if token.kind == .key, let known = knownKey {
-            return known.name
-        }
-        let raw = rawBytes
-        if token.flags & JSONToken.isASCII != 0, let known = KnownValue.match(raw) {
-            return known
-        }
-        return String(decoding: raw, as: UTF8.self)
+        return String(decoding: rawBytes, as: UTF8.self)
     }
 
     /// Whether the string is empty.
-    var isEmptyString: Bool { tokens[index].length == 0 }
+    package var isEmptyString: Bool { tokens[index].length == 0 }
 
     /// The decoded UTF-8 of a string or key.
-    var decodedBytes: [UInt8] {
+    package var decodedBytes: [UInt8] {
         tokens[index].flags & JSONToken.hasEscapes != 0 ? Self.decodeEscapes(rawBytes) : Array(rawBytes)
     }
 
     /// Whether this key and the key at `other` are the same bytes once
     /// decoded.
-    func sameKeyBytes(as other: Int) -> Bool {
+    package func sameKeyBytes(as other: Int) -> Bool {
         let otherNode = JSONNode(bytes: bytes, tokens: tokens, index: other)
         let bothPlain = (tokens[index].flags | tokens[other].flags) & JSONToken.hasEscapes == 0
         if bothPlain {
@@ -72,7 +62,7 @@ struct JSONNode {
 
     /// The decoded bytes of string content whose escapes the scanner has
     /// already checked.
-    static func decodeEscapes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    package static func decodeEscapes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var utf8: [UInt8] = []
         utf8.reserveCapacity(raw.count)
         var index = 0
@@ -122,16 +112,16 @@ struct JSONNode {
     // MARK: Numbers
 
     /// The number as written.
-    var numberText: String { String(decoding: rawBytes, as: UTF8.self) }
+    package var numberText: String { String(decoding: rawBytes, as: UTF8.self) }
 
-    var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
+    package var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
 
-    var hasExponent: Bool {
+    package var hasExponent: Bool {
         rawBytes.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value of a plain integer that fits in `Int64`.
-    var int64Value: Int64? {
+    package var int64Value: Int64? {
         guard kind == .number, isPlainInteger else { return nil }
         return JSONNumber.int64Value(ofPlainInteger: rawBytes)
     }
@@ -139,24 +129,25 @@ struct JSONNode {
     // MARK: Containers
 
     /// The members of an object, in order.
-    var members: MemberSequence { MemberSequence(object: self) }
+    package var members: MemberSequence { MemberSequence(object: self) }
 
     /// The elements of an array, in order.
-    var elements: ElementSequence { ElementSequence(array: self) }
+    package var elements: ElementSequence { ElementSequence(array: self) }
 
     /// The number of elements of an array or members of an object.
-    var count: Int { Int(tokens[index].length) }
+    package var count: Int { Int(tokens[index].length) }
 
-    /// The value of the member whose key is `key`, when this is an object.
-    func member(_ key: KnownKey) -> JSONNode? {
-        guard kind == .object else { return nil }
-        for (memberKey, value) in members where memberKey.knownKey == key {
+    /// The value of the member whose key has `knownKeyNumber` (see
+    /// ``knownKeyNumber``), when this is an object.
+    package func member(knownKeyNumber: UInt8) -> JSONNode? {
+        guard kind == .object, knownKeyNumber != 0 else { return nil }
+        for (memberKey, value) in members where memberKey.knownKeyNumber == knownKeyNumber {
             return value
         }
         return nil
     }
 
-    struct MemberSequence: Sequence, IteratorProtocol {
+    package struct MemberSequence: Sequence, IteratorProtocol {
         private let object: JSONNode
         private var cursor: Int
         private let end: Int
@@ -167,7 +158,7 @@ struct JSONNode {
             self.end = Int(object.token.next)
         }
 
-        mutating func next() -> (key: JSONNode, value: JSONNode)? {
+        package mutating func next() -> (key: JSONNode, value: JSONNode)? {
             guard cursor < end else { return nil }
             let key = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor)
             let value = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor + 1)
@@ -176,7 +167,7 @@ struct JSONNode {
         }
     }
 
-    struct ElementSequence: Sequence, IteratorProtocol {
+    package struct ElementSequence: Sequence, IteratorProtocol {
         private let array: JSONNode
         private var cursor: Int
         private let end: Int
@@ -187,7 +178,7 @@ struct JSONNode {
             self.end = Int(array.token.next)
         }
 
-        mutating func next() -> JSONNode? {
+        package mutating func next() -> JSONNode? {
             guard cursor < end else { return nil }
             let element = JSONNode(bytes: array.bytes, tokens: array.tokens, index: cursor)
             cursor = Int(array.tokens[cursor].next)
@@ -198,7 +189,7 @@ struct JSONNode {
     // MARK: Trees
 
     /// The value as a ``JSONValue`` tree.
-    var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         switch kind {
         case .null: .null
         case .true: .bool(true)

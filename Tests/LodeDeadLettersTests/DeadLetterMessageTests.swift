@@ -1,7 +1,8 @@
+import LodeJSON
 import Foundation
 import LodeAMQP
 import LodeEvents
-@testable import LodeWorker
+@testable import LodeDeadLetters
 import Testing
 
 /// How a message of `lode.dead` is read as a dead letter, whoever put it there, and what a
@@ -16,8 +17,8 @@ struct DeadLetterMessageTests {
         let properties = MessageProperties(contentType: "application/cloudevents+json", headers: headers.isEmpty ? nil : headers,
                                            deliveryMode: 2, messageID: "e-1", type: "zone.project.status_changed")
         let delivery = Delivery(unreceived: Self.body, properties: properties)
-        return Worker.deadLetter(Rejected(body: Self.body, reason: "invalid_event", error: "data.status: bad", eventID: "e-1"),
-                                 of: delivery)
+        return DeadLetter.message(for: Rejected(body: Self.body, reason: "invalid_event", error: "data.status: bad", eventID: "e-1"),
+                                  of: delivery, publisherUser: nil)
     }
 
     @Test func theWorkersDeadLetterCarriesTheIdTheIndexKnowsItBy() {

@@ -1,3 +1,5 @@
+import Crypto
+import LodeJSON
 import Foundation
 import LodeAMQP
 import LodeEvents
@@ -33,7 +35,7 @@ public struct DeadLetterMessage: Sendable {
             ?? headers["x-delivery-count"]?.integerValue
             ?? (deathReason == "delivery_limit" ? Int64(ZoneTopology.deliveryLimit) : death?["count"]?.integerValue) ?? 0
         let firstFailedAt = headers["x-lode-first-failed-at"]?.stringValue
-            ?? Self.timestamp(death?["time"]).map { Date(timeIntervalSince1970: Double($0)).ISO8601Format() }
+            ?? Self.timestamp(death?["time"]).map { Date(amqpTimestamp: $0).ISO8601Format() }
             ?? now.ISO8601Format()
         let id = headers[Self.idHeader]?.stringValue ?? Self.id(reason: reason, body: body)
         record = DeadLetterRecord(
@@ -49,8 +51,8 @@ public struct DeadLetterMessage: Sendable {
     /// one dead letter; 48 bits make a clash unlikely below millions of dead letters.
     public static func id(reason: String, body: [UInt8]) -> String {
         var hash = SHA256()
-        hash.update(Array(reason.utf8) + [0])
-        hash.update(body)
+        hash.update(data: Array(reason.utf8) + [0])
+        hash.update(data: body)
         return String(hash.finalize().hex.prefix(12))
     }
 
@@ -124,7 +126,7 @@ enum DeadLetterProperties {
         add("expiration", properties.expiration)
         add("message_id", properties.messageID)
         if let timestamp = properties.timestamp {
-            members.append(.init("timestamp", .string(Date(timeIntervalSince1970: Double(timestamp)).ISO8601Format())))
+            members.append(.init("timestamp", .string(Date(amqpTimestamp: timestamp).ISO8601Format())))
         }
         add("type", properties.type)
         add("user_id", properties.userID)
@@ -146,7 +148,7 @@ enum DeadLetterProperties {
         case .decimal(let scale, let digits): .string("\(digits)e-\(scale)")
         case .string(let text): .string(text)
         case .bytes(let bytes): .string(String(decoding: bytes, as: UTF8.self))
-        case .timestamp(let seconds): .string(Date(timeIntervalSince1970: Double(seconds)).ISO8601Format())
+        case .timestamp(let seconds): .string(Date(amqpTimestamp: seconds).ISO8601Format())
         case .array(let values): .array(values.map(Self.value))
         case .table(let nested): table(nested)
         case .void: .null

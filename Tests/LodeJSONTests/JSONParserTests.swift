@@ -1,5 +1,6 @@
+import LodeJSON
 import Testing
-@testable import LodeEvents
+
 
 @Suite("JSON parser")
 struct JSONParserTests {

@@ -76,9 +76,9 @@ public enum DeadLetterHead {
                 if case .table(let table) = death, case .timestamp(let time)? = table["time"] { return time }
                 return nil
             }
-            if let first = times.min() { return Date(timeIntervalSince1970: TimeInterval(first)) }
+            if let first = times.min() { return Date(amqpTimestamp: first) }
         }
-        return properties.timestamp.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        return properties.timestamp.map { Date(amqpTimestamp: $0) }
     }
 
     static func rfc3339(_ text: String) -> Date? {

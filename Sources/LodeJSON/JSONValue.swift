@@ -62,7 +62,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         self.text = String(integer)
     }
 
-    init(uncheckedText: String) {
+    package init(uncheckedText: String) {
         self.text = uncheckedText
     }
 
@@ -91,7 +91,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value of `-?[0-9]+` that fits in `Int64`.
-    static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+    package static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         var index = 0
         let isNegative = utf8.count > 0 && utf8[0] == UInt8(ascii: "-")
         if isNegative { index = 1 }
@@ -117,7 +117,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The length of the RFC 8259 number that starts at `start`, or 0 when
     /// no number starts there.
-    static func syntaxLength(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    package static func syntaxLength(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var index = start
         let end = bytes.count
         func isDigit(_ i: Int) -> Bool {

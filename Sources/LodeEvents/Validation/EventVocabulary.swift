@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// The object keys that events use: the envelope's attributes and every
 /// `data` field name. The scanner recognizes them from their bytes, so that
 /// these keys cost no allocation, duplicate checks among them are a bit
@@ -44,6 +46,9 @@ enum KnownKey: UInt8, CaseIterable {
 
     var bit: UInt64 { 1 << UInt64(rawValue) }
 
+    /// What the scanner recognises: key `k` has the number `k.rawValue + 1`.
+    static let vocabulary = JSONKeyVocabulary(allCases.map(\.name))
+
     private static let table = InternTable(allCases.map { ($0.name, $0) })
 
     /// The known key spelled by exactly these bytes.
@@ -74,81 +79,6 @@ enum KnownValue {
     }
 }
 
-/// A small set of ASCII strings looked up by their bytes: an open-addressing
-/// hash table over the length and three of the bytes, then a byte compare.
-/// A class, so that using the shared table copies no arrays.
-final class InternTable<Value: Sendable>: Sendable {
-    private static var slotCount: Int { 256 }
-    /// For each slot, the index of its entry, or -1.
-    private let slots: [Int16]
-    /// Every entry's bytes, one after the other; entry i is
-    /// `entryBytes[entryStarts[i]..<entryStarts[i + 1]]`.
-    private let entryBytes: [UInt8]
-    private let entryStarts: [Int]
-    private let entryValues: [Value]
-
-    init(_ entries: [(String, Value)]) {
-        var slots = [Int16](repeating: -1, count: Self.slotCount)
-        for (index, entry) in entries.enumerated() {
-            let bytes = Array(entry.0.utf8)
-            var slot = bytes.withUnsafeBufferPointer { Self.hash($0) }
-            while slots[slot] >= 0 { slot = (slot + 1) & (Self.slotCount - 1) }
-            slots[slot] = Int16(index)
-        }
-        self.slots = slots
-        self.entryBytes = entries.flatMap { Array($0.0.utf8) }
-        self.entryStarts = entries.reduce(into: [0]) { starts, entry in starts.append(starts.last! + entry.0.utf8.count) }
-        self.entryValues = entries.map(\.1)
-    }
-
-    @inline(__always)
-    private static func hash(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
-        let count = utf8.count
-        guard count > 0 else { return 0 }
-        let mixed = count &* 31 &+ Int(utf8[0]) &* 7 &+ Int(utf8[count - 1]) &* 3 &+ Int(utf8[count / 2])
-        return mixed & (slotCount - 1)
-    }
-
-    func match(_ utf8: UnsafeBufferPointer<UInt8>) -> Value? {
-        var slot = Self.hash(utf8)
-        while true {
-            let entry = Int(slots[slot])
-            guard entry >= 0 else { return nil }
-            let start = entryStarts[entry]
-            let end = entryStarts[entry + 1]
-            if end - start == utf8.count {
-                let isEqual = entryBytes.withUnsafeBufferPointer { all in
-                    memoryEqual(UnsafeBufferPointer(rebasing: all[start..<end]), utf8)
-                }
-                if isEqual { return entryValues[entry] }
-            }
-            slot = (slot + 1) & (Self.slotCount - 1)
-        }
-    }
-}
-
-/// Whether two buffers hold the same bytes.
-@inline(__always)
-func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard a.count == b.count else { return false }
-    guard a.count > 0 else { return true }
-    let left = UnsafeRawPointer(a.baseAddress!)
-    let right = UnsafeRawPointer(b.baseAddress!)
-    var offset = 0
-    while offset + 8 <= a.count {
-        if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
-            return false
-        }
-        offset += 8
-    }
-    while offset < a.count {
-        if a[offset] != b[offset] { return false }
-        offset += 1
-    }
-    return true
-}
-
 /// An enum whose cases have wire names that events carry as strings.
 protocol WireEnum: RawRepresentable, CaseIterable, Sendable where RawValue == String {
     /// The cases by the bytes of their wire names.
@@ -166,7 +96,7 @@ extension WireEnum {
             guard let value = Self.wireNames.match(node.rawBytes) else { return nil }
             self = value
         } else {
-            self.init(rawValue: node.stringValue)
+            self.init(rawValue: node.text)
         }
     }
 }
@@ -181,4 +111,37 @@ extension Category: WireEnum {
 
 extension ProjectStatus: WireEnum {
     static let wireNames = makeWireNames()
+}
+
+extension JSONScanner {
+    /// A scanner that recognises the keys events use (``KnownKey``).
+    init(event bytes: UnsafeBufferPointer<UInt8>, position: Int = 0) {
+        self.init(bytes, position: position, keys: KnownKey.vocabulary)
+    }
+}
+
+extension JSONNode {
+    /// The known key this key token spells, if any (for nodes of a scanner
+    /// made with ``JSONScanner/init(event:position:)``).
+    var knownKey: KnownKey? {
+        let number = knownKeyNumber
+        return number == 0 ? nil : KnownKey(rawValue: number - 1)
+    }
+
+    /// The value of the member whose key is `key`, when this is an object.
+    func member(_ key: KnownKey) -> JSONNode? {
+        member(knownKeyNumber: key.rawValue + 1)
+    }
+
+    /// The decoded text of a string or key, with the event vocabulary's
+    /// repeated strings (known keys, types, categories, statuses) returned as
+    /// shared constants instead of new allocations.
+    var text: String {
+        let token = self.token
+        if token.flags & JSONToken.hasEscapes == 0 {
+            if token.kind == .key, let known = knownKey { return known.name }
+            if token.flags & JSONToken.isASCII != 0, let known = KnownValue.match(rawBytes) { return known }
+        }
+        return stringValue
+    }
 }

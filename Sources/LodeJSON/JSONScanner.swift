@@ -2,24 +2,27 @@
 /// batch splitter. It checks every rule of ``JSONParser`` and records what
 /// it reads as ``JSONToken``s on a tape, allocating nothing per value; the
 /// caller keeps the buffer alive while it reads the tape.
-struct JSONScanner {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position: Int
-    var tape = JSONTape()
+package struct JSONScanner {
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var position: Int
+    package var tape = JSONTape()
+    /// The object keys recognised from their bytes (see ``JSONKeyVocabulary``).
+    private let keys: JSONKeyVocabulary?
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0, keys: JSONKeyVocabulary? = nil) {
         self.bytes = bytes
         self.position = position
+        self.keys = keys
         tape.tokens.reserveCapacity(min(bytes.count / 12 + 8, 1 << 20))
     }
 
-    var isAtEnd: Bool { position >= bytes.count }
+    package var isAtEnd: Bool { position >= bytes.count }
 
     // MARK: Documents
 
     /// Parses the whole buffer as one JSON text onto the tape; its root is
     /// token 0.
-    mutating func parseDocument() throws(JSONParseError) {
+    package mutating func parseDocument() throws(JSONParseError) {
         guard bytes.count < Int(Int32.max) else {
             throw JSONParseError(.unexpectedCharacter, "input larger than 2 GiB", at: 0)
         }
@@ -32,13 +35,13 @@ struct JSONScanner {
         }
     }
 
-    func rejectByteOrderMark() throws(JSONParseError) {
+    package func rejectByteOrderMark() throws(JSONParseError) {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             throw JSONParseError(.byteOrderMark, "byte order mark (BOM) before the JSON text", at: 0)
         }
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -51,7 +54,7 @@ struct JSONScanner {
 
     /// Parses one value at `position` onto the tape; `depth` is the number
     /// of arrays and objects around it.
-    mutating func parseValue(depth: Int) throws(JSONParseError) {
+    package mutating func parseValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else {
             throw JSONParseError(.unexpectedEndOfInput, "unexpected end of input", at: position, expected: "a JSON value")
         }
@@ -223,12 +226,12 @@ struct JSONScanner {
         var flags: UInt8 = isASCII ? JSONToken.isASCII : 0
         if hasEscapes { flags |= JSONToken.hasEscapes }
         var knownKey: UInt8 = 0
-        if kind == .key {
+        if kind == .key, let keys {
             if !hasEscapes, isASCII {
-                knownKey = KnownKey.match(UnsafeBufferPointer(rebasing: bytes[start..<end])).map { $0.rawValue + 1 } ?? 0
+                knownKey = keys.number(of: UnsafeBufferPointer(rebasing: bytes[start..<end]))
             } else if hasEscapes {
                 let decoded = JSONNode.decodeEscapes(UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                knownKey = decoded.withUnsafeBufferPointer { KnownKey.match($0) }.map { $0.rawValue + 1 } ?? 0
+                knownKey = decoded.withUnsafeBufferPointer { keys.number(of: $0) }
             }
         }
         append(kind, start: start, length: end - start, flags: flags, knownKey: knownKey)
@@ -351,7 +354,7 @@ struct JSONScanner {
     /// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and
     /// returns the index after it.
     @inline(__always)
-    func endOfUTF8Sequence(at index: Int) throws(JSONParseError) -> Int {
+    package func endOfUTF8Sequence(at index: Int) throws(JSONParseError) -> Int {
         // The common case first: a three-byte sequence (CJK text) whose
         // lead byte allows any continuation bytes.
         let lead = bytes[index]
@@ -394,7 +397,7 @@ struct JSONScanner {
 
     /// The error for the character at `position`, which the grammar does not
     /// allow there.
-    func unexpectedCharacter(expected: String) throws(JSONParseError) -> JSONParseError {
+    package func unexpectedCharacter(expected: String) throws(JSONParseError) -> JSONParseError {
         guard position < bytes.count else {
             return JSONParseError(.unexpectedEndOfInput, "unexpected end of input", at: position, expected: expected)
         }
@@ -423,14 +426,14 @@ struct JSONScanner {
 
     /// An ASCII byte as an error message shows it: `'x'`, or `U+000A` for
     /// control characters and space.
-    static func show(_ byte: UInt8) -> String {
+    package static func show(_ byte: UInt8) -> String {
         if byte > 0x20, byte < 0x7F {
             return "'\(Character(Unicode.Scalar(byte)))'"
         }
         return "U+\(hex4(UInt16(byte)))"
     }
 
-    static func hex4(_ value: UInt16) -> String {
+    package static func hex4(_ value: UInt16) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         let nibbles = [value >> 12, value >> 8 & 0xF, value >> 4 & 0xF, value & 0xF]
         return String(decoding: nibbles.map { digits[Int($0)] }, as: UTF8.self)
