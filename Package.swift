@@ -206,7 +206,10 @@ let package = Package(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "LodeWorkerTests", dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters"]),
+        .testTarget(
+            name: "LodeWorkerTests",
+            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage"]
+        ),
         .testTarget(
             name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]
         ),

@@ -57,6 +57,11 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         self.text = String(integer)
     }
 
+    /// Creates a number from an integer beyond `Int64` (sums of amounts), written exactly.
+    public init(_ integer: Int128) {
+        self.text = String(integer)
+    }
+
     /// Creates a number from an integer.
     public init(_ integer: Int) {
         self.text = String(integer)
@@ -151,4 +156,6 @@ extension JSONValue {
     public static func integer(_ value: Int64) -> JSONValue { .number(JSONNumber(value)) }
     /// Creates a number value from an integer.
     public static func integer(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
+    /// Creates a number value from an integer beyond `Int64`, written exactly.
+    public static func integer(_ value: Int128) -> JSONValue { .number(JSONNumber(value)) }
 }

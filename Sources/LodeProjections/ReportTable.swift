@@ -18,9 +18,9 @@ extension ZoneReport {
         lines.append("")
         lines.append("重大項目")
         row("重大項目數", "\(projects.major)", "個")
-        row("總投資", Self.yi(projects.totalInvestment), "億元")
-        row("當年計劃投資", Self.yi(projects.plannedInvestment), "億元")
-        row("已完成投資", Self.yi(projects.completedInvestment), "億元")
+        row("總投資", FixedDecimal.yi(projects.totalInvestment), "億元")
+        row("當年計劃投資", FixedDecimal.yi(projects.plannedInvestment), "億元")
+        row("已完成投資", FixedDecimal.yi(projects.completedInvestment), "億元")
         row("產業類項目", "\(projects.industrial)", "個")
         row("新開工億元以上產業類項目", "\(projects.industrialNewStartOver100m)", "個")
         row("新開工戰略性新興產業項目", "\(projects.strategicEmergingNewStart.count)",
@@ -62,7 +62,7 @@ extension ZoneReport {
             let nameWidth = max(labelWidth, targets.map { displayWidth($0.target.name) }.max() ?? 0)
             for progress in targets {
                 let amounts = progress.target.figure.isAmount
-                    ? "\(Self.yi(progress.actual)) / \(Self.yi(progress.target.target)) 億元"
+                    ? "\(FixedDecimal.yi(progress.actual)) / \(FixedDecimal.yi(Int128(progress.target.target))) 億元"
                     : "\(progress.actual) / \(progress.target.target)"
                 lines.append("  " + progress.target.name.padded(to: nameWidth) + " "
                     + Self.bar(progress.progressPct) + " " + "\(progress.progressPct)%".padded(left: 7)
@@ -72,11 +72,6 @@ extension ZoneReport {
         return lines.map { $0 + "\n" }.joined()
     }
 
-    /// Yuan as 億元 (10^8 yuan) with two decimals, rounded half away from
-    /// zero: 57384000000 → `573.84`.
-    static func yi(_ yuan: Int64) -> String {
-        FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? "0.00"
-    }
 
     /// `上年 28  +14.29%`; `上年 0  —` when there is nothing to compare.
     static func growthNote(_ growth: Growth) -> String {

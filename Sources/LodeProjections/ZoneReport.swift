@@ -50,12 +50,12 @@ public struct ZoneReport: Sendable, Hashable {
 /// latest status is not `cancelled`.
 public struct ProjectFigures: Sendable, Hashable {
     public var major = 0
-    /// Yuan.
-    public var totalInvestment: Int64 = 0
+    /// Yuan. Sums are `Int128`: exact for any number of projects of up to 10^15 yuan each.
+    public var totalInvestment: Int128 = 0
     /// Yuan, planned for the plan year.
-    public var plannedInvestment: Int64 = 0
+    public var plannedInvestment: Int128 = 0
     /// Yuan: the latest report of each (counted project, period in the year).
-    public var completedInvestment: Int64 = 0
+    public var completedInvestment: Int128 = 0
     public var industrial = 0
     /// `industrial`, `new_start`, `total_investment` ≥ 100,000,000.
     public var industrialNewStartOver100m = 0
@@ -89,7 +89,7 @@ public struct Growth: Sendable, Hashable {
     /// (count − previous) / previous × 100, rounded half away from zero to
     /// 2 decimals; `nil` when `previous` is 0.
     public var growthPct: FixedDecimal? {
-        FixedDecimal(ratio: Int128(count - previous) * 100, over: Int128(previous), places: 2)
+        FixedDecimal(ratio: Int128(count) - Int128(previous), over: Int128(previous), places: 2, scaledBy: 100)
     }
 }
 
@@ -128,12 +128,12 @@ public struct CampaignFigures: Sendable, Hashable {
 /// How far a target is reached.
 public struct TargetProgress: Sendable, Hashable {
     public var target: ReportTarget
-    public var actual: Int64
+    public var actual: Int128
 
     /// actual / target × 100, rounded half away from zero to 1 decimal,
     /// not capped at 100.
     public var progressPct: FixedDecimal {
-        FixedDecimal(ratio: Int128(actual) * 100, over: Int128(target.target), places: 1)
+        FixedDecimal(ratio: actual, over: Int128(target.target), places: 1, scaledBy: 100)
             ?? FixedDecimal(units: 0, places: 1)
     }
 }
@@ -156,11 +156,11 @@ extension ZoneProjection {
         var tally = ProjectTally(year: year)
         for (projectID, registration) in registrations {
             let project = registration.value
-            guard project.major, project.planYear == year || project.planYear == year - 1 else { continue }
+            guard project.major, project.planYear == year || (project.planYear < year && year - project.planYear == 1) else { continue }
             let stage = ProjectStage(statuses[projectID]?.value)
             guard stage != .cancelled else { continue }
-            var completed: Int64 = 0
-            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += report.value }
+            var completed: Int128 = 0
+            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += Int128(report.value) }
             tally.add(CountedProject(
                 planYear: project.planYear, categories: project.categories, newStart: project.newStart,
                 totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
@@ -197,10 +197,10 @@ public struct CountedProject: Sendable {
     public var plannedInvestment: Int64
     public var stage: ProjectStage
     /// Completed investment reported for periods in the report's year.
-    public var completedInvestment: Int64
+    public var completedInvestment: Int128
 
     public init(planYear: Int, categories: [Category], newStart: Bool, totalInvestment: Int64,
-                plannedInvestment: Int64, stage: ProjectStage, completedInvestment: Int64) {
+                plannedInvestment: Int64, stage: ProjectStage, completedInvestment: Int128) {
         self.planYear = planYear
         self.categories = categories
         self.newStart = newStart
@@ -232,15 +232,16 @@ public struct ProjectTally: Sendable {
         let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
         let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
         let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
-        if project.planYear == year - 1 {
+        // `year` comes from a command line or a URL: any Int, so no `year - 1` that could trap.
+        if project.planYear < year, year - project.planYear == 1 {
             if strategicNewStart { strategicPrevious += 1 }
             if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
             return
         }
         guard project.planYear == year else { return }
         projects.major += 1
-        projects.totalInvestment += project.totalInvestment
-        projects.plannedInvestment += project.plannedInvestment
+        projects.totalInvestment += Int128(project.totalInvestment)
+        projects.plannedInvestment += Int128(project.plannedInvestment)
         projects.completedInvestment += project.completedInvestment
         if categories.contains(.industrial) {
             projects.industrial += 1
@@ -258,5 +259,24 @@ public struct ProjectTally: Sendable {
         figures.strategicEmergingNewStart.previous = strategicPrevious
         figures.rareEarthNewStartOver100m.previous = rareEarthPrevious
         return figures
+    }
+}
+
+extension ZoneReport {
+    /// The years a report can be asked for: those an RFC 3339 time can name.
+    public static let years: ClosedRange<Int> = 1...9999
+
+    /// A year as a person or a URL gives it (`2024`): ASCII digits naming a year in ``years``;
+    /// otherwise `nil`, and ``yearProblem(_:)`` says what is wrong.
+    public static func year(parsing text: some StringProtocol) -> Int? {
+        guard (1...4).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let year = Int(text), years.contains(year) else { return nil }
+        return year
+    }
+
+    /// What is wrong with a year that ``year(parsing:)`` refuses, for an error message.
+    public static func yearProblem(_ text: some StringProtocol) -> String {
+        let shown = text.count > 20 ? String(text.prefix(20)) + "…" : String(text)
+        return "'\(shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())' is not a year: give one from \(years.lowerBound) to \(years.upperBound), e.g. 2024"
     }
 }

@@ -99,7 +99,9 @@ public enum StatusPage {
 
     private static func report(_ section: StatusSnapshot.ReportSection, into page: inout HTMLDocument) {
         page.line(#"<section id="report"><h2>\#(section.year) 年度報告</h2>"#)
-        page.line(#"<p class="meta"><a href="?year=\#(section.year - 1)">\#(section.year - 1)</a> · <a href="?year=\#(section.year + 1)">\#(section.year + 1)</a></p>"#)
+        let neighbours = [section.year.subtractingReportingOverflow(1), section.year.addingReportingOverflow(1)]
+            .filter { !$0.overflow && ZoneReport.years.contains($0.partialValue) }.map(\.partialValue)
+        page.line(#"<p class="meta">\#(neighbours.map { #"<a href="?year=\#($0)">\#($0)</a>"# }.joined(separator: " · "))</p>"#)
         if let problem = section.problem { page.line(#"<p class="problem">\#(escape(problem))</p>"#) }
         guard let report = section.report else {
             page.line("</section>")
@@ -108,9 +110,9 @@ public enum StatusPage {
         let projects = report.projects, recruitment = report.recruitment
         page.line(#"<div class="columns"><table class="figures"><caption>重大項目</caption><tbody>"#)
         figureRow(&page, "major", "重大項目數", "\(projects.major)", "個")
-        figureRow(&page, "total-investment", "總投資", yi(projects.totalInvestment), "億元")
-        figureRow(&page, "planned-investment", "當年計劃投資", yi(projects.plannedInvestment), "億元")
-        figureRow(&page, "completed-investment", "已完成投資", yi(projects.completedInvestment), "億元")
+        figureRow(&page, "total-investment", "總投資", FixedDecimal.yi(projects.totalInvestment), "億元")
+        figureRow(&page, "planned-investment", "當年計劃投資", FixedDecimal.yi(projects.plannedInvestment), "億元")
+        figureRow(&page, "completed-investment", "已完成投資", FixedDecimal.yi(projects.completedInvestment), "億元")
         figureRow(&page, "industrial", "產業類項目", "\(projects.industrial)", "個")
         figureRow(&page, "industrial-new-start-over-100m", "新開工億元以上產業類項目", "\(projects.industrialNewStartOver100m)", "個")
         figureRow(&page, "strategic-emerging-new-start", "新開工戰略性新興產業項目", "\(projects.strategicEmergingNewStart.count)",
@@ -141,9 +143,9 @@ public enum StatusPage {
             page.line(#"<ul class="targets">"#)
             for progress in report.targets {
                 let amounts = isAmount(progress.target.figure)
-                    ? "\(yi(progress.actual)) / \(yi(progress.target.target)) 億元"
+                    ? "\(FixedDecimal.yi(progress.actual)) / \(FixedDecimal.yi(Int128(progress.target.target))) 億元"
                     : "\(progress.actual) / \(progress.target.target)"
-                let reached = progress.actual >= progress.target.target
+                let reached = progress.actual >= Int128(progress.target.target)
                 page.line(#"<li class="target"><span class="label">\#(escape(progress.target.name))</span><span class="track" role="progressbar" aria-valuenow="\#(progress.progressPct)" aria-valuemin="0" aria-valuemax="100"><span class="bar\#(reached ? " reached" : "")" style="width:\#(barWidth(progressPct: progress.progressPct.doubleValue))"></span></span><span class="pct">\#(progress.progressPct)%</span><span class="amounts">\#(escape(amounts))</span></li>"#)
             }
             page.line("</ul>")
@@ -206,10 +208,6 @@ public enum StatusPage {
         return "上年 \(growth.previous) \(pct.units >= 0 ? "+" : "")\(pct)%"
     }
 
-    /// Yuan as 億元 with two decimals: 57384000000 → `573.84`.
-    static func yi(_ yuan: Int64) -> String {
-        FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? "0.00"
-    }
 
     private static func isAmount(_ figure: ReportFigure) -> Bool {
         switch figure {

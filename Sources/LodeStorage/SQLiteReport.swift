@@ -43,7 +43,7 @@ enum SQLiteReport {
             }
             tally.add(CountedProject(
                 planYear: row[0], categories: try parseCategories(row[1], path: path), newStart: row[2],
-                totalInvestment: row[3], plannedInvestment: row[4], stage: stage, completedInvestment: row[6] ?? 0))
+                totalInvestment: row[3], plannedInvestment: row[4], stage: stage, completedInvestment: Int128((row[6] as Int64?) ?? 0)))
         }
         return tally.figures
     }

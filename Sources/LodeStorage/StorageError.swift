@@ -11,7 +11,7 @@ import GRDB
 /// written: its transaction was rolled back.
 public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is, for the caller to decide what to do.
-    public enum Kind: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         /// Not the data's fault and likely to pass later: the database is
         /// locked or busy past the busy timeout, the disk is full, an I/O
         /// error, the file or its directory is read-only, the file cannot be

@@ -97,6 +97,12 @@ public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible 
     /// ``Event/contentFingerprint`` of the refused one.
     public let refusedFingerprint: String
 
+    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String) {
+        self.eventID = eventID
+        self.appliedFingerprint = appliedFingerprint
+        self.refusedFingerprint = refusedFingerprint
+    }
+
     /// The text for the dead letter's `x-lode-error`.
     public var description: String {
         "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"

@@ -129,6 +129,16 @@ public struct BatchStep: Sendable {
     /// Whether the batch is done: acknowledged.
     public var isFinished: Bool { phase == .finished }
 
+    /// The events of the transaction the step will try next, while it applies; empty otherwise
+    /// (what a wait holds up, for the metrics).
+    public var pendingTransaction: Range<Int> {
+        switch phase {
+        case .applying(let next) where next < events.count: next..<min(next + transactionEvents, events.count)
+        case .isolating(_, let next, _): next..<(next + 1)
+        default: 0..<0
+        }
+    }
+
     /// The next thing to do. Calling it again before reporting the outcome of the last action
     /// hands out the same action.
     public mutating func next() -> Action {

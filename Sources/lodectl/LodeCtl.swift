@@ -234,8 +234,12 @@ struct Report: ParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The plan year.") var year: Int
+    @Option(help: "The plan year (1 to 9999).") var year: Int
     @Flag(help: "The contract's JSON instead of a table.") var json = false
+
+    func validate() throws {
+        guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
+    }
 
     func run() throws {
         let (store, settings) = try store.openWithSettings()

@@ -1,5 +1,6 @@
 import LodeEvents
 import LodeNotifications
+import LodeProjections
 import Testing
 
 @Suite("Message templates")
@@ -47,10 +48,10 @@ struct TemplateTests {
     }
 
     @Test func amountsInYiHaveTwoDecimalsRoundedHalfAwayFromZero() {
-        #expect(NotificationRules.yi(125_000_000) == "1.25")
-        #expect(NotificationRules.yi(57_384_000_000) == "573.84")
-        #expect(NotificationRules.yi(500_000) == "0.01")
-        #expect(NotificationRules.yi(499_999) == "0.00")
-        #expect(NotificationRules.yi(0) == "0.00")
+        #expect(FixedDecimal.yi(125_000_000) == "1.25")
+        #expect(FixedDecimal.yi(57_384_000_000) == "573.84")
+        #expect(FixedDecimal.yi(500_000) == "0.01")
+        #expect(FixedDecimal.yi(499_999) == "0.00")
+        #expect(FixedDecimal.yi(0) == "0.00")
     }
 }

@@ -35,15 +35,15 @@ struct RoundingTests {
     ])
     func progressIsRoundedToOneDecimalAndNotCapped(actual: Int64, target: Int64, expected: String) throws {
         let goal = try ReportTarget(name: "t", figure: .major, target: target)
-        #expect(TargetProgress(target: goal, actual: actual).progressPct.description == expected)
+        #expect(TargetProgress(target: goal, actual: Int128(actual)).progressPct.description == expected)
     }
 
     @Test func amountsAreShownIn100MillionYuanWithTwoDecimals() {
-        #expect(ZoneReport.yi(57_384_000_000) == "573.84")
-        #expect(ZoneReport.yi(31_830_000_000) == "318.30")
-        #expect(ZoneReport.yi(0) == "0.00")
-        #expect(ZoneReport.yi(500_000) == "0.01")
-        #expect(ZoneReport.yi(499_999) == "0.00")
+        #expect(FixedDecimal.yi(57_384_000_000) == "573.84")
+        #expect(FixedDecimal.yi(31_830_000_000) == "318.30")
+        #expect(FixedDecimal.yi(0) == "0.00")
+        #expect(FixedDecimal.yi(500_000) == "0.01")
+        #expect(FixedDecimal.yi(499_999) == "0.00")
     }
 }
 
