@@ -9,18 +9,18 @@ package struct JSONNode {
     package let tokens: UnsafeBufferPointer<JSONToken>
     package let index: Int
 
-    package init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
+    @inlinable package init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
         self.bytes = bytes
         self.tokens = tokens
         self.index = index
     }
 
-    package var token: JSONToken { tokens[index] }
-    package var kind: JSONToken.Kind { tokens[index].kind }
-    package var isNull: Bool { kind == .null }
+    @inlinable package var token: JSONToken { tokens[index] }
+    @inlinable package var kind: JSONToken.Kind { tokens[index].kind }
+    @inlinable package var isNull: Bool { kind == .null }
 
     /// The raw content bytes of a string, key or number, as written.
-    package var rawBytes: UnsafeBufferPointer<UInt8> {
+    @inlinable package var rawBytes: UnsafeBufferPointer<UInt8> {
         let token = tokens[index]
         let start = Int(token.start)
         return UnsafeBufferPointer(rebasing: bytes[start..<(start + Int(token.length))])
@@ -30,10 +30,10 @@ package struct JSONNode {
 
     /// For a key: its number in the scanner's ``JSONKeyVocabulary`` plus
     /// one, or 0 when the vocabulary does not hold it.
-    package var knownKeyNumber: UInt8 { tokens[index].knownKey }
+    @inlinable package var knownKeyNumber: UInt8 { tokens[index].knownKey }
 
     /// The decoded text of a string or key.
-    package var stringValue: String {
+    @inlinable package var stringValue: String {
         let token = tokens[index]
         if token.flags & JSONToken.hasEscapes != 0 {
             return String(decoding: Self.decodeEscapes(rawBytes), as: UTF8.self)
@@ -42,7 +42,7 @@ package struct JSONNode {
     }
 
     /// Whether the string is empty.
-    package var isEmptyString: Bool { tokens[index].length == 0 }
+    @inlinable package var isEmptyString: Bool { tokens[index].length == 0 }
 
     /// The decoded UTF-8 of a string or key.
     package var decodedBytes: [UInt8] {
@@ -114,14 +114,14 @@ package struct JSONNode {
     /// The number as written.
     package var numberText: String { String(decoding: rawBytes, as: UTF8.self) }
 
-    package var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
+    @inlinable package var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
 
     package var hasExponent: Bool {
         rawBytes.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value of a plain integer that fits in `Int64`.
-    package var int64Value: Int64? {
+    @inlinable package var int64Value: Int64? {
         guard kind == .number, isPlainInteger else { return nil }
         return JSONNumber.int64Value(ofPlainInteger: rawBytes)
     }
@@ -129,17 +129,17 @@ package struct JSONNode {
     // MARK: Containers
 
     /// The members of an object, in order.
-    package var members: MemberSequence { MemberSequence(object: self) }
+    @inlinable package var members: MemberSequence { MemberSequence(object: self) }
 
     /// The elements of an array, in order.
-    package var elements: ElementSequence { ElementSequence(array: self) }
+    @inlinable package var elements: ElementSequence { ElementSequence(array: self) }
 
     /// The number of elements of an array or members of an object.
-    package var count: Int { Int(tokens[index].length) }
+    @inlinable package var count: Int { Int(tokens[index].length) }
 
     /// The value of the member whose key has `knownKeyNumber` (see
     /// ``knownKeyNumber``), when this is an object.
-    package func member(knownKeyNumber: UInt8) -> JSONNode? {
+    @inlinable package func member(knownKeyNumber: UInt8) -> JSONNode? {
         guard kind == .object, knownKeyNumber != 0 else { return nil }
         for (memberKey, value) in members where memberKey.knownKeyNumber == knownKeyNumber {
             return value
@@ -148,17 +148,17 @@ package struct JSONNode {
     }
 
     package struct MemberSequence: Sequence, IteratorProtocol {
-        private let object: JSONNode
-        private var cursor: Int
-        private let end: Int
+        @usableFromInline let object: JSONNode
+        @usableFromInline var cursor: Int
+        @usableFromInline let end: Int
 
-        init(object: JSONNode) {
+        @inlinable package init(object: JSONNode) {
             self.object = object
             self.cursor = object.index + 1
             self.end = Int(object.token.next)
         }
 
-        package mutating func next() -> (key: JSONNode, value: JSONNode)? {
+        @inlinable package mutating func next() -> (key: JSONNode, value: JSONNode)? {
             guard cursor < end else { return nil }
             let key = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor)
             let value = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor + 1)
@@ -168,17 +168,17 @@ package struct JSONNode {
     }
 
     package struct ElementSequence: Sequence, IteratorProtocol {
-        private let array: JSONNode
-        private var cursor: Int
-        private let end: Int
+        @usableFromInline let array: JSONNode
+        @usableFromInline var cursor: Int
+        @usableFromInline let end: Int
 
-        init(array: JSONNode) {
+        @inlinable package init(array: JSONNode) {
             self.array = array
             self.cursor = array.index + 1
             self.end = Int(array.token.next)
         }
 
-        package mutating func next() -> JSONNode? {
+        @inlinable package mutating func next() -> JSONNode? {
             guard cursor < end else { return nil }
             let element = JSONNode(bytes: array.bytes, tokens: array.tokens, index: cursor)
             cursor = Int(array.tokens[cursor].next)

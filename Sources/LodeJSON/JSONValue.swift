@@ -96,7 +96,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value of `-?[0-9]+` that fits in `Int64`.
-    package static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+    @inlinable package static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         var index = 0
         let isNegative = utf8.count > 0 && utf8[0] == UInt8(ascii: "-")
         if isNegative { index = 1 }

@@ -158,6 +158,7 @@ final class BatchPipeline: Sendable {
                 let report = Self.publishBlocking(indexes.map { deadLetterMessages[$0] }, with: deadLetters)
                 step.published(report?.outcomes ?? [])
             case .wait(let delay):
+                counts.value.withLock { $0.retried += 1 }
                 if let reason = step.pause {
                     metrics.paused(reason, events: step.events[step.pendingTransaction], at: Date())
                     pause = PauseLog.note(reason, delay: delay, since: pause, logger: logger)
@@ -186,7 +187,6 @@ final class BatchPipeline: Sendable {
                     $0.applied += applied
                     $0.duplicates += duplicates
                     $0.deadLettered += step.deadLetters.count
-                    $0.retried += step.failures
                 }
             case .finished:
                 return

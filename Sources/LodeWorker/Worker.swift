@@ -55,6 +55,7 @@ public struct WorkerCounts: Sendable, Hashable {
     public var applied = 0
     public var duplicates = 0
     public var deadLettered = 0
+    /// Waits after a failure that was not the events' fault (each followed by a retry).
     public var retried = 0
 }
 
