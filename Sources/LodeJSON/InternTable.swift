@@ -1,17 +1,17 @@
 /// A small set of ASCII strings looked up by their bytes: an open-addressing
 /// hash table over the length and three of the bytes, then a byte compare.
 /// A class, so that using the shared table copies no arrays.
-package final class InternTable<Value: Sendable>: Sendable {
-    private static var slotCount: Int { 256 }
+public final class InternTable<Value: Sendable>: Sendable {
+    @usableFromInline static var slotCount: Int { 256 }
     /// For each slot, the index of its entry, or -1.
-    private let slots: [Int16]
+    @usableFromInline let slots: [Int16]
     /// Every entry's bytes, one after the other; entry i is
     /// `entryBytes[entryStarts[i]..<entryStarts[i + 1]]`.
-    private let entryBytes: [UInt8]
-    private let entryStarts: [Int]
-    private let entryValues: [Value]
+    @usableFromInline let entryBytes: [UInt8]
+    @usableFromInline let entryStarts: [Int]
+    @usableFromInline let entryValues: [Value]
 
-    package init(_ entries: [(String, Value)]) {
+    public init(_ entries: [(String, Value)]) {
         var slots = [Int16](repeating: -1, count: Self.slotCount)
         for (index, entry) in entries.enumerated() {
             let bytes = Array(entry.0.utf8)
@@ -25,15 +25,16 @@ package final class InternTable<Value: Sendable>: Sendable {
         self.entryValues = entries.map(\.1)
     }
 
-    @inline(__always)
-    private static func hash(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
+    @inlinable @inline(__always)
+    static func hash(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
         let count = utf8.count
         guard count > 0 else { return 0 }
         let mixed = count &* 31 &+ Int(utf8[0]) &* 7 &+ Int(utf8[count - 1]) &* 3 &+ Int(utf8[count / 2])
         return mixed & (slotCount - 1)
     }
 
-    package func match(_ utf8: UnsafeBufferPointer<UInt8>) -> Value? {
+    @inlinable
+    public func match(_ utf8: UnsafeBufferPointer<UInt8>) -> Value? {
         var slot = Self.hash(utf8)
         while true {
             let entry = Int(slots[slot])
@@ -52,8 +53,8 @@ package final class InternTable<Value: Sendable>: Sendable {
 }
 
 /// Whether two buffers hold the same bytes.
-@inline(__always)
-package func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+@inlinable @inline(__always)
+public func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     guard a.count > 0 else { return true }
     let left = UnsafeRawPointer(a.baseAddress!)
@@ -79,18 +80,18 @@ package func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPoint
 /// and the scanner finds duplicates among these keys with a bit test.
 ///
 /// At most 63 keys (a bit each in a 64-bit set).
-package final class JSONKeyVocabulary: Sendable {
-    private let table: InternTable<UInt8>
+public final class JSONKeyVocabulary: Sendable {
+    @usableFromInline let table: InternTable<UInt8>
 
     /// `keys[i]` gets the number `i + 1`.
-    package init(_ keys: [String]) {
+    public init(_ keys: [String]) {
         precondition(keys.count < 64, "a key vocabulary holds at most 63 keys")
         table = InternTable(keys.enumerated().map { ($0.element, UInt8($0.offset + 1)) })
     }
 
     /// The number of the key spelled by exactly these bytes, or 0.
-    @inline(__always)
-    package func number(of utf8: UnsafeBufferPointer<UInt8>) -> UInt8 {
+    @inlinable @inline(__always)
+    public func number(of utf8: UnsafeBufferPointer<UInt8>) -> UInt8 {
         table.match(utf8) ?? 0
     }
 }

@@ -1,16 +1,16 @@
 /// One element of a JSON array, cut out of its body: where it is, and what
 /// parsing it on its own gave.
-package struct SplitElement {
+public struct SplitElement {
     /// The element's bytes within the body, without surrounding whitespace.
-    package let range: Range<Int>
+    public let range: Range<Int>
     /// The index of the element's root token on the scanner's tape, or the
     /// JSON rule the element breaks.
-    package let parsed: Result<Int, JSONParseError>
+    public let parsed: Result<Int, JSONParseError>
 }
 
 /// The elements of a top-level JSON array, or the news that there were more
 /// than the caller allows.
-package enum ArraySplit {
+public enum ArraySplit {
     case elements([SplitElement])
     case tooManyElements(limit: Int)
 }
@@ -26,7 +26,7 @@ extension JSONScanner {
     ///
     /// Call at the start of the body; the caller has checked that the first
     /// non-whitespace byte is `[`.
-    package mutating func splitArray(maxElements: Int) throws(JSONParseError) -> ArraySplit {
+    public mutating func splitArray(maxElements: Int) throws(JSONParseError) -> ArraySplit {
         guard bytes.count < Int(Int32.max) else {
             throw JSONParseError(.unexpectedCharacter, "input larger than 2 GiB", at: 0)
         }
@@ -80,7 +80,7 @@ extension JSONScanner {
     /// Moves past one value by matching quotes and brackets only, without
     /// judging what is between them. Returns `false` if no value's end can
     /// be found that way.
-    package mutating func skipValueStructurally() -> Bool {
+    public mutating func skipValueStructurally() -> Bool {
         var closers: [UInt8] = []
         repeat {
             guard position < bytes.count else { return false }

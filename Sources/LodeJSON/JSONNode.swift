@@ -4,23 +4,23 @@
 ///
 /// A node holds unsafe pointers: use it only while the parsed bytes and the
 /// tape are alive and unchanged.
-package struct JSONNode {
-    package let bytes: UnsafeBufferPointer<UInt8>
-    package let tokens: UnsafeBufferPointer<JSONToken>
-    package let index: Int
+public struct JSONNode {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    public let tokens: UnsafeBufferPointer<JSONToken>
+    public let index: Int
 
-    @inlinable package init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
+    @inlinable public init(bytes: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<JSONToken>, index: Int) {
         self.bytes = bytes
         self.tokens = tokens
         self.index = index
     }
 
-    @inlinable package var token: JSONToken { tokens[index] }
-    @inlinable package var kind: JSONToken.Kind { tokens[index].kind }
-    @inlinable package var isNull: Bool { kind == .null }
+    @inlinable public var token: JSONToken { tokens[index] }
+    @inlinable public var kind: JSONToken.Kind { tokens[index].kind }
+    @inlinable public var isNull: Bool { kind == .null }
 
     /// The raw content bytes of a string, key or number, as written.
-    @inlinable package var rawBytes: UnsafeBufferPointer<UInt8> {
+    @inlinable public var rawBytes: UnsafeBufferPointer<UInt8> {
         let token = tokens[index]
         let start = Int(token.start)
         return UnsafeBufferPointer(rebasing: bytes[start..<(start + Int(token.length))])
@@ -30,10 +30,10 @@ package struct JSONNode {
 
     /// For a key: its number in the scanner's ``JSONKeyVocabulary`` plus
     /// one, or 0 when the vocabulary does not hold it.
-    @inlinable package var knownKeyNumber: UInt8 { tokens[index].knownKey }
+    @inlinable public var knownKeyNumber: UInt8 { tokens[index].knownKey }
 
     /// The decoded text of a string or key.
-    @inlinable package var stringValue: String {
+    @inlinable public var stringValue: String {
         let token = tokens[index]
         if token.flags & JSONToken.hasEscapes != 0 {
             return String(decoding: Self.decodeEscapes(rawBytes), as: UTF8.self)
@@ -42,16 +42,16 @@ package struct JSONNode {
     }
 
     /// Whether the string is empty.
-    @inlinable package var isEmptyString: Bool { tokens[index].length == 0 }
+    @inlinable public var isEmptyString: Bool { tokens[index].length == 0 }
 
     /// The decoded UTF-8 of a string or key.
-    package var decodedBytes: [UInt8] {
+    public var decodedBytes: [UInt8] {
         tokens[index].flags & JSONToken.hasEscapes != 0 ? Self.decodeEscapes(rawBytes) : Array(rawBytes)
     }
 
     /// Whether this key and the key at `other` are the same bytes once
     /// decoded.
-    package func sameKeyBytes(as other: Int) -> Bool {
+    public func sameKeyBytes(as other: Int) -> Bool {
         let otherNode = JSONNode(bytes: bytes, tokens: tokens, index: other)
         let bothPlain = (tokens[index].flags | tokens[other].flags) & JSONToken.hasEscapes == 0
         if bothPlain {
@@ -62,7 +62,7 @@ package struct JSONNode {
 
     /// The decoded bytes of string content whose escapes the scanner has
     /// already checked.
-    package static func decodeEscapes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    public static func decodeEscapes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var utf8: [UInt8] = []
         utf8.reserveCapacity(raw.count)
         var index = 0
@@ -112,16 +112,16 @@ package struct JSONNode {
     // MARK: Numbers
 
     /// The number as written.
-    package var numberText: String { String(decoding: rawBytes, as: UTF8.self) }
+    public var numberText: String { String(decoding: rawBytes, as: UTF8.self) }
 
-    @inlinable package var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
+    @inlinable public var isPlainInteger: Bool { tokens[index].flags & JSONToken.isPlainInteger != 0 }
 
-    package var hasExponent: Bool {
+    public var hasExponent: Bool {
         rawBytes.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value of a plain integer that fits in `Int64`.
-    @inlinable package var int64Value: Int64? {
+    @inlinable public var int64Value: Int64? {
         guard kind == .number, isPlainInteger else { return nil }
         return JSONNumber.int64Value(ofPlainInteger: rawBytes)
     }
@@ -129,17 +129,17 @@ package struct JSONNode {
     // MARK: Containers
 
     /// The members of an object, in order.
-    @inlinable package var members: MemberSequence { MemberSequence(object: self) }
+    @inlinable public var members: MemberSequence { MemberSequence(object: self) }
 
     /// The elements of an array, in order.
-    @inlinable package var elements: ElementSequence { ElementSequence(array: self) }
+    @inlinable public var elements: ElementSequence { ElementSequence(array: self) }
 
     /// The number of elements of an array or members of an object.
-    @inlinable package var count: Int { Int(tokens[index].length) }
+    @inlinable public var count: Int { Int(tokens[index].length) }
 
     /// The value of the member whose key has `knownKeyNumber` (see
     /// ``knownKeyNumber``), when this is an object.
-    @inlinable package func member(knownKeyNumber: UInt8) -> JSONNode? {
+    @inlinable public func member(knownKeyNumber: UInt8) -> JSONNode? {
         guard kind == .object, knownKeyNumber != 0 else { return nil }
         for (memberKey, value) in members where memberKey.knownKeyNumber == knownKeyNumber {
             return value
@@ -147,18 +147,18 @@ package struct JSONNode {
         return nil
     }
 
-    package struct MemberSequence: Sequence, IteratorProtocol {
+    public struct MemberSequence: Sequence, IteratorProtocol {
         @usableFromInline let object: JSONNode
         @usableFromInline var cursor: Int
         @usableFromInline let end: Int
 
-        @inlinable package init(object: JSONNode) {
+        @inlinable public init(object: JSONNode) {
             self.object = object
             self.cursor = object.index + 1
             self.end = Int(object.token.next)
         }
 
-        @inlinable package mutating func next() -> (key: JSONNode, value: JSONNode)? {
+        @inlinable public mutating func next() -> (key: JSONNode, value: JSONNode)? {
             guard cursor < end else { return nil }
             let key = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor)
             let value = JSONNode(bytes: object.bytes, tokens: object.tokens, index: cursor + 1)
@@ -167,18 +167,18 @@ package struct JSONNode {
         }
     }
 
-    package struct ElementSequence: Sequence, IteratorProtocol {
+    public struct ElementSequence: Sequence, IteratorProtocol {
         @usableFromInline let array: JSONNode
         @usableFromInline var cursor: Int
         @usableFromInline let end: Int
 
-        @inlinable package init(array: JSONNode) {
+        @inlinable public init(array: JSONNode) {
             self.array = array
             self.cursor = array.index + 1
             self.end = Int(array.token.next)
         }
 
-        @inlinable package mutating func next() -> JSONNode? {
+        @inlinable public mutating func next() -> JSONNode? {
             guard cursor < end else { return nil }
             let element = JSONNode(bytes: array.bytes, tokens: array.tokens, index: cursor)
             cursor = Int(array.tokens[cursor].next)
@@ -189,7 +189,7 @@ package struct JSONNode {
     // MARK: Trees
 
     /// The value as a ``JSONValue`` tree.
-    package var jsonValue: JSONValue {
+    public var jsonValue: JSONValue {
         switch kind {
         case .null: .null
         case .true: .bool(true)

@@ -26,7 +26,7 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
     /// What the parser expected there, when that helps ("',' or '}'").
     public let expected: String?
 
-    package init(_ kind: Kind, _ detail: String, at offset: Int, expected: String? = nil) {
+    public init(_ kind: Kind, _ detail: String, at offset: Int, expected: String? = nil) {
         self.kind = kind
         self.detail = detail
         self.offset = offset
@@ -45,7 +45,7 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 
     /// The same error with its offset made relative to `base` (for an
     /// element cut out of a larger body).
-    package func relative(to base: Int) -> JSONParseError {
+    public func relative(to base: Int) -> JSONParseError {
         JSONParseError(kind, detail, at: offset - base, expected: expected)
     }
 }

@@ -28,7 +28,7 @@ public enum JSONParser {
         try parse(Array(text.utf8))
     }
 
-    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
         var scanner = JSONScanner(bytes)
         try scanner.parseDocument()
         return scanner.tape.tokens.withUnsafeBufferPointer { tokens in

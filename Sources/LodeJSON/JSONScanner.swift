@@ -2,27 +2,27 @@
 /// batch splitter. It checks every rule of ``JSONParser`` and records what
 /// it reads as ``JSONToken``s on a tape, allocating nothing per value; the
 /// caller keeps the buffer alive while it reads the tape.
-package struct JSONScanner {
-    package let bytes: UnsafeBufferPointer<UInt8>
-    package var position: Int
-    package var tape = JSONTape()
+public struct JSONScanner {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    public var position: Int
+    public var tape = JSONTape()
     /// The object keys recognised from their bytes (see ``JSONKeyVocabulary``).
     private let keys: JSONKeyVocabulary?
 
-    package init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0, keys: JSONKeyVocabulary? = nil) {
+    public init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0, keys: JSONKeyVocabulary? = nil) {
         self.bytes = bytes
         self.position = position
         self.keys = keys
         tape.tokens.reserveCapacity(min(bytes.count / 12 + 8, 1 << 20))
     }
 
-    package var isAtEnd: Bool { position >= bytes.count }
+    public var isAtEnd: Bool { position >= bytes.count }
 
     // MARK: Documents
 
     /// Parses the whole buffer as one JSON text onto the tape; its root is
     /// token 0.
-    package mutating func parseDocument() throws(JSONParseError) {
+    public mutating func parseDocument() throws(JSONParseError) {
         guard bytes.count < Int(Int32.max) else {
             throw JSONParseError(.unexpectedCharacter, "input larger than 2 GiB", at: 0)
         }
@@ -35,13 +35,13 @@ package struct JSONScanner {
         }
     }
 
-    package func rejectByteOrderMark() throws(JSONParseError) {
+    public func rejectByteOrderMark() throws(JSONParseError) {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             throw JSONParseError(.byteOrderMark, "byte order mark (BOM) before the JSON text", at: 0)
         }
     }
 
-    package mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -54,7 +54,7 @@ package struct JSONScanner {
 
     /// Parses one value at `position` onto the tape; `depth` is the number
     /// of arrays and objects around it.
-    package mutating func parseValue(depth: Int) throws(JSONParseError) {
+    public mutating func parseValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else {
             throw JSONParseError(.unexpectedEndOfInput, "unexpected end of input", at: position, expected: "a JSON value")
         }
@@ -354,7 +354,7 @@ package struct JSONScanner {
     /// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and
     /// returns the index after it.
     @inline(__always)
-    package func endOfUTF8Sequence(at index: Int) throws(JSONParseError) -> Int {
+    public func endOfUTF8Sequence(at index: Int) throws(JSONParseError) -> Int {
         // The common case first: a three-byte sequence (CJK text) whose
         // lead byte allows any continuation bytes.
         let lead = bytes[index]
@@ -397,7 +397,7 @@ package struct JSONScanner {
 
     /// The error for the character at `position`, which the grammar does not
     /// allow there.
-    package func unexpectedCharacter(expected: String) throws(JSONParseError) -> JSONParseError {
+    public func unexpectedCharacter(expected: String) throws(JSONParseError) -> JSONParseError {
         guard position < bytes.count else {
             return JSONParseError(.unexpectedEndOfInput, "unexpected end of input", at: position, expected: expected)
         }
@@ -426,14 +426,14 @@ package struct JSONScanner {
 
     /// An ASCII byte as an error message shows it: `'x'`, or `U+000A` for
     /// control characters and space.
-    package static func show(_ byte: UInt8) -> String {
+    public static func show(_ byte: UInt8) -> String {
         if byte > 0x20, byte < 0x7F {
             return "'\(Character(Unicode.Scalar(byte)))'"
         }
         return "U+\(hex4(UInt16(byte)))"
     }
 
-    package static func hex4(_ value: UInt16) -> String {
+    public static func hex4(_ value: UInt16) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         let nibbles = [value >> 12, value >> 8 & 0xF, value >> 4 & 0xF, value & 0xF]
         return String(decoding: nibbles.map { digits[Int($0)] }, as: UTF8.self)

@@ -24,16 +24,16 @@ extension JSONValue {
 }
 
 /// Appends compact JSON to a byte buffer.
-package struct JSONWriter {
-    package var bytes: [UInt8] = []
-    package let sortingKeys: Bool
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
+    public let sortingKeys: Bool
 
-    package init(sortingKeys: Bool, capacity: Int = 512) {
+    public init(sortingKeys: Bool, capacity: Int = 512) {
         self.sortingKeys = sortingKeys
         bytes.reserveCapacity(capacity)
     }
 
-    package mutating func write(_ value: JSONValue) {
+    public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")
         case .bool(let flag): append(flag ? "true" : "false")
@@ -62,7 +62,7 @@ package struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    package static func sortedByKeyBytes(_ members: [JSONMember]) -> [JSONMember] {
+    public static func sortedByKeyBytes(_ members: [JSONMember]) -> [JSONMember] {
         let isSorted = zip(members, members.dropFirst()).allSatisfy { pair in
             !pair.1.key.utf8.lexicographicallyPrecedes(pair.0.key.utf8)
         }
@@ -76,7 +76,7 @@ package struct JSONWriter {
 
     /// Writes `string` quoted, escaping only `"`, `\` and control
     /// characters (with the short escapes where JSON has them).
-    package mutating func writeString(_ string: String) {
+    public mutating func writeString(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { utf8 in
@@ -116,7 +116,7 @@ package struct JSONWriter {
 
 extension JSONWriter {
     /// Writes the decimal digits of `value`.
-    package mutating func writeInteger(_ value: Int64) {
+    public mutating func writeInteger(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // Room for 20 digits, filled from the end.
@@ -131,7 +131,7 @@ extension JSONWriter {
         }
     }
 
-    package mutating func writeBoolean(_ flag: Bool) {
+    public mutating func writeBoolean(_ flag: Bool) {
         if flag {
             bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e")])
         } else {

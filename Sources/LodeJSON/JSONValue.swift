@@ -67,7 +67,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         self.text = String(integer)
     }
 
-    package init(uncheckedText: String) {
+    public init(uncheckedText: String) {
         self.text = uncheckedText
     }
 
@@ -96,7 +96,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value of `-?[0-9]+` that fits in `Int64`.
-    @inlinable package static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+    @inlinable public static func int64Value(ofPlainInteger utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         var index = 0
         let isNegative = utf8.count > 0 && utf8[0] == UInt8(ascii: "-")
         if isNegative { index = 1 }
@@ -122,7 +122,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The length of the RFC 8259 number that starts at `start`, or 0 when
     /// no number starts there.
-    package static func syntaxLength(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    public static func syntaxLength(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var index = start
         let end = bytes.count
         func isDigit(_ i: Int) -> Bool {

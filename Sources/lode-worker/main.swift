@@ -87,10 +87,10 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let targets: [Int: [ReportTarget]]
         do {
             settings = try CommonSettings.resolve(flags: flags)
-            options = try WorkerOptions.resolve(
+            options = WorkerOptions(try WorkerTuning.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
                                    notificationGiveUpHours: notificationGiveUpHours, stallSeconds: stallSeconds),
-                config: settings.config)
+                config: settings.config))
             targets = try settings.config?.reportTargets() ?? [:]  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
             notifications = try settings.config?.notificationSettings() ?? NotificationSettings()
@@ -159,5 +159,17 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         logger.info("stopped", metadata: [
             "applied": "\(totals.applied)", "duplicates": "\(totals.duplicates)", "dead_lettered": "\(totals.deadLettered)",
         ])
+    }
+}
+
+extension WorkerOptions {
+    /// The defaults, with what the flags and the config file set.
+    init(_ tuning: WorkerTuning) {
+        self.init()
+        if let value = tuning.prefetch { prefetch = UInt16(clamping: value) }
+        if let value = tuning.transactionEvents { transactionEvents = value }
+        if let value = tuning.transactionMilliseconds { transactionWindow = .milliseconds(value) }
+        if let value = tuning.notificationGiveUpHours { notificationGiveUp = .seconds(value * 3600) }
+        if let value = tuning.stallSeconds { stallTimeout = .seconds(value) }
     }
 }
