@@ -6,8 +6,11 @@
 /// ``next`` is the index of the token after the whole value, so that
 /// readers can step over a subtree.
 public struct JSONToken {
-    public enum Kind: UInt8 {
+    public enum Kind: UInt8, Equatable {
         case null, `true`, `false`, number, string, key, array, object
+
+        // Written out so that it inlines into the readers of other modules.
+        @inlinable public static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue == rhs.rawValue }
     }
 
     public var kind: Kind
