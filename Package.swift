@@ -43,6 +43,13 @@ let package = Package(
         .target(name: "LodeEvents", dependencies: ["LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
         .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
+        // Departments and permissions (contract section 6): who may send which event types and
+        // sources, judged per event; and the broker definitions (users, permissions, topology,
+        // policies) that let the broker enforce what it can. Pure, no I/O.
+        .target(
+            name: "LodePermissions",
+            dependencies: ["LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents", "LodeJSON"]),
         // Notifications (contract section 5): rules, templates, keys, channel payloads and their
@@ -55,7 +62,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "LodePermissions", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +124,7 @@ let package = Package(
             name: "LodeWorker",
             dependencies: [
                 "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage", "LodeWire", "LodeSettings", "LodeNotifications", "LodeDeadLetters",
+                "LodePermissions",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -140,7 +148,7 @@ let package = Package(
             name: "lode-worker",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections",
+                "LodeQueues", "LodeProjections", "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -151,7 +159,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,19 +204,23 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
                 "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues", "LodeJSON",
-                "LodeDeadLetters",
+                "LodeDeadLetters", "LodePermissions",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
+        .testTarget(
+            name: "LodeSettingsTests",
+            dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodePermissions", "LodeEvents", "LodeJSON"]
+        ),
+        .testTarget(name: "LodePermissionsTests", dependencies: ["LodePermissions", "LodeEvents", "LodeJSON", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "LodeWorkerTests",
-            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage"]
+            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage", "LodePermissions"]
         ),
         .testTarget(
             name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]

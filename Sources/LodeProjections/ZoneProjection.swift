@@ -17,18 +17,18 @@ import LodeEvents
 ///
 /// | part | table, key | statement |
 /// | --- | --- | --- |
-/// | ``registrations`` | `project_registration (project_id)`: the winning registration's fields, its `event_time` and `event_id` | `INSERT … ON CONFLICT (project_id) DO UPDATE SET … WHERE (excluded.event_time, excluded.event_id) > (event_time, event_id)` |
-/// | ``statuses`` | `project_status (project_id)`: `status`, `event_time`, `event_id` | the same upsert-if-newer |
-/// | ``investment`` | `investment_report (project_id, period)`: `completed_investment`, `event_time`, `event_id` | the same upsert-if-newer |
+/// | ``registrations`` | `project_registration (project_id)`: the winning registration's fields, its `event_time`, `event_id` and `event_source` | `INSERT … ON CONFLICT (project_id) DO UPDATE SET … WHERE (excluded.event_time, excluded.event_id, excluded.event_source) > (event_time, event_id, event_source)` |
+/// | ``statuses`` | `project_status (project_id)`: `status`, `event_time`, `event_id`, `event_source` | the same upsert-if-newer |
+/// | ``investment`` | `investment_report (project_id, period)`: `completed_investment`, `event_time`, `event_id`, `event_source` | the same upsert-if-newer |
 /// | ``RecruitmentYear/campaigns`` contacts | `recruitment_contact (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
-/// | ``RecruitmentYear/campaigns`` visits | `recruitment_visit_count (year, campaign)`: `visits` (the inbox lets each id through once) | `INSERT … ON CONFLICT DO UPDATE SET visits = visits + excluded.visits` |
+/// | ``RecruitmentYear/campaigns`` visits | `recruitment_visit_count (year, campaign)`: `visits` (the inbox lets each event, by source and id, through once) | `INSERT … ON CONFLICT DO UPDATE SET visits = visits + excluded.visits` |
 /// | ``RecruitmentYear/campaigns`` agreements | `recruitment_agreement (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
 /// | ``RecruitmentYear/projectsIntroduced`` | `recruitment_introduction (year, industry, project_id)` | `INSERT … ON CONFLICT DO NOTHING` |
 ///
 /// `event_time` is the instant as an integer (nanoseconds since the epoch
-/// fit an `INTEGER` for every year the events allow) and `event_id` a
-/// binary-collated text, so the row comparison is exactly ``EventStamp``'s
-/// order. The year-wide distinct sets kept here
+/// fit an `INTEGER` for every year the events allow), `event_id` and
+/// `event_source` binary-collated texts, so the row comparison is exactly
+/// ``EventStamp``'s order. The year-wide distinct sets kept here
 /// (``RecruitmentYear/enterprisesContacted`` and the like) are indexes for
 /// speed; in SQL they are `COUNT(DISTINCT enterprise) … WHERE year = ?`
 /// over the per-campaign tables. Status and investment rows are kept
@@ -57,8 +57,8 @@ public struct ZoneProjection: Sendable {
     /// new to a distinct count (a redelivery, a second contact with the
     /// same enterprise in the same campaign and year), changes nothing.
     ///
-    /// An event with the same `id` and a different content (a conflicting
-    /// duplicate) must be kept out by the caller: here the first one
+    /// An event with the same `source` and `id` and a different content (a
+    /// conflicting duplicate) must be kept out by the caller: here the first one
     /// applied stays only where both compete for the same row.
     @discardableResult
     public mutating func apply(_ event: Event) -> Bool {
@@ -77,7 +77,7 @@ public struct ZoneProjection: Sendable {
         case .siteVisit(let visit):
             let year = calendar.yearMonth(of: event.time).year
             return recruitment[year, default: RecruitmentYear()]
-                .recordVisit(eventID: ExactText(event.id), campaign: ExactText(visit.campaign))
+                .recordVisit(EventKey(event), campaign: ExactText(visit.campaign))
         case .agreementSigned(let agreement):
             let year = calendar.yearMonth(of: event.time).year
             return recruitment[year, default: RecruitmentYear()]
@@ -103,8 +103,8 @@ public struct ZoneProjection: Sendable {
 public struct RecruitmentYear: Sendable, Hashable {
     /// Distinct enterprises contacted in the year, over all campaigns.
     public private(set) var enterprisesContacted: Set<ExactText> = []
-    /// Distinct site-visit event ids in the year.
-    public private(set) var siteVisits: Set<ExactText> = []
+    /// Distinct site-visit events (by source and id) in the year.
+    public private(set) var siteVisits: Set<EventKey> = []
     /// Distinct enterprises that signed an agreement in the year.
     public private(set) var agreementsSigned: Set<ExactText> = []
     /// The same three, per campaign.
@@ -119,9 +119,9 @@ public struct RecruitmentYear: Sendable, Hashable {
         return enterprisesContacted.insert(enterprise).inserted || inCampaign
     }
 
-    mutating func recordVisit(eventID: ExactText, campaign: ExactText) -> Bool {
-        let inCampaign = campaigns[campaign, default: CampaignTally()].siteVisits.insert(eventID).inserted
-        return siteVisits.insert(eventID).inserted || inCampaign
+    mutating func recordVisit(_ event: EventKey, campaign: ExactText) -> Bool {
+        let inCampaign = campaigns[campaign, default: CampaignTally()].siteVisits.insert(event).inserted
+        return siteVisits.insert(event).inserted || inCampaign
     }
 
     mutating func recordAgreement(enterprise: ExactText, campaign: ExactText) -> Bool {
@@ -138,8 +138,8 @@ public struct RecruitmentYear: Sendable, Hashable {
 public struct CampaignTally: Sendable, Hashable {
     /// Distinct enterprises contacted.
     public internal(set) var enterprisesContacted: Set<ExactText> = []
-    /// Distinct site-visit event ids.
-    public internal(set) var siteVisits: Set<ExactText> = []
+    /// Distinct site-visit events (by source and id).
+    public internal(set) var siteVisits: Set<EventKey> = []
     /// Distinct enterprises that signed an agreement.
     public internal(set) var agreementsSigned: Set<ExactText> = []
 

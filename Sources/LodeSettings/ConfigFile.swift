@@ -21,11 +21,12 @@ public struct ConfigFile: @unchecked Sendable {
     /// The top-level sections any Lodestone program may find in the shared config file.
     public static let knownSections: Set<String> = [
         "amqp", "db", "timezone", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish",
+        "departments", "broker_users", "status",
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
     /// The keys of the `metrics` section (see ``MetricsAddress``).
-    public static let metricsKeys = ["address"]
+    public static let metricsKeys = ["address", "token_file"]
 
     public let path: String
     /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `metrics.address`, when present.
@@ -130,7 +131,8 @@ public struct ConfigFile: @unchecked Sendable {
         }
     }
 
-    static func reason(_ error: Error) -> String {
+    /// Why a file could not be read, in a few words (`no such file`, `Permission denied`).
+    public static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -19,8 +19,10 @@ public struct StatusRequest: Sendable, Hashable {
 /// health and totals, the year's report from its store with the config's targets, the failed
 /// notifications of its outbox, and `lode.dead`.
 ///
-/// The store is read on the caller's task: each read is one short SQLite read transaction (WAL:
-/// it never waits for the worker's writes), so it is not moved to a thread of its own.
+/// Each request is cheap, however often the page is asked for: a snapshot is kept for
+/// ``cacheLifetime`` (per year asked for, a few years at most), requests that come while one is
+/// being gathered wait for it rather than gathering another, and the store's reads (blocking
+/// SQLite reads) run off Swift's cooperative pool.
 public final class WorkerStatusSource: Sendable {
     private let worker: Worker
     private let store: SQLiteZoneStore
@@ -30,9 +32,12 @@ public final class WorkerStatusSource: Sendable {
     private let startedAt: Date
     /// How many failed notifications and dead letters the page lists at most.
     public let listLimit: Int
+    /// How long a snapshot is shown before it is gathered again.
+    public let cacheLifetime: Duration
+    private let cache: SnapshotCache
 
     public init(worker: Worker, store: SQLiteZoneStore, targets: [Int: [ReportTarget]], queues: QueueReader,
-                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20) {
+                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20, cacheLifetime: Duration = .seconds(2)) {
         self.worker = worker
         self.store = store
         self.targets = targets
@@ -40,10 +45,21 @@ public final class WorkerStatusSource: Sendable {
         self.timeZone = timeZone
         self.startedAt = startedAt
         self.listLimit = listLimit
+        self.cacheLifetime = cacheLifetime
+        cache = SnapshotCache(lifetime: cacheLifetime)
     }
 
-    /// The page's snapshot now. Never throws: what cannot be read is a section's `problem`.
+    /// How many snapshots were gathered (not served from the cache) since the source was made.
+    public var gathered: Int { get async { await cache.gathered } }
+
+    /// The page's snapshot: the one gathered less than ``cacheLifetime`` ago for the same year,
+    /// or a new one. Never throws: what cannot be read is a section's `problem`.
     public func snapshot(_ request: StatusRequest) async -> StatusSnapshot {
+        await cache.snapshot(for: request) { [self] in await gather(request) }
+    }
+
+    /// The page's snapshot now.
+    func gather(_ request: StatusRequest) async -> StatusSnapshot {
         let now = Date()
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
@@ -56,16 +72,20 @@ public final class WorkerStatusSource: Sendable {
             queueSection = .init(figures: [], problem: "\(error)")
         }
 
+        let store = store, listLimit = listLimit, yearTargets = targets[year] ?? []
         let reportSection: StatusSnapshot.ReportSection
         do {
-            reportSection = .init(year: year, report: try store.report(year: year, targets: targets[year] ?? []))
+            reportSection = .init(year: year, report: try await offTheCooperativePool {
+                try store.report(year: year, targets: yearTargets)
+            })
         } catch {
             reportSection = .init(year: year, report: nil, problem: "cannot read the report: \(error)")
         }
 
         let notificationSection: StatusSnapshot.FailedNotificationsSection
         do {
-            let failed = try store.outboxEntries(failedOnly: true, limit: listLimit).reversed().map {
+            let entries = try await offTheCooperativePool { try store.outboxEntries(failedOnly: true, limit: listLimit) }
+            let failed = entries.reversed().map {
                 FailedNotification(id: $0.id, rule: $0.rule, channel: $0.channel, title: $0.title, attempts: $0.attempts,
                                    lastError: $0.lastError, createdAt: $0.createdAt)
             }
@@ -77,7 +97,7 @@ public final class WorkerStatusSource: Sendable {
         let dead = queueSection.figures.first { $0.name == ZoneTopology.deadLetterQueue }
         var deadSection = StatusSnapshot.DeadLettersSection(count: dead?.ready, oldestAgeSeconds: dead?.oldestAgeSeconds)
         // The worker's index of dead letters (`lodectl dlq list` reads the same).
-        if let recent = try? store.recentDeadLetters(limit: listLimit) {
+        if let recent = try? await offTheCooperativePool({ try store.recentDeadLetters(limit: listLimit) }) {
             deadSection.recent = recent.map { letter in
                 DeadLetterSummary(id: letter.id, type: letter.type ?? "", reason: letter.reason,
                                   firstFailedAt: try? Date(letter.firstFailedAt, strategy: .iso8601))
@@ -89,5 +109,43 @@ public final class WorkerStatusSource: Sendable {
             generatedAt: now, timeZone: timeZone, queues: queueSection,
             worker: .init(health: worker.health, counts: worker.totals, startedAt: startedAt),
             report: reportSection, notifications: notificationSection, deadLetters: deadSection)
+    }
+}
+
+/// The status page's snapshots of the last ``lifetime``, by year asked for, with at most one
+/// gathering per year at a time: requests that come during a gathering wait for its result.
+actor SnapshotCache {
+    private struct Entry {
+        var snapshot: StatusSnapshot
+        var at: ContinuousClock.Instant
+    }
+
+    let lifetime: Duration
+    /// Years kept at most (`?year=` can ask for any): the oldest entry goes first.
+    let capacity = 8
+    private var entries: [Int?: Entry] = [:]
+    private var inFlight: [Int?: Task<StatusSnapshot, Never>] = [:]
+    private(set) var gathered = 0
+    var entryCount: Int { entries.count }
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    func snapshot(for request: StatusRequest, gather: @escaping @Sendable () async -> StatusSnapshot) async -> StatusSnapshot {
+        let key = request.year
+        let now = ContinuousClock.now
+        if let entry = entries[key], now - entry.at < lifetime { return entry.snapshot }
+        if let running = inFlight[key] { return await running.value }
+        let task = Task { await gather() }
+        inFlight[key] = task
+        gathered += 1
+        let snapshot = await task.value
+        inFlight[key] = nil
+        entries[key] = Entry(snapshot: snapshot, at: ContinuousClock.now)
+        if entries.count > capacity, let oldest = entries.min(by: { $0.value.at < $1.value.at })?.key {
+            entries[oldest] = nil
+        }
+        return snapshot
     }
 }

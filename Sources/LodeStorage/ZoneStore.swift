@@ -15,12 +15,13 @@ import LodeProjections
 public protocol ZoneStore: Sendable {
     /// Applies a batch in one transaction. For each event, in order:
     ///
-    /// - its `id` is new: it is recorded in the inbox and the event log
-    ///   (its exact bytes), and the projection tables are updated;
+    /// - it is new (its identity, `source` and `id`, was never applied): it
+    ///   is recorded in the inbox and the event log (its exact bytes), and
+    ///   the projection tables are updated;
     ///   ``EventOutcome/applied(changedProjection:)``.
-    /// - its `id` was applied before (or earlier in this batch) with the same
-    ///   content: ``EventOutcome/duplicate``, nothing written.
-    /// - its `id` was applied before with other content:
+    /// - its `source` and `id` were applied before (or earlier in this batch)
+    ///   with the same content: ``EventOutcome/duplicate``, nothing written.
+    /// - its `source` and `id` were applied before with other content:
     ///   ``EventOutcome/conflictingDuplicate(_:)``, nothing written; the
     ///   worker dead-letters it as `conflicting_duplicate`.
     ///
@@ -89,23 +90,26 @@ public enum EventOutcome: Sendable, Hashable {
     case conflictingDuplicate(ConflictingDuplicate)
 }
 
-/// An event whose `id` was already applied with different content.
+/// An event whose `source` and `id` were already applied with different content.
 public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible {
     public let eventID: String
+    /// The event's `source`: with its `id`, its identity.
+    public let source: String
     /// ``Event/contentFingerprint`` of the event applied first, which stays.
     public let appliedFingerprint: String
     /// ``Event/contentFingerprint`` of the refused one.
     public let refusedFingerprint: String
 
-    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String) {
+    public init(eventID: String, source: String, appliedFingerprint: String, refusedFingerprint: String) {
         self.eventID = eventID
+        self.source = source
         self.appliedFingerprint = appliedFingerprint
         self.refusedFingerprint = refusedFingerprint
     }
 
     /// The text for the dead letter's `x-lode-error`.
     public var description: String {
-        "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
+        "event id '\(eventID)' from source '\(source)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
     }
 }
 

@@ -163,7 +163,9 @@ struct PublishInput: AsyncParsableCommand {
 enum Terminal {
     static func resolve(_ broker: BrokerOptions) throws -> CommonSettings {
         do {
-            return try broker.resolve()
+            let settings = try broker.resolve()
+            for warning in settings.connection.warnings { printError("warning: \(warning)") }
+            return settings
         } catch {
             printError(error.description)
             throw ExitCode(error.exitCode)
@@ -221,10 +223,12 @@ enum Terminal {
             return
         }
         let timestamp = UInt64(Date().timeIntervalSince1970)
+        // user_id: the login RabbitMQ checks it against; what a worker with departments: judges.
+        let user = settings.connection.user
         let plan = options.noBatch
-            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange)
+            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange, userID: user)
             : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
-                                  exchange: options.exchange)
+                                  exchange: options.exchange, userID: user)
         var publisherOptions = PublisherOptions()
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection

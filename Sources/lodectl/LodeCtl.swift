@@ -21,7 +21,7 @@ struct LodeCtl: AsyncParsableCommand {
             file, 69 broker or database unavailable, 75 temporary failure (safe to re-run), 78 bad \
             configuration.
             """,
-        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self])
+        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Definitions.self, Ping.self])
 }
 
 /// Exit codes from sysexits, as the contract specifies.
@@ -43,6 +43,7 @@ struct ConnectionOptions: ParsableArguments {
         do {
             var settings = try broker.resolve().connection
             settings.connectionName = "lodectl on \(ProcessInfo.processInfo.hostName)"
+            for warning in settings.warnings { FileHandle.standardError.write(Data("lodectl: warning: \(warning)\n".utf8)) }
             return settings
         } catch {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
