@@ -124,15 +124,18 @@ final class BatchPipeline: Sendable {
         while true {
             switch step.next() {
             case .apply(let range):
-                let started = ContinuousClock.now
+                let started = ContinuousClock.now, cpuStarted = ThreadCPUClock.now()
                 do throws(StorageError) {
                     let outcome = try store.apply(Array(step.events[range]))
-                    metrics.committed(in: ContinuousClock.now - started)
+                    metrics.committed(in: ContinuousClock.now - started,
+                                      cpu: .nanoseconds(Int64(clamping: ThreadCPUClock.now() &- cpuStarted)))
                     step.applied(outcome)
                 } catch {
                     step.applyFailed(error)
                 }
             case .recordDeadLetters:
+                let started = ContinuousClock.now
+                defer { metrics.spent(ContinuousClock.now - started, in: .deadLetters) }
                 let user = deadLetters.settings.user
                 deadLetterMessages = step.deadLetters.map { cause in
                     DeadLetter.message(for: cause.rejected, of: batch.deliveries[cause.delivery], publisherUser: user)
@@ -155,6 +158,8 @@ final class BatchPipeline: Sendable {
                     step.deadLettersRecorded()
                 }
             case .publishDeadLetters(let indexes):
+                let started = ContinuousClock.now
+                defer { metrics.spent(ContinuousClock.now - started, in: .deadLetters) }
                 let report = Self.publishBlocking(indexes.map { deadLetterMessages[$0] }, with: deadLetters)
                 step.published(report?.outcomes ?? [])
             case .wait(let delay):
