@@ -1,6 +1,22 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// The release version of Lodestone (`--version`, the Debian package's version). Raise it when
+/// releasing; scripts/package reads it from here.
+let lodestoneVersion = "0.15.0"
+
+/// The commit a build was made from: `LODE_BUILD_COMMIT` when the build has no git checkout (a
+/// container build from a source tarball), else the checkout's HEAD, with `-dirty` when it has
+/// uncommitted changes. Handed to the C target below as a define: nothing is written into the tree.
+let buildCommit: String = {
+    let given = Context.environment["LODE_BUILD_COMMIT"] ?? Context.gitInformation.map {
+        $0.currentCommit + ($0.hasUncommittedChanges ? "-dirty" : "")
+    } ?? "unknown"
+    let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-._")
+    let clean = String(given.filter { allowed.contains($0) }.prefix(64))
+    return clean.isEmpty ? "unknown" : clean
+}()
+
 let package = Package(
     name: "Lodestone",
     platforms: [.macOS(.v15)],
@@ -25,6 +41,25 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // The version and commit every executable's --version prints (defined at build time).
+        .target(
+            name: "CLodeBuildInfo",
+            cSettings: [
+                .define("LODE_VERSION", to: "\"\(lodestoneVersion)\""),
+                .define("LODE_COMMIT", to: "\"\(buildCommit)\""),
+            ]
+        ),
+        // Log output for the executables: text lines (swift-log's) or one JSON object per line.
+        .target(name: "LodeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) as a datagram to
+        // $NOTIFY_SOCKET, without libsystemd, and a watchdog service that pings while a check passes.
+        .target(
+            name: "LodeSystemd",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -55,7 +90,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "CLodeBuildInfo", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "lode-publish",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing",
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -140,7 +175,7 @@ let package = Package(
             name: "lode-worker",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections",
+                "LodeQueues", "LodeProjections", "LodeLogging", "LodeSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -151,7 +186,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +236,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
+        .testTarget(
+            name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging"]
+        ),
         .testTarget(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
@@ -230,11 +267,17 @@ let package = Package(
                 "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // What several test targets share: a real HTTP receiver on loopback.
+        // What several test targets share: a real HTTP receiver on loopback, a notify socket.
         .target(
             name: "LodeTestSupport",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/LodeTestSupport"
+        ),
+        .testTarget(name: "LodeLoggingTests", dependencies: ["LodeLogging", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "LodeSystemdTests",
+            dependencies: ["LodeSystemd", "LodeTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],
