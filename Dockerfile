@@ -11,7 +11,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The manifest first: dependencies resolve in a layer of their own.
-COPY Package.swift ./
+COPY Package.swift VERSION ./
+COPY Plugins ./Plugins
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests

@@ -1,22 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// The release version of Lodestone (`--version`, the Debian package's version). Raise it when
-/// releasing; scripts/package reads it from here.
-let lodestoneVersion = "0.15.0"
-
-/// The commit a build was made from: `LODE_BUILD_COMMIT` when the build has no git checkout (a
-/// container build from a source tarball), else the checkout's HEAD, with `-dirty` when it has
-/// uncommitted changes. Handed to the C target below as a define: nothing is written into the tree.
-let buildCommit: String = {
-    let given = Context.environment["LODE_BUILD_COMMIT"] ?? Context.gitInformation.map {
-        $0.currentCommit + ($0.hasUncommittedChanges ? "-dirty" : "")
-    } ?? "unknown"
-    let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-._")
-    let clean = String(given.filter { allowed.contains($0) }.prefix(64))
-    return clean.isEmpty ? "unknown" : clean
-}()
-
 let package = Package(
     name: "Lodestone",
     platforms: [.macOS(.v15)],
@@ -41,14 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // The version and commit every executable's --version prints (defined at build time).
-        .target(
-            name: "CLodeBuildInfo",
-            cSettings: [
-                .define("LODE_VERSION", to: "\"\(lodestoneVersion)\""),
-                .define("LODE_COMMIT", to: "\"\(buildCommit)\""),
-            ]
-        ),
+        // The version (VERSION) and commit every executable's --version prints, embedded at build
+        // time by the EmbedBuildInfo plugin into a generated file under .build.
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool()),
+        .target(name: "LodeBuildInfo", plugins: ["EmbedBuildInfo"]),
         // Log output for the executables: text lines (swift-log's) or one JSON object per line.
         .target(name: "LodeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) as a datagram to
@@ -90,7 +70,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "CLodeBuildInfo", "LodeLogging",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -141,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "lode-publish",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeLogging",
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -175,7 +155,7 @@ let package = Package(
             name: "lode-worker",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections", "LodeLogging", "LodeSystemd",
+                "LodeQueues", "LodeProjections", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -186,7 +166,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeEvents
 import LodePublishing
 import LodeSettings
