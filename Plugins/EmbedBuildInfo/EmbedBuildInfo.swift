@@ -7,23 +7,31 @@ import PackagePlugin
 /// The commit is `LODE_BUILD_COMMIT` when set (a build without a git checkout, such as an image
 /// built from a copy of the sources), else the checkout's `HEAD`, with `-dirty` when tracked
 /// files have uncommitted changes, else `unknown`. The file goes to the plugin's work directory
-/// under `.build`, never into the source tree, and is rewritten only when its content changes,
-/// so an ordinary build compiles nothing again.
+/// under `.build`, never into the source tree. The command runs again when `VERSION`, `HEAD` or
+/// the git index change, and rewrites the file only when its content does.
 @main
 struct EmbedBuildInfo: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let root = context.package.directoryURL
         let output = context.pluginWorkDirectoryURL.appending(path: "Generated")
+        let file = output.appending(path: "BuildInfo+Generated.swift")
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
         if let commit = ProcessInfo.processInfo.environment["LODE_BUILD_COMMIT"] {
             environment["LODE_BUILD_COMMIT"] = commit
         }
+        // What changes when the version, HEAD or the index do (a commit, a checkout, an add):
+        // the build runs the command again then, and only then.
+        let inputs = ["VERSION", ".git/HEAD", ".git/index", ".git/logs/HEAD", ".git/packed-refs"]
+            .map { root.appending(path: $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
         return [
-            .prebuildCommand(
+            .buildCommand(
                 displayName: "Embedding Lodestone's version and commit",
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                arguments: ["-c", Self.script, "embed-build-info", context.package.directoryURL.path, output.path],
+                arguments: ["-c", Self.script, "embed-build-info", root.path, output.path],
                 environment: environment,
-                outputFilesDirectory: output),
+                inputFiles: inputs,
+                outputFiles: [file]),
         ]
     }
 
