@@ -52,10 +52,7 @@ extension SQLiteZoneStore {
         let owner = SQLiteFileOwner(of: source)
         defer { owner.restore() }
         do {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let reader = try DatabaseQueue(path: source, configuration: configuration)
+            let reader = try readOnly(source)
             let writer = try DatabaseQueue(path: partial)
             try reader.backup(to: writer)
             try reader.close()
@@ -88,10 +85,7 @@ extension SQLiteZoneStore {
         let owner = SQLiteFileOwner(of: path)
         defer { owner.restore() }
         do {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let reader = try DatabaseQueue(path: path, configuration: configuration)
+            let reader = try readOnly(path)
             defer { try? reader.close() }
             let migrator = SQLiteSchema.migrator
             let known = migrator.migrations
@@ -106,6 +100,14 @@ extension SQLiteZoneStore {
             throw StorageError.lifting(error, doing: "reading the database", path: path)
         }
         return inspection
+    }
+
+    /// A read-only connection that waits up to 10 s for a worker's write lock.
+    private static func readOnly(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     /// Why this process could not write the database: the file (or, when it is absent, its

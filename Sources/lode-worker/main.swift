@@ -34,9 +34,14 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             The same address serves the status page, GET / (HTML: queues, health, the year's report \
             with its targets, dead letters, failed notifications; refreshes itself).
 
+            Under systemd (Type=notify, NOTIFY_SOCKET set) it sends READY=1 once it consumes, \
+            STATUS= lines, WATCHDOG=1 while its consumer keeps turning (WatchdogSec=) and \
+            STOPPING=1 on SIGTERM: deploy/systemd/lode-worker.service, docs/operations.md.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
+              lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
             """,
         version: "lode-worker \(BuildInfo.versionLine)")
 
