@@ -30,7 +30,7 @@ let package = Package(
         .plugin(name: "EmbedBuildInfo", capability: .buildTool()),
         .target(name: "LodeBuildInfo", plugins: ["EmbedBuildInfo"]),
         // Log output for the executables: text lines (swift-log's) or one JSON object per line.
-        .target(name: "LodeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "LodeLogging", dependencies: ["LodeJSON", .product(name: "Logging", package: "swift-log")]),
         // The systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) as a datagram to
         // $NOTIFY_SOCKET, without libsystemd, and a watchdog service that pings while a check passes.
         .target(

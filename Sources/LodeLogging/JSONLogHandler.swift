@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LodeJSON
 import Logging
 
 /// A swift-log handler that writes each log event as one JSON object on one line:
@@ -60,24 +61,24 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
-        var line = "{\"time\":"
-        JSONText.appendString(Self.timestamp(now()), to: &line)
-        line += ",\"level\":"
-        JSONText.appendString(event.level.rawValue, to: &line)
-        line += ",\"logger\":"
-        JSONText.appendString(label, to: &line)
-        line += ",\"message\":"
-        JSONText.appendString(event.message.description, to: &line)
-        if !merged.isEmpty {
-            line += ",\"metadata\":"
-            JSONText.append(.dictionary(merged), to: &line)
+        var members = [
+            JSONMember("time", .string(Self.timestamp(now()))), JSONMember("level", .string(event.level.rawValue)),
+            JSONMember("logger", .string(label)), JSONMember("message", .string(event.message.description)),
+        ]
+        if !merged.isEmpty { members.append(JSONMember("metadata", Self.json(.dictionary(merged)))) }
+        if let error = event.error { members.append(JSONMember("error", .string("\(error)"))) }
+        sink.write(JSONValue.object(members).serializedText() + "\n")
+    }
+
+    /// A metadata value as JSON: strings as strings, lists as arrays, dictionaries as objects
+    /// with their keys sorted (as the text handler prints them).
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let string): .string(string)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let elements): .array(elements.map(json))
+        case .dictionary(let members): .object(members.keys.sorted().compactMap { key in members[key].map { JSONMember(key, json($0)) } })
         }
-        if let error = event.error {
-            line += ",\"error\":"
-            JSONText.appendString("\(error)", to: &line)
-        }
-        line += "}\n"
-        sink.write(line)
     }
 
     /// `2026-12-06T08:00:00.123Z`.
@@ -89,57 +90,5 @@ public struct JSONLogHandler: LogHandler {
         let millis = Int(((milliseconds % 1000) + 1000) % 1000)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
-    }
-}
-
-/// Just enough JSON writing for log lines: strings and swift-log's metadata values.
-enum JSONText {
-    static func append(_ value: Logger.Metadata.Value, to text: inout String) {
-        switch value {
-        case .string(let string):
-            appendString(string, to: &text)
-        case .stringConvertible(let convertible):
-            appendString(convertible.description, to: &text)
-        case .array(let elements):
-            text += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { text += "," }
-                append(element, to: &text)
-            }
-            text += "]"
-        case .dictionary(let members):
-            text += "{"
-            // Sorted, as the text handler prints them: the same event gives the same line.
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                appendString(key, to: &text)
-                text += ":"
-                if let member = members[key] { append(member, to: &text) }
-            }
-            text += "}"
-        }
-    }
-
-    static func appendString(_ string: String, to text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case "\u{2028}": text += "\\u2028"
-            case "\u{2029}": text += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        text += "\""
     }
 }

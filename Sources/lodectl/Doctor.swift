@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import LodeAMQP
-import LodeEvents
+import LodeJSON
 import LodeNotifications
 import LodeSettings
 import LodeStorage
