@@ -62,19 +62,19 @@ final class Progress: Sendable {
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         let pings = { @Sendable (messages: [String]) in messages.filter { $0.contains("WATCHDOG=1") }.count }
-        let healthy = await listener.collect(for: .seconds(30)) { pings($0) >= 3 }
-        #expect(pings(healthy) >= 3, "\(healthy)")
+        let healthy = await listener.collect(for: .seconds(120)) { pings($0) >= 2 }
+        #expect(pings(healthy) >= 2, "\(healthy)")
         #expect(healthy.contains { $0.contains("STATUS=consuming lode.work: 3 applied") }, "\(healthy)")
 
         // Past the stall limit the pings stop, and the status says why.
         progress.stick()
-        let stalling = await listener.collect(for: .seconds(30)) { $0.contains { $0.contains("STATUS=stuck: no progress for") } }
+        let stalling = await listener.collect(for: .seconds(120)) { $0.contains { $0.contains("STATUS=stuck: no progress for") } }
         #expect(stalling.contains { $0.contains("STATUS=stuck: no progress for") }, "\(stalling)")
         let stuck = await listener.collect(for: .seconds(1))
         #expect(pings(stuck) == 0, "pings while stuck: \(stuck)")
 
         progress.resume()
-        let resumed = await listener.collect(for: .seconds(30)) { pings($0) >= 2 }
+        let resumed = await listener.collect(for: .seconds(120)) { pings($0) >= 2 && $0.contains { $0.contains("STATUS=consuming") } }
         #expect(pings(resumed) >= 2, "\(resumed)")
         #expect(resumed.contains { $0.contains("STATUS=consuming lode.work") }, "\(resumed)")
         await group.triggerGracefulShutdown()
