@@ -25,6 +25,21 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // The version (VERSION) and commit every executable's --version prints, embedded at build
+        // time by the EmbedBuildInfo plugin into a generated file under .build.
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool()),
+        .target(name: "LodeBuildInfo", plugins: ["EmbedBuildInfo"]),
+        // Log output for the executables: text lines (swift-log's) or one JSON object per line.
+        .target(name: "LodeLogging", dependencies: ["LodeJSON", .product(name: "Logging", package: "swift-log")]),
+        // The systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) as a datagram to
+        // $NOTIFY_SOCKET, without libsystemd, and a watchdog service that pings while a check passes.
+        .target(
+            name: "LodeSystemd",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -55,7 +70,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "lode-publish",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing",
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -140,7 +155,7 @@ let package = Package(
             name: "lode-worker",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections",
+                "LodeQueues", "LodeProjections", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -151,7 +166,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +216,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
+        .testTarget(
+            name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging"]
+        ),
         .testTarget(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
@@ -230,11 +247,17 @@ let package = Package(
                 "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // What several test targets share: a real HTTP receiver on loopback.
+        // What several test targets share: a real HTTP receiver on loopback, a notify socket.
         .target(
             name: "LodeTestSupport",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/LodeTestSupport"
+        ),
+        .testTarget(name: "LodeLoggingTests", dependencies: ["LodeLogging", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "LodeSystemdTests",
+            dependencies: ["LodeSystemd", "LodeTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],

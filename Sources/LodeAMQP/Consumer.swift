@@ -207,6 +207,13 @@ public final class Consumer: Sendable {
         try await perform("reconnecting the consumer") { driver in driver.reconnect() }
     }
 
+    /// How long ago the consumer's owner thread last went round its loop. The thread comes round
+    /// at least every second or so, whether deliveries arrive, the connection is down and being
+    /// retried, or the subscription is paused; a batch handler (``init(settings:queue:topology:options:logger:handler:)``)
+    /// holds it for as long as the handler runs. A value that keeps growing means the thread is
+    /// stuck in one call: what a service manager's watchdog wants to know.
+    public var sinceLastTurn: Duration { owner.sinceLastTurn }
+
     /// The heartbeat negotiated with the broker, and the one librabbitmq itself runs (always 0).
     public func heartbeats() async -> (negotiated: Int, library: Int)? {
         try? await perform("reading heartbeat") { driver in
@@ -348,7 +355,9 @@ final class ConsumerDriver: OwnedDriver {
                     ])
                 }
             } else {
-                _ = waitForWakeup(wakeFD, until: wanted ? nextAttempt : .max)
+                // At most a second at a time, so the owner thread's loop keeps turning
+                // (``Consumer/sinceLastTurn``) while it waits to reconnect or for a resume.
+                _ = waitForWakeup(wakeFD, until: min(wanted ? nextAttempt : .max, MonotonicClock.after(.seconds(1))))
             }
             return
         }

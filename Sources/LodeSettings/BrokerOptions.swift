@@ -17,11 +17,13 @@ public struct BrokerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp("YAML config file (env LODE_CONFIG).", valueName: "file"))
     public var config: String?
 
+    @OptionGroup public var log: LogOptions
+
     public init() {}
 
     /// The flags as ``SettingsFlags``.
     public var flags: SettingsFlags {
-        SettingsFlags(url: url, passwordFile: passwordFile, config: config)
+        SettingsFlags(url: url, passwordFile: passwordFile, config: config, logFormat: log.format, logLevel: log.level)
     }
 
     /// Resolves the common settings from these flags, the environment and the config file.

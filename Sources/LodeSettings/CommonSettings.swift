@@ -11,6 +11,7 @@ import LodeEvents
 /// | broker password | `--password-file` | `LODE_AMQP_PASSWORD`, `LODE_AMQP_PASSWORD_FILE` | `amqp.password`, `amqp.password_file` |
 /// | database | `--db` | `LODE_DB` | `db` |
 /// | config file | `--config` | `LODE_CONFIG` | |
+/// | log format, level | `--log-format`, `--log-level` | `LODE_LOG_FORMAT`, `LODE_LOG_LEVEL` | `log.format`, `log.level` |
 ///
 /// A password written inside the `--url` flag is refused (it would show in `ps` and in shell
 /// history); in `LODE_AMQP_URL` or `amqp.url` it is accepted, at that source's precedence.
@@ -24,6 +25,12 @@ public struct CommonSettings: Sendable {
     public var timezone: String
     /// The config file read, if any.
     public var config: ConfigFile?
+    /// How the program logs (``LogSettings``).
+    public var log = LogSettings()
+    /// Where each value came from, for `lodectl doctor`: keys `url`, `password`, `db`, `config`,
+    /// `timezone`; values such as `--url`, `LODE_AMQP_PASSWORD`, `/etc/lodestone/lodestone.yaml:3: amqp.url`
+    /// or `default`. Never a value itself.
+    public var origins: [String: String] = [:]
 
     public static let defaultTimezone = "Asia/Shanghai"
 }
@@ -34,12 +41,17 @@ public struct SettingsFlags: Sendable, Equatable {
     public var passwordFile: String?
     public var config: String?
     public var database: String?
+    public var logFormat: String?
+    public var logLevel: String?
 
-    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil) {
+    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil,
+                logFormat: String? = nil, logLevel: String? = nil) {
         self.url = url
         self.passwordFile = passwordFile
         self.config = config
         self.database = database
+        self.logFormat = logFormat
+        self.logLevel = logLevel
     }
 }
 
@@ -116,25 +128,31 @@ extension CommonSettings {
             return String(password)
         }
         var password: String?
+        var passwordOrigin = connection.urlHadPassword ? url.origin : SettingOrigin.builtIn
         if !needsBroker {
             // Nothing below runs: the connection keeps the URL's password, if any.
         } else if let path = flags.passwordFile {
             password = try readPassword(path, "--password-file", .usage)
+            passwordOrigin = "--password-file \(path)"
         }
         // A URL's own password counts at its URL's level: a password in LODE_AMQP_URL beats
         // amqp.password in the config file, and loses to LODE_AMQP_PASSWORD.
         if password == nil, needsBroker {
             if let value = env("LODE_AMQP_PASSWORD") {
                 password = value
+                passwordOrigin = "LODE_AMQP_PASSWORD"
             } else if let path = env("LODE_AMQP_PASSWORD_FILE") {
                 password = try readPassword(path, "LODE_AMQP_PASSWORD_FILE", .config)
+                passwordOrigin = "LODE_AMQP_PASSWORD_FILE \(path)"
             }
         }
         if password == nil, needsBroker, url.level <= .configFile || !connection.urlHadPassword, let config {
             if let entry = config.entries["amqp.password"] {
                 password = entry.value
+                passwordOrigin = "\(config.path):\(entry.line): amqp.password"
             } else if let entry = config.entries["amqp.password_file"] {
                 password = try readPassword(entry.value, "Config error: \(config.path):\(entry.line): amqp.password_file", .config)
+                passwordOrigin = "\(config.path):\(entry.line): amqp.password_file \(entry.value)"
             }
         }
         if let password { connection.password = password }
@@ -151,6 +169,19 @@ extension CommonSettings {
                     """)
             }
         }
-        return CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        var settings = CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        settings.log = try LogSettings.resolve(formatFlag: flags.logFormat, levelFlag: flags.logLevel, environment: env,
+                                               config: config)
+        func configOrigin(_ key: String) -> String? {
+            config.flatMap { config in config.entries[key].map { "\(config.path):\($0.line): \(key)" } }
+        }
+        settings.origins = [
+            "url": url.level == .builtIn ? SettingOrigin.builtIn : SettingOrigin.strip(url.origin),
+            "password": SettingOrigin.strip(passwordOrigin),
+            "config": flags.config != nil ? "--config" : env("LODE_CONFIG") != nil ? "LODE_CONFIG" : "none",
+            "db": flags.database != nil ? "--db" : env("LODE_DB") != nil ? "LODE_DB" : configOrigin("db") ?? SettingOrigin.builtIn,
+            "timezone": configOrigin("timezone") ?? SettingOrigin.builtIn,
+        ]
+        return settings
     }
 }

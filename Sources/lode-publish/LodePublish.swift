@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeEvents
 import LodePublishing
 import LodeSettings
@@ -54,6 +55,7 @@ struct LodePublish: AsyncParsableCommand {
             The options of reading a file: lode-publish help file; of one event:
             lode-publish help project-status (and each other event command).
             """,
+        version: "lode-publish \(BuildInfo.versionLine)",
         subcommands: [
             PublishInput.self, ProjectRegisteredEvent.self, ProjectStatusEvent.self, InvestmentEvent.self,
             EnterpriseContactedEvent.self, SiteVisitEvent.self, AgreementSignedEvent.self, ProjectIntroducedEvent.self,
@@ -162,12 +164,16 @@ struct PublishInput: AsyncParsableCommand {
 /// The shared steps of the commands: settings, input, publishing, reporting.
 enum Terminal {
     static func resolve(_ broker: BrokerOptions) throws -> CommonSettings {
+        let settings: CommonSettings
         do {
-            return try broker.resolve()
+            settings = try broker.resolve()
         } catch {
             printError(error.description)
             throw ExitCode(error.exitCode)
         }
+        // Errors only, unless --log-level, LODE_LOG_LEVEL or log.level says otherwise.
+        settings.log.bootstrap(defaultLevel: .error)
+        return settings
     }
 
     static func readInput(_ path: String) throws -> [UInt8] {
@@ -229,8 +235,7 @@ enum Terminal {
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection
         connection.connectionName = "lode-publish"
-        var logger = Logger(label: "lode.publish")
-        logger.logLevel = .error
+        let logger = Logger(label: "lode.publish")
         let publisher = Publisher(settings: connection, options: publisherOptions, logger: logger)
         let progress = ProgressDisplay(total: events.count, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
         let published: Int

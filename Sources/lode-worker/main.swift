@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeDelivery
 import LodeNotifications
 import LodeProjections
@@ -8,10 +9,12 @@ import LodeQueues
 import LodeSettings
 import LodeStatus
 import LodeStorage
+import LodeSystemd
 import LodeWorker
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 @main
 struct LodeWorkerCommand: AsyncParsableCommand {
@@ -31,10 +34,16 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             The same address serves the status page, GET / (HTML: queues, health, the year's report \
             with its targets, dead letters, failed notifications; refreshes itself).
 
+            Under systemd (Type=notify, NOTIFY_SOCKET set) it sends READY=1 once it consumes, \
+            STATUS= lines, WATCHDOG=1 while its consumer keeps turning (WatchdogSec=) and \
+            STOPPING=1 on SIGTERM: deploy/systemd/lode-worker.service, docs/operations.md.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
-            """)
+              lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
+            """,
+        version: "lode-worker \(BuildInfo.versionLine)")
 
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
@@ -72,12 +81,6 @@ struct LodeWorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let startedAt = Date()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "lode.worker")
         var flags = broker.flags
         flags.database = database.db
         let settings: CommonSettings
@@ -98,6 +101,8 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
         }
+        settings.log.bootstrap(defaultLevel: .info)
+        let logger = Logger(label: "lode.worker")
         // Before the worker exists: its metrics go to the backend bootstrapped here.
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
@@ -107,14 +112,29 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             store = try StoreLocation.open(settings, notifications: notifications)
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
-            throw ExitCode(69)
+            // A store that settings point wrongly at, or that a newer Lodestone wrote, is not
+            // fixed by starting again (systemd's RestartPreventExitStatus=78); the rest may pass.
+            if let error = error as? SettingsError { throw ExitCode(error.exitCode) }
+            throw ExitCode((error as? StorageError)?.kind == .configuration ? 78 : 69)
         }
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)
 
-        // Shut down in reverse order: the worker drains first, /healthz answers until it has.
+        // Shut down in reverse order: the worker drains first, /healthz answers until it has, and
+        // systemd's watchdog is fed until the end.
         var services: [any Service] = []
+        // Under systemd (Type=notify): READY=1 once consuming, STOPPING=1 at shutdown, STATUS= lines,
+        // and WATCHDOG=1 while the consumer's thread keeps turning.
+        let notifier = ServiceNotifier()
+        let phase = ServicePhase()
+        if let notifier {
+            notifier.status("starting: connecting to the broker")
+            services.append(WatchdogService(
+                notifier: notifier, request: WatchdogRequest(), logger: logger,
+                sinceLastTurn: { phase.isConsuming ? worker.sinceLastTurn : nil },
+                status: { worker.statusLine }))
+        }
         // The status page reads the queues over a connection of its own, opened at its first request.
         let queues = QueueReader(settings: settings.connection, managementURL: managementURL, headMemoLifetime: .seconds(60))
         if case .listen(let host, let port) = address {
@@ -128,9 +148,14 @@ struct LodeWorkerCommand: AsyncParsableCommand {
                                          health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }
         let database = settings.database ?? StoreLocation.defaultPath
-        services.append(WorkerService(worker: worker, logger: logger) {
+        services.append(WorkerService(worker: worker, logger: logger, onConsuming: {
             logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
-        })
+            phase.set(.consuming)
+            notifier?.ready(status: worker.consumingLine)
+        }, onStopping: {
+            phase.set(.stopping)
+            notifier?.stopping(status: "stopping: finishing the batch in hand")
+        }))
         if !notifications.channels.isEmpty {
             // Sends what the store records; apart from the consumer, so a hanging webhook costs
             // the consume rate nothing.
@@ -172,4 +197,15 @@ extension WorkerOptions {
         if let value = tuning.notificationGiveUpHours { notificationGiveUp = .seconds(value * 3600) }
         if let value = tuning.stallSeconds { stallTimeout = .seconds(value) }
     }
+}
+
+/// Where the worker is in its life, for the watchdog: only a consuming worker is checked (its
+/// start and its drain are bounded by systemd's TimeoutStartSec= and TimeoutStopSec=).
+final class ServicePhase: Sendable {
+    enum Phase { case starting, consuming, stopping }
+    private let phase = Mutex(Phase.starting)
+
+    var isConsuming: Bool { phase.withLock { $0 == .consuming } }
+
+    func set(_ new: Phase) { phase.withLock { $0 = new } }
 }

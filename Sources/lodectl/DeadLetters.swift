@@ -51,15 +51,11 @@ struct DeadLetters: AsyncParsableCommand {
         /// The index (the worker's store) and the settings; the broker's password is read only
         /// when `needsBroker`.
         func open(needsBroker: Bool) throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = verbose ? .debug : .critical
-                return handler
-            }
             var flags = broker.flags
             flags.database = database.db
             do {
                 let settings = try CommonSettings.resolve(flags: flags, needsBroker: needsBroker)
+                settings.log.bootstrap(defaultLevel: verbose ? .debug : .critical)
                 var connection = settings.connection
                 connection.connectionName = "lodectl dlq on \(ProcessInfo.processInfo.hostName)"
                 var resolved = settings

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeSettings
 import LodeProjections
 import LodeStorage
@@ -18,10 +19,14 @@ struct LodeCtl: AsyncParsableCommand {
             Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in \
             --url: command lines show in `ps`.
             Exit codes: 0 success, 64 usage, 65 no such dead letter or notification, 66 unreadable \
-            file, 69 broker or database unavailable, 75 temporary failure (safe to re-run), 78 bad \
-            configuration.
+            file, 69 broker or database unavailable (or a failed `doctor` check), 73 a backup file \
+            that exists or cannot be written, 75 temporary failure (safe to re-run), 78 bad configuration.
             """,
-        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self])
+        version: "lodectl \(BuildInfo.versionLine)",
+        subcommands: [
+            Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self,
+            Doctor.self, Backup.self,
+        ])
 }
 
 /// Exit codes from sysexits, as the contract specifies.
@@ -29,6 +34,7 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let unavailable: Int32 = 69
     static let temporaryFailure: Int32 = 75
+    static let cannotCreate: Int32 = 73
 }
 
 struct ConnectionOptions: ParsableArguments {
@@ -50,13 +56,11 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// Errors only, `--verbose` for debug; `--log-level` (or LODE_LOG_LEVEL, config log.level)
+    /// and `--log-format` as for every executable. A bad setting is reported by ``settings()``.
     func bootstrapLogging() {
-        let level: Logger.Level = verbose ? .debug : .error
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let log = (try? CommonSettings.resolve(flags: broker.flags, needsBroker: false).log) ?? LogSettings()
+        log.bootstrap(defaultLevel: verbose ? .debug : .error)
     }
 }
 
