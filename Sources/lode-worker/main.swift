@@ -8,6 +8,8 @@ import LodeQueues
 import LodeSettings
 import LodeStatus
 import LodeStorage
+import LodeStores
+import LodeWire
 import LodeWorker
 import Logging
 import Metrics
@@ -31,9 +33,16 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             The same address serves the status page, GET / (HTML: queues, health, the year's report \
             with its targets, dead letters, failed notifications; refreshes itself).
 
+            The store: a SQLite file (the default, lodestone.sqlite) for one worker, or a PostgreSQL \
+            database (--db postgres://USER@HOST:PORT/DBNAME, password in LODE_DB_PASSWORD or \
+            --db-password-file) for any number of workers on one lode.work. A worker on a SQLite file \
+            refuses to start (exit 78) while another worker consumes lode.work: the two would split the \
+            figures between two stores.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
+              LODE_DB_PASSWORD_FILE=/etc/lodestone/db-password lode-worker --db postgres://lode@db.example:5432/lodestone
             """)
 
     @OptionGroup var broker: BrokerOptions
@@ -79,7 +88,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "lode.worker")
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         let settings: CommonSettings
         let options: WorkerOptions
         let address: MetricsAddress
@@ -102,19 +111,34 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
 
-        let store: SQLiteZoneStore
+        let request = StoreRequest(
+            database: settings.database, password: settings.databasePassword, timeZone: settings.timezone,
+            notificationRules: notifications.rules, targets: targets,
+            applicationName: "lode-worker on \(ProcessInfo.processInfo.hostName)")
+        let store: any ZoneDatabase
         do {
-            store = try StoreLocation.open(settings, notifications: notifications)
+            store = try StoreFactory.open(request, logger: Logger(label: "lode.store"))
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
         }
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
+        // Before consuming: a worker on a SQLite file must be the only consumer of lode.work.
+        let claim = WorkQueueClaim(kind: store.allowsConcurrentWorkers ? .shared : .sole, settings: connection,
+                                   logger: Logger(label: "lode.worker.claim"))
+        do {
+            try await claim.acquire()
+        } catch {
+            await claim.release()
+            FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
+            throw ExitCode(error.kind == .refused ? 78 : 69)
+        }
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)
 
         // Shut down in reverse order: the worker drains first, /healthz answers until it has.
-        var services: [any Service] = []
+        // The claim first, so that it is given back last, once the worker has drained.
+        var services: [any Service] = [WorkQueueClaimService(claim: claim)]
         // The status page reads the queues over a connection of its own, opened at its first request.
         let queues = QueueReader(settings: settings.connection, managementURL: managementURL, headMemoLifetime: .seconds(60))
         if case .listen(let host, let port) = address {
@@ -127,7 +151,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
                                          health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }
-        let database = settings.database ?? StoreLocation.defaultPath
+        let database = request.redactedDatabase
         services.append(WorkerService(worker: worker, logger: logger) {
             logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
         })
@@ -154,7 +178,12 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         } catch let error as StatusServerError {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
+        } catch let error as WorkQueueClaimError {
+            FileHandle.standardError.write(Data("lode-worker: stopping: \(error)\n".utf8))
+            throw ExitCode(78)
         }
+        await claim.release()
+        try? store.close()
         let totals = worker.totals
         logger.info("stopped", metadata: [
             "applied": "\(totals.applied)", "duplicates": "\(totals.duplicates)", "dead_lettered": "\(totals.deadLettered)",
@@ -171,5 +200,17 @@ extension WorkerOptions {
         if let value = tuning.transactionMilliseconds { transactionWindow = .milliseconds(value) }
         if let value = tuning.notificationGiveUpHours { notificationGiveUp = .seconds(value * 3600) }
         if let value = tuning.stallSeconds { stallTimeout = .seconds(value) }
+    }
+}
+
+/// Holds the worker's claim on `lode.work` while it runs (``WorkQueueClaim/hold()``); a claim
+/// lost to another kind of worker ends the service group.
+struct WorkQueueClaimService: Service {
+    let claim: WorkQueueClaim
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await claim.hold()
+        }
     }
 }
