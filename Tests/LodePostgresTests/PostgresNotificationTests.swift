@@ -38,19 +38,8 @@ struct PostgresNotificationTests {
         // batch whose transaction ran beside others'.
         let events = try (0..<48).map(Self.contact)
         let batches = stride(from: 0, to: events.count, by: 3).map { Array(events[$0..<min($0 + 3, events.count)]) }
-        let next = Mutex(0)
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: stores.count) { worker in
-            while true {
-                let index = next.withLock { value in
-                    defer { value += 1 }
-                    return value
-                }
-                guard index < batches.count else { return }
-                do { _ = try stores[worker].apply(batches[index]) } catch { failures.withLock { $0.append("\(error)") } }
-            }
-        }
-        #expect(failures.withLock { $0 } == [])
+        let (_, failures) = applyConcurrently(batches, to: stores)
+        #expect(failures == [])
         let keys = try stores[0].recordedNotificationKeys().filter { $0.hasPrefix("figure:contacts:2024:") }.sorted()
         #expect(keys.count == 3, "\(keys)")
         // Two channels each.

@@ -10,16 +10,9 @@ import LodeTestSupport
 import Synchronization
 import Testing
 
-/// demo/baotou-2024.ndjson, one event a line with its bytes.
+/// The seed article's events (``DemoSet``).
 enum Demo {
-    static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("demo/baotou-2024.ndjson").path
-
-    static func incoming() throws -> [IncomingEvent] {
-        let data = try #require(FileManager.default.contents(atPath: path), "cannot read \(path)")
-        return try [UInt8](data).split(separator: UInt8(ascii: "\n")).map { try IncomingEvent(decoding: Array($0)) }
-    }
+    static func incoming() throws -> [IncomingEvent] { try DemoSet.incoming() }
 }
 
 /// The PostgreSQL store against the pure rules: the same reports as ``ZoneProjection`` for the
@@ -119,26 +112,9 @@ struct PostgresStoreTests {
         // Four stores (four workers' connections), each taking the next batch as it comes free.
         let stores = try (0..<4).map { _ in try database.open() }
         defer { for store in stores { try? store.close() } }
-        let next = Mutex(0)
-        let applied = Mutex(0)
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: stores.count) { worker in
-            while true {
-                let index = next.withLock { value in
-                    defer { value += 1 }
-                    return value
-                }
-                guard index < batches.count else { return }
-                do {
-                    let outcome = try stores[worker].apply(batches[index])
-                    applied.withLock { $0 += outcome.applied }
-                } catch {
-                    failures.withLock { $0.append("\(error)") }
-                }
-            }
-        }
-        #expect(failures.withLock { $0 } == [])
-        #expect(applied.withLock { $0 } == events.count)
+        let (applied, failures) = applyConcurrently(batches, to: stores)
+        #expect(failures == [])
+        #expect(applied == events.count)
         #expect(try stores[0].loggedEventCount() == events.count)
         #expect(try [2023, 2024].map { try stores[1].report(year: $0, targets: []) } == ZoneWorld.expectedReports(events))
     }

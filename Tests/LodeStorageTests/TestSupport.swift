@@ -35,13 +35,10 @@ func openStore(in directory: TemporaryDirectory, name: String = "lode.sqlite", b
 
 /// demo/baotou-2024.ndjson, one event a line with its bytes.
 enum Demo {
-    static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("demo/baotou-2024.ndjson").path
+    static let path = DemoSet.path
 
     static func incoming() throws -> [IncomingEvent] {
-        let data = try #require(FileManager.default.contents(atPath: path), "cannot read \(path)")
-        return try [UInt8](data).split(separator: UInt8(ascii: "\n")).map { try IncomingEvent(decoding: Array($0)) }
+        try DemoSet.incoming()
     }
 
     static func targets() throws -> [ReportTarget] {

@@ -1,7 +1,9 @@
+import Dispatch
 import Foundation
 import LodeEvents
 import LodeProjections
 import LodeStorage
+import Synchronization
 
 /// A small world where events collide often, for the property tests that compare every store
 /// with the pure rules (``ZoneProjection``): four projects, three enterprises, two campaigns,
@@ -97,4 +99,44 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// demo/baotou-2024.ndjson, the seed article's events: one event a line, with its bytes.
+public enum DemoSet {
+    public static let path = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("demo/baotou-2024.ndjson").path
+
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String { "cannot read \(DemoSet.path)" }
+    }
+
+    public static func incoming() throws -> [IncomingEvent] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Unreadable() }
+        return try [UInt8](data).split(separator: UInt8(ascii: "\n")).map { try IncomingEvent(decoding: Array($0)) }
+    }
+}
+
+/// Applies `batches` with one thread per store, each taking the next batch as it comes free (as
+/// workers on one queue do); returns the events applied and the errors, if any.
+public func applyConcurrently(_ batches: [[IncomingEvent]], to stores: [any ZoneStore]) -> (applied: Int, failures: [String]) {
+    let next = Mutex(0)
+    let applied = Mutex(0)
+    let failures = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: stores.count) { worker in
+        while true {
+            let index = next.withLock { value in
+                defer { value += 1 }
+                return value
+            }
+            guard index < batches.count else { return }
+            do {
+                let outcome = try stores[worker].apply(batches[index])
+                applied.withLock { $0 += outcome.applied }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+    }
+    return (applied.withLock { $0 }, failures.withLock { $0 })
 }
