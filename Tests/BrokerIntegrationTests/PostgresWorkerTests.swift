@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LodeAMQP
 import LodeEvents
@@ -131,7 +132,7 @@ extension BrokerTests {
             // Each cause once at the receiver.
             let keys = receiver.requests.compactMap { $0.headers["x-lode-idempotency-key"] }
             #expect(keys.count == expectedKeys.count)
-            #expect(Set(keys) == Set(expectedKeys.map { SHA256.hash(Array($0.utf8)).hex }))
+            #expect(Set(keys) == Set(expectedKeys.map { SHA256.hash(data: Array($0.utf8)).hex }))
             await receiver.stop()
             await admin.close()
         }
