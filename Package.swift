@@ -23,6 +23,7 @@ let package = Package(
         // No default traits: with them SwiftPM 6.3.1 may reorder their flags and rebuild two modules.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The version (VERSION) and commit every executable's --version prints, embedded at build
@@ -57,7 +58,7 @@ let package = Package(
         // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
         .target(name: "LodeEvents", dependencies: ["LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
-        .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
+        .target(name: "LodeWire", dependencies: ["LodeAMQP", .product(name: "Logging", package: "swift-log")]),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents", "LodeJSON"]),
         // Notifications (contract section 5): rules, templates, keys, channel payloads and their
@@ -85,6 +86,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The worker's store on PostgreSQL (postgres-nio): the same protocols, tables and rules as
+        // the SQLite store, for several workers on one database.
+        .target(
+            name: "LodePostgres",
+            dependencies: [
+                "LodeEvents", "LodeProjections", "LodeNotifications", "LodeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Opens the store a --db names (a SQLite file or a postgres:// URL) behind the storage
+        // protocols, from plain values: what the executables call after resolving their settings.
+        .target(name: "LodeStores", dependencies: ["LodeStorage", "LodePostgres", "LodeEvents", "LodeNotifications"]),
 
         // Dead letters (contract section 3): the message the worker publishes to lode.dead, reading
         // any message found there, the age of its oldest one, and the sweeps that replay or purge
@@ -154,8 +169,8 @@ let package = Package(
         .executableTarget(
             name: "lode-worker",
             dependencies: [
-                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStores", "LodeStatus", "LodeDelivery",
+                "LodeNotifications", "LodeQueues", "LodeProjections", "LodeWire", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -165,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "lodectl",
             dependencies: [
-                "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
+                "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeStores", "LodeProjections",
                 "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -202,7 +217,28 @@ let package = Package(
         ),
         .testTarget(
             name: "LodeStorageTests",
-            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", "LodeTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Needs the PostgreSQL server that scripts/postgres starts (scripts/test exports
+        // LODE_TEST_POSTGRES_URL; fails with a clear message when it is absent).
+        .testTarget(
+            name: "LodePostgresTests",
+            dependencies: [
+                "LodePostgres", "LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", "LodeTestSupport",
+                "LodePostgresTestSupport",
+            ]
+        ),
+        // A database of its own per test in the server scripts/postgres started.
+        .target(
+            name: "LodePostgresTestSupport",
+            dependencies: [
+                "LodePostgres", "LodeEvents", "LodeNotifications",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LodePostgresTestSupport"
         ),
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.
@@ -211,7 +247,7 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
                 "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues", "LodeJSON",
-                "LodeDeadLetters",
+                "LodeDeadLetters", "LodePostgresTestSupport", "LodeSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -247,10 +283,14 @@ let package = Package(
                 "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // What several test targets share: a real HTTP receiver on loopback, a notify socket.
+        // What several test targets share: a real HTTP receiver on loopback, a notify socket; the
+        // small world of colliding events the stores' property tests use.
         .target(
             name: "LodeTestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LodeEvents", "LodeProjections", "LodeStorage",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/LodeTestSupport"
         ),
         .testTarget(name: "LodeLoggingTests", dependencies: ["LodeLogging", .product(name: "Logging", package: "swift-log")]),

@@ -37,8 +37,20 @@ public struct BrokerOptions: ParsableArguments, Sendable {
 /// `SettingsFlags.database`.
 public struct DatabaseOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
-        "Database: a SQLite file, or a postgres:// URL (env LODE_DB, config db).", valueName: "db"))
+        "Database: a SQLite file, or postgres://USER@HOST:PORT/DBNAME[?sslmode=...] without a password (env LODE_DB, config db).",
+        valueName: "db"))
     public var db: String?
 
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "File holding PostgreSQL's password (or env LODE_DB_PASSWORD, config db.password_file / db.password).",
+        valueName: "file"))
+    public var dbPasswordFile: String?
+
     public init() {}
+
+    /// Puts these flags into `flags`.
+    public func apply(to flags: inout SettingsFlags) {
+        flags.database = db
+        flags.databasePasswordFile = dbPasswordFile
+    }
 }

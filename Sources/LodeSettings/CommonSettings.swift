@@ -9,18 +9,22 @@ import LodeEvents
 /// | --- | --- | --- | --- |
 /// | broker URL | `--url` | `LODE_AMQP_URL` | `amqp.url` |
 /// | broker password | `--password-file` | `LODE_AMQP_PASSWORD`, `LODE_AMQP_PASSWORD_FILE` | `amqp.password`, `amqp.password_file` |
-/// | database | `--db` | `LODE_DB` | `db` |
+/// | database | `--db` | `LODE_DB` | `db` (or `db.url`) |
+/// | database password (PostgreSQL) | `--db-password-file` | `LODE_DB_PASSWORD`, `LODE_DB_PASSWORD_FILE` | `db.password`, `db.password_file` |
 /// | config file | `--config` | `LODE_CONFIG` | |
 /// | log format, level | `--log-format`, `--log-level` | `LODE_LOG_FORMAT`, `LODE_LOG_LEVEL` | `log.format`, `log.level` |
 ///
-/// A password written inside the `--url` flag is refused (it would show in `ps` and in shell
-/// history); in `LODE_AMQP_URL` or `amqp.url` it is accepted, at that source's precedence.
+/// A password written inside the `--url` or `--db` flag is refused (it would show in `ps` and in
+/// shell history); in `LODE_AMQP_URL`, `LODE_DB` or the config file it is accepted, at that
+/// source's precedence.
 public struct CommonSettings: Sendable {
     /// Where and how to reach the broker, password included (never printed: see
     /// `ConnectionSettings.redactedURL`).
     public var connection: ConnectionSettings
     /// `--db` / `LODE_DB` / `db`, when given; the program chooses its default otherwise.
     public var database: String?
+    /// PostgreSQL's password, read only when ``database`` is a `postgres://` URL; never printed.
+    public var databasePassword: String?
     /// The zone's time zone (config `timezone`), default `Asia/Shanghai`.
     public var timezone: String
     /// The config file read, if any.
@@ -41,15 +45,17 @@ public struct SettingsFlags: Sendable, Equatable {
     public var passwordFile: String?
     public var config: String?
     public var database: String?
+    public var databasePasswordFile: String?
     public var logFormat: String?
     public var logLevel: String?
 
     public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil,
-                logFormat: String? = nil, logLevel: String? = nil) {
+                databasePasswordFile: String? = nil, logFormat: String? = nil, logLevel: String? = nil) {
         self.url = url
         self.passwordFile = passwordFile
         self.config = config
         self.database = database
+        self.databasePasswordFile = databasePasswordFile
         self.logFormat = logFormat
         self.logLevel = logLevel
     }
@@ -158,6 +164,28 @@ extension CommonSettings {
         if let password { connection.password = password }
 
         let database: String? = flags.database ?? env("LODE_DB") ?? config?.entries["db"]?.value
+        var databasePassword: String?
+        if let database, Self.isPostgresURL(database) {
+            if flags.database != nil, Self.postgresURLHasPassword(database) {
+                throw SettingsError(.usage, """
+                    --db must not contain a password: command lines show in `ps` and in shell history. \
+                    Give the URL without it (postgres://USER@HOST:PORT/DBNAME) and the password in the environment \
+                    variable LODE_DB_PASSWORD, in a file named by --db-password-file (or LODE_DB_PASSWORD_FILE), or as \
+                    db.password_file or db.password in the config file.
+                    """)
+            }
+            if let path = flags.databasePasswordFile {
+                databasePassword = try readPassword(path, "--db-password-file", .usage)
+            } else if let value = env("LODE_DB_PASSWORD") {
+                databasePassword = value
+            } else if let path = env("LODE_DB_PASSWORD_FILE") {
+                databasePassword = try readPassword(path, "LODE_DB_PASSWORD_FILE", .config)
+            } else if let config, let entry = config.entries["db.password"] {
+                databasePassword = entry.value
+            } else if let config, let entry = config.entries["db.password_file"] {
+                databasePassword = try readPassword(entry.value, "Config error: \(config.path):\(entry.line): db.password_file", .config)
+            }
+        }
         let timezone = config?.entries["timezone"]?.value ?? defaultTimezone
         if let config, let entry = config.entries["timezone"] {
             do {
@@ -169,7 +197,8 @@ extension CommonSettings {
                     """)
             }
         }
-        var settings = CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        var settings = CommonSettings(connection: connection, database: database, databasePassword: databasePassword,
+                                      timezone: timezone, config: config)
         settings.log = try LogSettings.resolve(formatFlag: flags.logFormat, levelFlag: flags.logLevel, environment: env,
                                                config: config)
         func configOrigin(_ key: String) -> String? {
@@ -183,5 +212,20 @@ extension CommonSettings {
             "timezone": configOrigin("timezone") ?? SettingOrigin.builtIn,
         ]
         return settings
+    }
+
+    /// Whether `text` names a PostgreSQL database.
+    static func isPostgresURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
+    }
+
+    /// Whether a `postgres://` URL holds a password (`USER:PASSWORD@`).
+    static func postgresURLHasPassword(_ text: String) -> Bool {
+        guard let scheme = text.range(of: "://") else { return false }
+        let rest = text[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
     }
 }

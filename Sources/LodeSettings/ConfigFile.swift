@@ -28,10 +28,12 @@ public struct ConfigFile: @unchecked Sendable {
     public static let metricsKeys = ["address"]
     /// The keys of the `log` section (see ``LogSettings``).
     public static let logKeys = ["format", "level"]
+    /// The keys of the `db` section, when it is a mapping rather than a path or URL.
+    public static let dbKeys = ["url", "password", "password_file"]
 
     public let path: String
-    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `metrics.address`,
-    /// `log.format`, `log.level`, when present.
+    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db` (from `db` or `db.url`), `db.password`,
+    /// `db.password_file`, `timezone`, `metrics.address`, `log.format`, `log.level`, when present.
     public let entries: [String: Entry]
     private let root: Node.Mapping?
 
@@ -82,6 +84,20 @@ public struct ConfigFile: @unchecked Sendable {
         for (keyNode, value) in root ?? [:] {
             let key = keyNode.string ?? ""
             switch key {
+            case "db":
+                // A path or URL, or a mapping with the URL and PostgreSQL's password.
+                guard case .mapping(let section) = value else {
+                    if let entry = scalar(value, key) { entries[key] = entry }
+                    continue
+                }
+                for (subKeyNode, subValue) in section {
+                    let subKey = subKeyNode.string ?? ""
+                    if Self.dbKeys.contains(subKey) {
+                        if let entry = scalar(subValue, "db.\(subKey)") { entries[subKey == "url" ? "db" : "db.\(subKey)"] = entry }
+                    } else {
+                        problem(subKeyNode, "unknown key 'db.\(subKey)'\(Self.suggestion(subKey, Self.dbKeys)) (known: \(Self.dbKeys.joined(separator: ", ")))")
+                    }
+                }
             case "amqp", "metrics", "log":
                 let keys = key == "amqp" ? Self.amqpKeys : key == "log" ? Self.logKeys : Self.metricsKeys
                 guard case .mapping(let section) = value else {
@@ -96,7 +112,7 @@ public struct ConfigFile: @unchecked Sendable {
                         problem(subKeyNode, "unknown key '\(key).\(subKey)'\(Self.suggestion(subKey, keys)) (known: \(keys.joined(separator: ", ")))")
                     }
                 }
-            case "db", "timezone":
+            case "timezone":
                 if let entry = scalar(value, key) { entries[key] = entry }
             default:
                 if !Self.knownSections.contains(key) {

@@ -111,10 +111,19 @@ public final class WorkerMetrics: Sendable {
         "lode_worker_consumer_stalls_total", .counter,
         help: "Times the consumer watchdog found the consumer connected and subscribed but getting nothing while lode.work had ready messages (a zombie consumer), and reconnected it.")
 
+    /// Recorded by the PostgreSQL store itself (LodePostgres), not by the worker: not in
+    /// ``descriptions``; ``storeDescriptions`` lists it for the exporter.
+    public static let storeRetries = MetricDescription(
+        "lode_store_transaction_retries_total", .counter,
+        help: "Transactions the PostgreSQL store rolled back and ran again after a serialization failure or a deadlock with another worker; never an error, never a dead letter.")
+
     /// Every metric the worker records.
     public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, storeFailures, paused, stageSeconds, batchSize,
                                       applyLatency, lastApplied,
                                       queueReady, queueConsumers, oldestUnappliedAge, outbox, brokerConnected, reconnects, stalls]
+
+    /// The metrics a store records while the worker uses it.
+    public static let storeDescriptions = [storeRetries]
 
     /// The queues whose depth and consumers the worker polls.
     public static let polledQueues = [ZoneTopology.workQueue, ZoneTopology.deadLetterQueue]

@@ -10,6 +10,8 @@ import LodeSettings
 import LodeStatus
 import LodeStorage
 import LodeSystemd
+import LodeStores
+import LodeWire
 import LodeWorker
 import Logging
 import Metrics
@@ -38,10 +40,17 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             STATUS= lines, WATCHDOG=1 while its consumer keeps turning (WatchdogSec=) and \
             STOPPING=1 on SIGTERM: deploy/systemd/lode-worker.service, docs/operations.md.
 
+            The store: a SQLite file (the default, lodestone.sqlite) for one worker, or a PostgreSQL \
+            database (--db postgres://USER@HOST:PORT/DBNAME, password in LODE_DB_PASSWORD or \
+            --db-password-file) for any number of workers on one lode.work. A worker on a SQLite file \
+            refuses to start (exit 78) while another worker consumes lode.work: the two would split the \
+            figures between two stores.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
               lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
+              LODE_DB_PASSWORD_FILE=/etc/lodestone/db-password lode-worker --db postgres://lode@db.example:5432/lodestone
             """,
         version: "lode-worker \(BuildInfo.versionLine)")
 
@@ -82,7 +91,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let startedAt = Date()
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         let settings: CommonSettings
         let options: WorkerOptions
         let address: MetricsAddress
@@ -107,9 +116,13 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
 
-        let store: SQLiteZoneStore
+        let request = StoreRequest(
+            database: settings.database, password: settings.databasePassword, timeZone: settings.timezone,
+            notificationRules: notifications.rules, targets: targets,
+            applicationName: "lode-worker on \(ProcessInfo.processInfo.hostName)")
+        let store: any ZoneDatabase
         do {
-            store = try StoreLocation.open(settings, notifications: notifications)
+            store = try StoreFactory.open(request, logger: Logger(label: "lode.store"))
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             // A store that settings point wrongly at, or that a newer Lodestone wrote, is not
@@ -119,11 +132,22 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         }
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
+        // Before consuming: a worker on a SQLite file must be the only consumer of lode.work.
+        let claim = WorkQueueClaim(kind: store.allowsConcurrentWorkers ? .shared : .sole, settings: connection,
+                                   logger: Logger(label: "lode.worker.claim"))
+        do {
+            try await claim.acquire()
+        } catch {
+            await claim.release()
+            FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
+            throw ExitCode(error.kind == .refused ? 78 : 69)
+        }
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)
 
         // Shut down in reverse order: the worker drains first, /healthz answers until it has, and
-        // systemd's watchdog is fed until the end.
-        var services: [any Service] = []
+        // systemd's watchdog is fed until the end. The claim first, so that it is given back last,
+        // once the worker has drained.
+        var services: [any Service] = [WorkQueueClaimService(claim: claim)]
         // Under systemd (Type=notify): READY=1 once consuming, STOPPING=1 at shutdown, STATUS= lines,
         // and WATCHDOG=1 while the consumer's thread keeps turning.
         let notifier = ServiceNotifier()
@@ -147,7 +171,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
                                          health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }
-        let database = settings.database ?? StoreLocation.defaultPath
+        let database = request.redactedDatabase
         services.append(WorkerService(worker: worker, logger: logger, onConsuming: {
             logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
             phase.set(.consuming)
@@ -179,7 +203,12 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         } catch let error as StatusServerError {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
+        } catch let error as WorkQueueClaimError {
+            FileHandle.standardError.write(Data("lode-worker: stopping: \(error)\n".utf8))
+            throw ExitCode(78)
         }
+        await claim.release()
+        try? store.close()
         let totals = worker.totals
         logger.info("stopped", metadata: [
             "applied": "\(totals.applied)", "duplicates": "\(totals.duplicates)", "dead_lettered": "\(totals.deadLettered)",
@@ -208,4 +237,16 @@ final class ServicePhase: Sendable {
     var isConsuming: Bool { phase.withLock { $0 == .consuming } }
 
     func set(_ new: Phase) { phase.withLock { $0 = new } }
+}
+
+/// Holds the worker's claim on `lode.work` while it runs (``WorkQueueClaim/hold()``); a claim
+/// lost to another kind of worker ends the service group.
+struct WorkQueueClaimService: Service {
+    let claim: WorkQueueClaim
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await claim.hold()
+        }
+    }
 }

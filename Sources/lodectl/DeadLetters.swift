@@ -7,6 +7,7 @@ import LodeEvents
 import LodeProjections
 import LodeSettings
 import LodeStorage
+import LodeStores
 import LodeWire
 import LodeWorker
 import Logging
@@ -50,9 +51,9 @@ struct DeadLetters: AsyncParsableCommand {
 
         /// The index (the worker's store) and the settings; the broker's password is read only
         /// when `needsBroker`.
-        func open(needsBroker: Bool) throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
+        func open(needsBroker: Bool) throws -> (store: any ZoneDatabase, settings: CommonSettings) {
             var flags = broker.flags
-            flags.database = database.db
+            database.apply(to: &flags)
             do {
                 let settings = try CommonSettings.resolve(flags: flags, needsBroker: needsBroker)
                 settings.log.bootstrap(defaultLevel: verbose ? .debug : .critical)
@@ -60,7 +61,7 @@ struct DeadLetters: AsyncParsableCommand {
                 connection.connectionName = "lodectl dlq on \(ProcessInfo.processInfo.hostName)"
                 var resolved = settings
                 resolved.connection = connection
-                return (try StoreLocation.open(settings), resolved)
+                return (try StoreFactory.open(settings.storeRequest(for: "lodectl dlq")), resolved)
             } catch let error as SettingsError {
                 fail("\(error)", status: error.exitCode)
             } catch {
@@ -322,7 +323,7 @@ struct DeadLetters: AsyncParsableCommand {
 /// The ids the index knows, to sweep for; ids it has never seen cannot be in lode.dead under
 /// that id (`list --sync` indexes every message there), so they are reported without reading
 /// the queue. `nil` when none is known: nothing to sweep.
-private func knownSelection(_ selection: DeadLetterSelection, store: SQLiteZoneStore) throws
+private func knownSelection(_ selection: DeadLetterSelection, store: any ZoneDatabase) throws
     -> (selection: DeadLetterSelection?, unknown: [String]) {
     guard case .ids(let ids) = selection else { return (selection, []) }
     var known: Set<String> = []
@@ -351,7 +352,7 @@ private func runSweep(_ sweep: DeadLetterSweep, _ selection: DeadLetterSelection
 }
 
 /// Ids asked for that the sweep did not meet in lode.dead: said precisely, exit 65.
-private func reportNotFound(_ result: DeadLetterSweepProgress, store: SQLiteZoneStore) throws {
+private func reportNotFound(_ result: DeadLetterSweepProgress, store: any ZoneDatabase) throws {
     guard !result.notFound.isEmpty else { return }
     var lines: [String] = []
     for id in result.notFound {

@@ -5,6 +5,7 @@ import LodeBuildInfo
 import LodeSettings
 import LodeProjections
 import LodeStorage
+import LodeStores
 import LodeWire
 import LodeWorker
 import Logging
@@ -18,6 +19,9 @@ struct LodeCtl: AsyncParsableCommand {
             Connection: --url, LODE_AMQP_URL or the config file's amqp.url (default \(ConnectionSettings.defaultURL)).
             Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in \
             --url: command lines show in `ps`.
+            Database (report, rebuild, notifications, dlq): --db, LODE_DB or the config file's db: a \
+            SQLite file (default lodestone.sqlite) or postgres://USER@HOST:PORT/DBNAME, its password in \
+            LODE_DB_PASSWORD, --db-password-file or the config file's db.password_file, never in --db.
             Exit codes: 0 success, 64 usage, 65 no such dead letter or notification, 66 unreadable \
             file, 69 broker or database unavailable (or a failed `doctor` check), 73 a backup file \
             that exists or cannot be written, 75 temporary failure (safe to re-run), 78 bad configuration.
@@ -204,17 +208,17 @@ struct StoreOptions: ParsableArguments {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
 
-    func open() throws -> SQLiteZoneStore {
+    func open() throws -> any ZoneDatabase {
         try openWithSettings().store
     }
 
     /// The store, and the settings it was found through (the config file's targets, ...).
-    func openWithSettings() throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
+    func openWithSettings() throws -> (store: any ZoneDatabase, settings: CommonSettings) {
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         do {
             let settings = try CommonSettings.resolve(flags: flags, needsBroker: false)
-            return (try StoreLocation.open(settings), settings)
+            return (try StoreFactory.open(settings.storeRequest(for: "lodectl")), settings)
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -268,5 +272,13 @@ struct Rebuild: ParsableCommand {
     func run() throws {
         let summary = try store.open().rebuild()
         print("rebuilt from the event log: \(summary)")
+    }
+}
+
+extension CommonSettings {
+    /// What the store is opened with: the database, its password, the zone's time zone.
+    func storeRequest(for program: String) -> StoreRequest {
+        StoreRequest(database: database, password: databasePassword, timeZone: timezone,
+                     applicationName: "\(program) on \(ProcessInfo.processInfo.hostName)")
     }
 }
