@@ -75,7 +75,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
-            return handler
+            return OneLineLogHandler(handler)
         }
         let logger = Logger(label: "lode.worker")
         var flags = broker.flags

@@ -55,7 +55,7 @@ struct ConnectionOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return OneLineLogHandler(handler)
         }
     }
 }
