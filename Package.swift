@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The producer's logic: reading NDJSON and CSV into validated events, packing them into
@@ -201,14 +202,22 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications"]),
+        .testTarget(
+            name: "LodeSettingsTests",
+            dependencies: [
+                "LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "LodeWorkerTests",
-            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage"]
+            dependencies: [
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage",
+                "LodeTestSupport",
+            ]
         ),
         .testTarget(
             name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]
@@ -230,13 +239,35 @@ let package = Package(
                 "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // What several test targets share: a real HTTP receiver on loopback.
+        // What several test targets share: a real HTTP receiver on loopback, the bad-input corpus.
         .target(
             name: "LodeTestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LodeAMQP", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/LodeTestSupport"
         ),
         .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (fuzz/run builds and runs them): only with LODE_FUZZ set, in their own build
+// path with `-sanitize=fuzzer,address`, so an ordinary build never compiles or links them.
+if Context.environment["LODE_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "LodeFuzzDriver", path: "fuzz/Driver"),
+        .executableTarget(name: "fuzz-event", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/event"),
+        .executableTarget(name: "fuzz-batch", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/batch"),
+        .executableTarget(
+            name: "fuzz-csv", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodePublishing"], path: "fuzz/Targets/csv"),
+        .executableTarget(
+            name: "fuzz-amqp-properties", dependencies: ["LodeFuzzDriver", "LodeAMQP"], path: "fuzz/Targets/amqp-properties"),
+        .executableTarget(
+            name: "fuzz-dead-letter", dependencies: ["LodeFuzzDriver", "LodeAMQP", "LodeDeadLetters", "LodeEvents"],
+            path: "fuzz/Targets/dead-letter"),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodeSettings", "LodeWorker"],
+            path: "fuzz/Targets/config"),
+    ]
+}

@@ -35,7 +35,7 @@ public struct DeadLetterMessage: Sendable {
             ?? headers["x-delivery-count"]?.integerValue
             ?? (deathReason == "delivery_limit" ? Int64(ZoneTopology.deliveryLimit) : death?["count"]?.integerValue) ?? 0
         // Headers anyone could set: a first failure that is no RFC 3339 time is not shown.
-        let firstFailedAt = headers["x-lode-first-failed-at"]?.stringValue.flatMap { (try? EventTime(parsing: $0))?.text }
+        let firstFailedAt = DeadLetter.firstFailure(in: headers)
             ?? Self.timestamp(death?["time"]).map { Date(amqpTimestamp: $0).ISO8601Format() }
             ?? now.ISO8601Format()
         let id = headers[Self.idHeader]?.stringValue ?? Self.id(reason: reason, body: body)
