@@ -60,7 +60,7 @@ cases = []
 
 
 def case(name, body, expect, content_type=SINGLE, kind="events", publisher="same", headers=None,
-         properties=None, pending=None, note=None, routing_key=None, broker=None):
+         properties=None, note=None, routing_key=None, broker=None):
     entry = {"name": name, "body": f"{kind}/{name}.json", "expect": expect}
     if content_type is not None:
         entry["content_type"] = content_type
@@ -72,8 +72,6 @@ def case(name, body, expect, content_type=SINGLE, kind="events", publisher="same
         entry["headers"] = headers
     if properties:
         entry["properties"] = properties
-    if pending:
-        entry["pending"] = pending
     if broker:
         entry["broker"] = broker
     if note:
@@ -238,23 +236,22 @@ case("batch-bad-element-json", b'[' + text(rsite("corpus-b-elem-1")) + b',{"id":
 
 # --- Hostile headers and odd properties (on a valid or an invalid body).
 INT64_MAX = {"int64": "9223372036854775807"}
-PENDING = "the lead's fix of the worker's header arithmetic (Worker.deadLetter, issue 11 item 1)"
 
 
-def hcase(name, body, expect, headers=None, properties=None, pending=None, note=None, broker=None):
-    case(name, body, expect, headers=headers, properties=properties, publisher="skip", pending=pending, note=note,
+def hcase(name, body, expect, headers=None, properties=None, note=None, broker=None):
+    case(name, body, expect, headers=headers, properties=properties, publisher="skip", note=note,
          broker=broker)
 
 
 invalid = b"{not json"
 hcase("header-attempts-int64-max-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
-      headers=[{"key": "x-lode-attempts", "value": INT64_MAX}], pending=PENDING)
+      headers=[{"key": "x-lode-attempts", "value": INT64_MAX}])
 hcase("header-attempts-int64-min-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
-      headers=[{"key": "x-lode-attempts", "value": {"int64": "-9223372036854775808"}}], pending=PENDING)
+      headers=[{"key": "x-lode-attempts", "value": {"int64": "-9223372036854775808"}}])
 hcase("header-delivery-count-int64-max-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
-      headers=[{"key": "x-delivery-count", "value": INT64_MAX}], pending=PENDING)
+      headers=[{"key": "x-delivery-count", "value": INT64_MAX}])
 hcase("header-attempts-uint64-max-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
-      headers=[{"key": "x-lode-attempts", "value": {"uint64": "18446744073709551615"}}], pending=PENDING,
+      headers=[{"key": "x-lode-attempts", "value": {"uint64": "18446744073709551615"}}],
       note="RabbitMQ hands it on as a negative number: the dead letter must still count 1 attempt")
 hcase("header-attempts-string-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
       headers=[{"key": "x-lode-attempts", "value": {"string": "many"}}, {"key": "x-lode-first-failed-at", "value": {"int32": 5}}])
@@ -290,7 +287,6 @@ hcase("header-odd-value-kinds", text(status("corpus-h-kinds")), APPLIED,
                              "these kinds): the message never reaches the worker")
 hcase("header-forged-event-id-on-invalid-body", invalid, rejected("invalid_json", "JSON"),
       headers=[{"key": "x-lode-event-id", "value": {"string": "someone-elses-event"}}],
-      pending="the lead's Worker.deadLetter: an x-lode-event-id that came with the message is not the worker's word (issue 11 item 1)",
       note="the dead letter must not carry the forged x-lode-event-id (the body has no id)")
 hcase("property-type-255-bytes", text(status("corpus-p-type")), APPLIED, properties={"type": {"repeat_text": "t", "count": 255}})
 hcase("property-app-id-control-characters", text(status("corpus-p-app")), APPLIED, properties={"app_id": "dept\u0000\u001b[2J\r\nx"})
@@ -314,7 +310,7 @@ def main():
                  "{reason, mentions} of the whole message, or for a batch {elements: [...]} one per event. "
                  "'publisher' is what lode-publish --check does with the body as an NDJSON file when it differs "
                  "from 'expect' ('skip': not an NDJSON case); 'broker': 'refuses' marks a message RabbitMQ itself "
-                 "refuses; 'pending' names a fix the case waits on. Written by generate.py.",
+                 "refuses. Written by generate.py.",
         "cases": [entry for entry, _ in cases],
     }
     wanted["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode()

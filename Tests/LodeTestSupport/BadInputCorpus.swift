@@ -42,9 +42,6 @@ public struct BadInputCorpus: Sendable {
         public var properties: MessageProperties
         public var expectation: Expectation
         public var publisher: PublisherExpectation
-        /// Set when the case waits on someone else's fix (what fix): its failure is expected
-        /// until then.
-        public var pending: String?
         /// Set when RabbitMQ itself refuses the message (closes the publisher's channel): it
         /// never reaches the worker.
         public var brokerRefuses: Bool
@@ -121,7 +118,7 @@ public struct BadInputCorpus: Sendable {
         }
         return Case(name: name, bodyPath: bodyPath, body: body, routingKey: entry["routing_key"] as? String,
                     properties: properties, expectation: expectation, publisher: publisher,
-                    pending: entry["pending"] as? String, brokerRefuses: entry["broker"] as? String == "refuses")
+                    brokerRefuses: entry["broker"] as? String == "refuses")
     }
 
     private static func outcome(_ value: Any, in name: String) throws -> Outcome {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LodeAMQP
+import LodeDeadLetters
 import LodeEvents
 import LodeTestSupport
 import LodeWorker
@@ -82,6 +83,22 @@ struct BadInputCorpusTests {
             // Compared as written again: NaN headers are not equal to themselves.
             #expect(PropertiesWire.encode(copied) == wire, "\(testCase.name)")
             #expect(copied.type == testCase.properties.type && copied.appID == testCase.properties.appID, "\(testCase.name)")
+        }
+    }
+
+    /// The dead letter the worker builds for each case's message, whatever its headers claim:
+    /// attempts from 1 to the most an `int32` holds, properties the broker takes (short strings,
+    /// a header frame within 128 KiB), and read back with its reason.
+    @Test func theDeadLetterOfEveryCaseIsOneTheBrokerTakes() throws {
+        for testCase in Self.corpus.cases {
+            let delivery = Delivery(unreceived: testCase.body, properties: testCase.properties)
+            let rejected = Rejected(body: testCase.body, reason: "invalid_json", error: "corpus: \(testCase.name)")
+            let message = DeadLetter.message(for: rejected, of: delivery, publisherUser: "lode-worker")
+            let attempts = message.properties.headers?["x-lode-attempts"]?.integerValue ?? 0
+            #expect((1...DeadLetter.maxAttempts).contains(attempts), "\(testCase.name): \(attempts)")
+            #expect(message.shortStringViolation() == nil, "\(testCase.name)")
+            #expect(PropertiesWire.encode(message.properties, capacity: 128 * 1024) != nil, "\(testCase.name)")
+            #expect(DeadLetterMessage(properties: message.properties, body: message.body).record.reason == "invalid_json")
         }
     }
 

@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// What CloudEvents 1.0 itself requires of an event's attributes beyond Lodestone's own rules:
 /// `source` is a URI-reference (RFC 3986), attribute names are lower-case ASCII letters and
 /// digits, and the optional attributes and extensions hold values of CloudEvents' types.
