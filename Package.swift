@@ -267,7 +267,7 @@ if Context.environment["LODE_FUZZ"] != nil {
             name: "fuzz-dead-letter", dependencies: ["LodeFuzzDriver", "LodeAMQP", "LodeDeadLetters", "LodeEvents"],
             path: "fuzz/Targets/dead-letter"),
         .executableTarget(
-            name: "fuzz-config", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodeSettings", "LodeWorker"],
+            name: "fuzz-config", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodeSettings"],
             path: "fuzz/Targets/config"),
     ]
 }

@@ -4,7 +4,6 @@
 import LodeEvents
 import LodeFuzzDriver
 import LodeSettings
-import LodeWorker
 
 struct NoFiles: Error {}
 
@@ -25,7 +24,7 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     } catch {
         checkMessages(error)
     }
-    do throws(SettingsError) { _ = try WorkerOptions.resolve(flags: WorkerFlags(), config: config) } catch { checkMessages(error) }
+    do throws(SettingsError) { _ = try WorkerTuning.resolve(flags: WorkerFlags(), config: config) } catch { checkMessages(error) }
     do throws(SettingsError) { _ = try MetricsAddress.resolve(flag: nil, environment: [:], config: config) } catch { checkMessages(error) }
     return 0
 }
