@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The producer's logic: reading NDJSON and CSV into validated events, packing them into
@@ -253,7 +254,11 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "LodeSettingsTests", dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging"]
+            name: "LodeSettingsTests",
+            dependencies: [
+                "LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "LodeNotificationsTests",
@@ -261,7 +266,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LodeWorkerTests",
-            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage"]
+            dependencies: [
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage",
+                "LodeTestSupport",
+            ]
         ),
         .testTarget(
             name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]
@@ -284,11 +292,11 @@ let package = Package(
             ]
         ),
         // What several test targets share: a real HTTP receiver on loopback, a notify socket; the
-        // small world of colliding events the stores' property tests use.
+        // small world of colliding events the stores' property tests use; the bad-input corpus.
         .target(
             name: "LodeTestSupport",
             dependencies: [
-                "LodeEvents", "LodeProjections", "LodeStorage",
+                "LodeEvents", "LodeProjections", "LodeStorage", "LodeAMQP",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/LodeTestSupport"
@@ -303,3 +311,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (fuzz/run builds and runs them): only with LODE_FUZZ set, in their own build
+// path with `-sanitize=fuzzer,address`, so an ordinary build never compiles or links them.
+if Context.environment["LODE_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "LodeFuzzDriver", path: "fuzz/Driver"),
+        .executableTarget(name: "fuzz-event", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/event"),
+        .executableTarget(name: "fuzz-batch", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/batch"),
+        .executableTarget(
+            name: "fuzz-csv", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodePublishing"], path: "fuzz/Targets/csv"),
+        .executableTarget(
+            name: "fuzz-amqp-properties", dependencies: ["LodeFuzzDriver", "LodeAMQP"], path: "fuzz/Targets/amqp-properties"),
+        .executableTarget(
+            name: "fuzz-dead-letter", dependencies: ["LodeFuzzDriver", "LodeAMQP", "LodeDeadLetters", "LodeEvents"],
+            path: "fuzz/Targets/dead-letter"),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodeSettings"],
+            path: "fuzz/Targets/config"),
+    ]
+}

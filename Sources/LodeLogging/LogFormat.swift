@@ -15,13 +15,17 @@ public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
 public enum LogOutput {
     /// Bootstraps swift-log once for the process: `format` lines to standard error, at `level`
     /// and above. Libraries log through the `Logger`s they are given.
-    public static func bootstrap(format: LogFormat, level: Logger.Level) {
+    ///
+    /// - Parameter textLine: wraps each text handler (the caller's escaping of what goes into a
+    ///   line; a JSON line escapes by itself).
+    public static func bootstrap(format: LogFormat, level: Logger.Level,
+                                 textLine: @escaping @Sendable (any LogHandler) -> any LogHandler = { $0 }) {
         LoggingSystem.bootstrap { label in
             switch format {
             case .text:
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                return textLine(handler)
             case .json:
                 var handler = JSONLogHandler(label: label, sink: .standardError)
                 handler.logLevel = level

@@ -45,11 +45,11 @@ extension ZoneReport {
         }
         if !recruitment.byCampaign.isEmpty {
             lines.append("")
-            let nameWidth = max(labelWidth, recruitment.byCampaign.map { displayWidth($0.name) }.max() ?? 0)
+            let nameWidth = max(labelWidth, recruitment.byCampaign.map { displayWidth($0.name.terminalSafe) }.max() ?? 0)
             lines.append("  " + "招商行動".padded(to: nameWidth) + "走訪企業".padded(left: 10)
                 + "實地考察".padded(left: 10) + "簽約企業".padded(left: 10))
             for campaign in recruitment.byCampaign {
-                lines.append("  " + campaign.name.padded(to: nameWidth)
+                lines.append("  " + campaign.name.terminalSafe.padded(to: nameWidth)
                     + "\(campaign.enterprisesContacted)".padded(left: 10)
                     + "\(campaign.siteVisits)".padded(left: 10)
                     + "\(campaign.agreementsSigned)".padded(left: 10))
@@ -59,12 +59,12 @@ extension ZoneReport {
         if !targets.isEmpty {
             lines.append("")
             lines.append("目標")
-            let nameWidth = max(labelWidth, targets.map { displayWidth($0.target.name) }.max() ?? 0)
+            let nameWidth = max(labelWidth, targets.map { displayWidth($0.target.name.terminalSafe) }.max() ?? 0)
             for progress in targets {
                 let amounts = progress.target.figure.isAmount
                     ? "\(FixedDecimal.yi(progress.actual)) / \(FixedDecimal.yi(Int128(progress.target.target))) 億元"
                     : "\(progress.actual) / \(progress.target.target)"
-                lines.append("  " + progress.target.name.padded(to: nameWidth) + " "
+                lines.append("  " + progress.target.name.terminalSafe.padded(to: nameWidth) + " "
                     + Self.bar(progress.progressPct) + " " + "\(progress.progressPct)%".padded(left: 7)
                     + "  " + amounts)
             }

@@ -31,7 +31,8 @@ public struct LogSettings: Sendable, Equatable {
 
     /// Bootstraps swift-log for the process (once, in an executable's `run()`).
     public func bootstrap(defaultLevel: Logger.Level) {
-        LogOutput.bootstrap(format: format, level: level(or: defaultLevel))
+        // Text lines are kept to one line whatever events put into them (OneLineLogHandler).
+        LogOutput.bootstrap(format: format, level: level(or: defaultLevel), textLine: { OneLineLogHandler($0) })
     }
 
     /// Resolves the format and level; a bad value is a usage error for a flag (exit 64) and a

@@ -142,9 +142,10 @@ struct DeadLetters: AsyncParsableCommand {
         }
 
         func printTable(_ records: [DeadLetterRecord]) {
+            // Every cell comes from a message anyone could publish: one line, nothing a terminal acts on.
             let rows = records.map { record in
-                [record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
-                    + (history ? [record.state.rawValue] : []) + [oneLine(record.error, max: 80)]
+                ([record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
+                    + (history ? [record.state.rawValue] : [])).map(\.terminalSafe) + [oneLine(record.error.terminalSafe, max: 80)]
             }
             let header = ["id", "type", "reason", "attempts", "first failed at"] + (history ? ["state"] : []) + ["error"]
             print(Table(header: header, rows: rows).text)
@@ -206,7 +207,7 @@ struct DeadLetters: AsyncParsableCommand {
                 ("reason", record.reason), ("error", record.error), ("attempts", String(record.attempts)),
                 ("first failed", record.firstFailedAt), ("event id", record.eventID ?? "-"),
             ]
-            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value.terminalSafe) }
             print("\nproperties and headers:")
             print(PrettyJSON.text(of: record.properties, indent: "  "))
             print("\nbody (\(record.body.count) bytes):")
@@ -418,11 +419,14 @@ func oneLine(_ text: String, max: Int) -> String {
 enum PrettyJSON {
     static func text(of bytes: [UInt8], indent: String) -> String {
         guard let value = try? JSONParser.parse(bytes) else {
-            return indent + String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "\n" + indent)
+            // Not JSON: its lines as text, each made safe for the terminal.
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { indent + String($0).terminalSafe }.joined(separator: "\n")
         }
         var out = indent
         write(value, level: 0, indent: indent, into: &out)
-        return out
+        // JSON escapes C0 controls already; C1 controls and bidirectional overrides it leaves.
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
     }
 
     private static func write(_ value: JSONValue, level: Int, indent: String, into out: inout String) {
