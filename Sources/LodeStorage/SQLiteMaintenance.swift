@@ -23,6 +23,8 @@ public struct SQLiteStoreInspection: Sendable, Equatable {
     public var pendingMigrations: [String] = []
     /// Migrations the file has and this Lodestone does not know: it was written by a newer one.
     public var unknownMigrations: [String] = []
+    /// Every migration this Lodestone knows.
+    public var knownMigrations: [String] { SQLiteSchema.migrator.migrations }
     /// Events in the event log.
     public var events: Int = 0
 }

@@ -80,3 +80,36 @@ public enum StoreFactory {
         return try SQLiteZoneStore(path: database, configuration: configuration)
     }
 }
+
+extension StoreFactory {
+    /// Whether `database` (a `--db` value; `nil` for the default file) names PostgreSQL.
+    public static func isPostgres(_ database: String?) -> Bool {
+        PostgresLocation.isPostgresURL(database ?? defaultSQLitePath)
+    }
+
+    /// A consistent copy of a SQLite store at `destination`, taken while a worker may be writing
+    /// it (SQLite's online backup, then checked). A PostgreSQL store is refused with
+    /// ``StorageError/Kind/configuration``: `pg_dump` backs it up.
+    public static func backup(_ database: String?, to destination: String) throws(StorageError) -> SQLiteBackupSummary {
+        let source = database ?? defaultSQLitePath
+        guard !isPostgres(source) else {
+            throw StorageError(kind: .configuration, message: "the store is PostgreSQL: back it up with pg_dump (docs/operations.md)",
+                               path: StoreRequest(database: source).redactedDatabase)
+        }
+        return try SQLiteZoneStore.backup(from: source, to: destination)
+    }
+
+    /// What `lodectl doctor` checks of a SQLite store without opening it for writing: readable,
+    /// writable, its migrations. `nil` for PostgreSQL (checked by connecting).
+    public static func inspect(_ database: String?) throws(StorageError) -> SQLiteStoreInspection? {
+        let path = database ?? defaultSQLitePath
+        guard !isPostgres(path) else { return nil }
+        return try SQLiteZoneStore.inspect(path: path)
+    }
+
+    /// Why the SQLite file (or its directory) cannot be written, or `nil`.
+    public static func whyNotWritable(_ database: String?) -> String? {
+        let path = database ?? defaultSQLitePath
+        return isPostgres(path) ? nil : SQLiteZoneStore.whyNotWritable(path)
+    }
+}

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LodeSettings
 import LodeStorage
-import LodeWorker
+import LodeStores
 
 /// `lodectl backup PATH`: a consistent copy of the worker's SQLite store while it runs.
 struct Backup: ParsableCommand {
@@ -36,7 +36,7 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         let settings: CommonSettings
         do {
             settings = try CommonSettings.resolve(flags: flags, needsBroker: false)
@@ -45,8 +45,8 @@ struct Backup: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         settings.log.bootstrap(defaultLevel: .error)
-        let source = settings.database ?? StoreLocation.defaultPath
-        if source.hasPrefix("postgres://") || source.hasPrefix("postgresql://") {
+        let source = settings.database ?? StoreFactory.defaultSQLitePath
+        if StoreFactory.isPostgres(source) {
             FileHandle.standardError.write(Data("lodectl: the store is PostgreSQL: back it up with pg_dump (docs/operations.md)\n".utf8))
             throw ExitCode(ExitStatus.usage)
         }
@@ -56,7 +56,7 @@ struct Backup: ParsableCommand {
         }
         let started = ContinuousClock.now
         do throws(StorageError) {
-            let summary = try SQLiteZoneStore.backup(from: source, to: path)
+            let summary = try StoreFactory.backup(source, to: path)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print("backed up \(source) to \(summary.path): \(summary.events) events, \(summary.bytes) bytes, "

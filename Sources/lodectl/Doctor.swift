@@ -6,6 +6,7 @@ import LodeJSON
 import LodeNotifications
 import LodeSettings
 import LodeStorage
+import LodeStores
 import LodeWorker
 import LodeWire
 
@@ -64,7 +65,7 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         let settings: CommonSettings
         let notifications: NotificationSettings
         do {
@@ -84,7 +85,7 @@ struct Doctor: AsyncParsableCommand {
         } ?? "no config file (--config or LODE_CONFIG): built-in defaults"
         checks.append(DoctorCheck(name: "config", verdict: .ok, detail: configDetail))
         checks += await checkBroker(settings.connection, seconds: seconds)
-        checks += checkStore(settings.database ?? StoreLocation.defaultPath)
+        checks += checkStore(settings.database ?? StoreFactory.defaultSQLitePath)
         for channel in notifications.channels.values.sorted(by: { $0.name < $1.name }) {
             checks.append(await checkChannel(channel, seconds: seconds))
         }
@@ -104,7 +105,7 @@ struct Doctor: AsyncParsableCommand {
             ("config", settings.config?.path ?? "none", origin("config")),
             ("url", settings.connection.redactedURL, origin("url")),
             ("password", password.isEmpty ? "(none)" : "******** (set)", origin("password")),
-            ("db", settings.database ?? StoreLocation.defaultPath, origin("db")),
+            ("db", StoreRequest(database: settings.database).redactedDatabase, origin("db")),
             ("timezone", settings.timezone, origin("timezone")),
             ("log.format", settings.log.format.rawValue, settings.log.formatOrigin),
             ("log.level", settings.log.level?.rawValue ?? "each program's own (worker: info)", settings.log.levelOrigin),
@@ -166,15 +167,15 @@ struct Doctor: AsyncParsableCommand {
     }
 
     private func checkStore(_ path: String) -> [DoctorCheck] {
-        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
-            return [DoctorCheck(name: "store", verdict: .skip, detail: "PostgreSQL: check it with psql; the worker migrates it at start")]
-        }
         let inspection: SQLiteStoreInspection
         do {
-            inspection = try SQLiteZoneStore.inspect(path: path)
+            guard let inspected = try StoreFactory.inspect(path) else {
+                return [DoctorCheck(name: "store", verdict: .skip, detail: "PostgreSQL: check it with psql; the worker migrates it at start")]
+            }
+            inspection = inspected
         } catch {
             var checks = [DoctorCheck(name: "store", verdict: .fail, detail: error.message)]
-            if let reason = SQLiteZoneStore.whyNotWritable(path) {
+            if let reason = StoreFactory.whyNotWritable(path) {
                 checks[0].detail += "; \(reason)"
             }
             checks.append(DoctorCheck(name: "migrations", verdict: .skip, detail: "needs a readable store"))
@@ -188,7 +189,7 @@ struct Doctor: AsyncParsableCommand {
         } else {
             checks.append(DoctorCheck(name: "store", verdict: .ok, detail: "\(path): writable, \(inspection.events) events in the log"))
         }
-        let known = SQLiteZoneStore.knownMigrations.count
+        let known = inspection.knownMigrations.count
         if !inspection.unknownMigrations.isEmpty {
             checks.append(DoctorCheck(name: "migrations", verdict: .fail, detail: """
                 written by a newer Lodestone (migrations unknown here: \(inspection.unknownMigrations.joined(separator: ", "))): \
