@@ -17,11 +17,16 @@ public struct BrokerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp("YAML config file (env LODE_CONFIG).", valueName: "file"))
     public var config: String?
 
+    @Option(name: .customLong("lang"), help: ArgumentHelp(
+        "Language of what people read: zh-Hans (default), zh-Hant or en (env LODE_LANG, config language).",
+        valueName: "lang"))
+    public var language: String?
+
     public init() {}
 
     /// The flags as ``SettingsFlags``.
     public var flags: SettingsFlags {
-        SettingsFlags(url: url, passwordFile: passwordFile, config: config)
+        SettingsFlags(url: url, passwordFile: passwordFile, config: config, language: language)
     }
 
     /// Resolves the common settings from these flags, the environment and the config file.

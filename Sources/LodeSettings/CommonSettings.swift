@@ -11,6 +11,7 @@ import LodeEvents
 /// | broker password | `--password-file` | `LODE_AMQP_PASSWORD`, `LODE_AMQP_PASSWORD_FILE` | `amqp.password`, `amqp.password_file` |
 /// | database | `--db` | `LODE_DB` | `db` |
 /// | config file | `--config` | `LODE_CONFIG` | |
+/// | language people read | `--lang` | `LODE_LANG` | `language` |
 ///
 /// A password written inside the `--url` flag is refused (it would show in `ps` and in shell
 /// history); in `LODE_AMQP_URL` or `amqp.url` it is accepted, at that source's precedence.
@@ -24,6 +25,8 @@ public struct CommonSettings: Sendable {
     public var timezone: String
     /// The config file read, if any.
     public var config: ConfigFile?
+    /// What people read is written in (`--lang` / `LODE_LANG` / `language`), default Simplified Chinese.
+    public var language: ZoneLanguage = .default
 
     public static let defaultTimezone = "Asia/Shanghai"
 }
@@ -34,12 +37,15 @@ public struct SettingsFlags: Sendable, Equatable {
     public var passwordFile: String?
     public var config: String?
     public var database: String?
+    public var language: String?
 
-    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil) {
+    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil,
+                language: String? = nil) {
         self.url = url
         self.passwordFile = passwordFile
         self.config = config
         self.database = database
+        self.language = language
     }
 }
 
@@ -151,6 +157,29 @@ extension CommonSettings {
                     """)
             }
         }
-        return CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        var settings = CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        settings.language = try resolveLanguage(flags: flags, environment: env, config: config)
+        return settings
+    }
+}
+
+extension CommonSettings {
+    /// `--lang` over `LODE_LANG` over the config file's `language`, default `zh-Hans`.
+    static func resolveLanguage(flags: SettingsFlags, environment env: (String) -> String?,
+                                config: ConfigFile?) throws(SettingsError) -> ZoneLanguage {
+        let given: (text: String, kind: SettingsError.Kind, origin: String)
+        if let flag = flags.language {
+            given = (flag, .usage, "--lang")
+        } else if let value = env("LODE_LANG") {
+            given = (value, .config, "LODE_LANG")
+        } else if let config, let entry = config.entries["language"] {
+            given = (entry.value, .config, "Config error: \(config.path):\(entry.line): 'language'")
+        } else {
+            return .default
+        }
+        guard let language = ZoneLanguage(tag: given.text) else {
+            throw SettingsError(given.kind, "\(given.origin) must be one of \(ZoneLanguage.tags), got '\(given.text)'")
+        }
+        return language
     }
 }

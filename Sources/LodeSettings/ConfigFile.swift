@@ -20,7 +20,7 @@ public struct ConfigFile: @unchecked Sendable {
 
     /// The top-level sections any Lodestone program may find in the shared config file.
     public static let knownSections: Set<String> = [
-        "amqp", "db", "timezone", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish",
+        "amqp", "db", "timezone", "language", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish",
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
@@ -28,7 +28,7 @@ public struct ConfigFile: @unchecked Sendable {
     public static let metricsKeys = ["address"]
 
     public let path: String
-    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `metrics.address`, when present.
+    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `language`, `metrics.address`, when present.
     public let entries: [String: Entry]
     private let root: Node.Mapping?
 
@@ -93,7 +93,7 @@ public struct ConfigFile: @unchecked Sendable {
                         problem(subKeyNode, "unknown key '\(key).\(subKey)'\(Self.suggestion(subKey, keys)) (known: \(keys.joined(separator: ", ")))")
                     }
                 }
-            case "db", "timezone":
+            case "db", "timezone", "language":
                 if let entry = scalar(value, key) { entries[key] = entry }
             default:
                 if !Self.knownSections.contains(key) {
