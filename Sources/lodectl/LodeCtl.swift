@@ -246,12 +246,9 @@ struct Report: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write --xlsx.", valueName: "file")) var output: String?
 
     func validate() throws {
+        guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
         if json && xlsx { throw ValidationError("give --json or --xlsx, not both") }
         if xlsx, output == nil { throw ValidationError("--xlsx needs -o FILE.xlsx") }
-    }
-
-    func validate() throws {
-        guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
     }
 
     func run() throws {

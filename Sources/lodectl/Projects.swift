@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeEvents
+import LodeJSON
 import LodeProjections
 import LodeSettings
 import LodeStorage
@@ -33,7 +34,7 @@ struct Projects: ParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The plan year.") var year: Int
+    @Option(help: "The plan year (1 to 9999).") var year: Int
     @Option(help: ArgumentHelp("Only projects listing this category (repeatable: all of them).", valueName: "category"))
     var category: [String] = []
     @Option(help: ArgumentHelp("Only projects in this status (planned for none yet).", valueName: "status"))
@@ -47,6 +48,7 @@ struct Projects: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write --csv or --xlsx.", valueName: "file")) var output: String?
 
     func validate() throws {
+        guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
         if [json, csv, xlsx].filter({ $0 }).count > 1 { throw ValidationError("give at most one of --json, --csv, --xlsx") }
         if xlsx, output == nil { throw ValidationError("--xlsx needs -o FILE.xlsx") }
     }
@@ -138,8 +140,8 @@ struct ProjectExport {
         var rows: [[String]] = [[head[0], head[1], head[4], head[6], head[7], head[8], head[9]]]
         for project in list {
             rows.append([project.projectID, project.name, categories(project), project.stage.name(in: language),
-                         ZoneReport.yi(project.totalInvestment), ZoneReport.yi(project.plannedInvestment),
-                         ZoneReport.yi(project.completedInvestment)])
+                         FixedDecimal.yi(Int128(project.totalInvestment)), FixedDecimal.yi(Int128(project.plannedInvestment)),
+                         FixedDecimal.yi(Int128(project.completedInvestment))])
         }
         var widths = [Int](repeating: 0, count: rows[0].count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], displayWidth(cell)) } }
@@ -160,8 +162,11 @@ struct ProjectExport {
         return text + "\n"
     }
 
-    private func yi(_ yuan: Int128) -> String {
-        FixedDecimal(ratio: yuan, over: 100_000_000, places: 2)?.description ?? "0.00"
+    private func yi(_ yuan: Int128) -> String { FixedDecimal.yi(yuan) }
+
+    /// A whole number as a cell: a number when it fits, else its digits as text.
+    private func cell(_ value: Int128) -> OutputCell {
+        Int64(exactly: value).map { .integer($0) } ?? .text(String(value))
     }
 
     func json(_ list: [ReportedProject], year: Int, filter: ProjectFilter) -> JSONValue {
@@ -238,8 +243,8 @@ struct ProjectExport {
         func count(_ label: String, _ value: Int, _ unit: String) {
             rows.append([.text(label), .integer(Int64(value)), unit.isEmpty ? .empty : .text(unit)])
         }
-        func amount(_ label: String, _ yuan: Int64) {
-            rows.append([.text(label), .decimal(ZoneReport.yi(yuan)), .text(words.yiUnit)])
+        func amount(_ label: String, _ yuan: Int128) {
+            rows.append([.text(label), .decimal(FixedDecimal.yi(yuan)), .text(words.yiUnit)])
         }
         func growth(_ label: String, _ growth: Growth) {
             rows.append([.text(label), .integer(Int64(growth.count)), .text(words.projectUnit), .integer(Int64(growth.previous)),
@@ -279,8 +284,8 @@ struct ProjectExport {
             for progress in report.targets {
                 let amounts = progress.target.figure.isAmount
                 rows.append([.text(progress.target.name),
-                             amounts ? .decimal(ZoneReport.yi(progress.actual)) : .integer(progress.actual),
-                             amounts ? .decimal(ZoneReport.yi(progress.target.target)) : .integer(progress.target.target),
+                             amounts ? .decimal(FixedDecimal.yi(progress.actual)) : cell(progress.actual),
+                             amounts ? .decimal(FixedDecimal.yi(Int128(progress.target.target))) : .integer(progress.target.target),
                              .decimal(progress.progressPct.description)])
             }
         }

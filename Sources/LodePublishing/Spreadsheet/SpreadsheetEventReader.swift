@@ -1,5 +1,6 @@
 import Foundation
 import LodeEvents
+import LodeJSON
 import LodeWorkbook
 
 /// A sheet of cells with a header row: a CSV file's records, or a workbook's worksheet.

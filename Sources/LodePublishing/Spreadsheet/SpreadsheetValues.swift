@@ -1,5 +1,6 @@
 import Foundation
 import LodeEvents
+import LodeJSON
 import LodeWorkbook
 
 /// Turns a spreadsheet cell into the text of a field's JSON value, by the spreadsheet
