@@ -198,6 +198,10 @@ struct SpreadsheetTests {
         #expect(wrong.contains { $0.hasPrefix("in.csv:2: project_id is not a field of zone.recruitment.site_visit") }, "\(wrong)")
         #expect(wrong.contains { $0.contains("no column 'campaign'") })
         #expect(problems("project_id,status,time\nBT-1,started,2024-05-02 10:00\n").first?.contains("no 'type'") == true)
+        // --type is the type of rows that name none; the others keep theirs.
+        let withDefault = try csv("type,project_id,status,enterprise,campaign,time\n,BT-1,started,,,2024-05-01 10:00\nsite_visit,,,北方稀土,百日攻坚,2024-05-02 10:00\n",
+                                  type: .projectStatusChanged)
+        #expect(withDefault.events.map(\.type) == [.projectStatusChanged, .siteVisit])
     }
 
     @Test func templatesReadBack() throws {

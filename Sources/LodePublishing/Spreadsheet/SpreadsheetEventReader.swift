@@ -83,7 +83,7 @@ public struct SpreadsheetEventReader: Sendable {
         var reader = self
         if reader.type == nil, let sheet = table.sheet, let named = SpreadsheetVocabulary.eventType(named: sheet),
            !table.header.cells.values.contains(where: { cell in
-               if case .text(let text) = cell, case .success(let header) = SpreadsheetVocabulary.header(text) { return header.column == "type" }
+               if case .success(let header) = SpreadsheetVocabulary.header(cell.text) { return header.column == "type" }
                return false
            }) {
             reader.type = named
@@ -101,6 +101,11 @@ public struct SpreadsheetEventReader: Sendable {
         var problems: [InputProblem] = []
         let headerRow = table.header.number
         let width = (table.header.cells.keys.max() ?? -1) + 1
+        // With a type column, the rows' types decide which columns they use.
+        let sheetHasTypeColumn = table.header.cells.values.contains { cell in
+            if case .success(let header) = SpreadsheetVocabulary.header(cell.text) { return header.column == "type" }
+            return false
+        }
         for column in 0..<width {
             let text: String
             switch table.header.cells[column] {
@@ -120,7 +125,7 @@ public struct SpreadsheetEventReader: Sendable {
                 if let earlier = columnOf[header.column] {
                     let earlierName = table.sheet == nil ? "column \(earlier + 1)" : ColumnName.letters(earlier)
                     problems.append(problem(headerRow, column: column, "column '\(text)' names \(header.column), as \(earlierName) does already"))
-                } else if let type, header.column != "type", !acceptedColumns(of: type).contains(header.column) {
+                } else if let type, !sheetHasTypeColumn, header.column != "type", !acceptedColumns(of: type).contains(header.column) {
                     problems.append(problem(headerRow, column: column, unknownColumn(text, for: type)))
                 } else {
                     headers[column] = header
