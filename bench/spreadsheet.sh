@@ -11,7 +11,7 @@ bin=$(swift build -c release --show-bin-path)/lode-publish
 [[ -x $bin ]] || { echo "build first: swift build -c release --product lode-publish" >&2; exit 1; }
 command -v soffice >/dev/null || { echo "needs LibreOffice: apt-get install libreoffice-calc" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 
 python3 - "$work" "$N" <<'PY'
 import json, sys
@@ -36,7 +36,7 @@ soffice "-env:UserInstallation=file://$work/lo" --headless --infilter="CSV:44,34
   --convert-to xlsx --outdir "$work" "$work/in.csv" >/dev/null 2>&1
 
 run() {  # run FILE ARGS... → seconds and peak KiB
-  /usr/bin/time -f "%e %M" "$bin" --check --source bench "$@" 2>&1 >/dev/null | tail -1
+  /usr/bin/time -f "%e %M" "$bin" --check --source bench "$@" 2>&1 >/dev/null | tail -1 || true
 }
 declare -A secs mem
 inputs=(ndjson csv gbk xlsx)

@@ -123,7 +123,9 @@ public struct WorkbookReader: Sendable {
 
 /// Runs an XMLParser over `data` with `delegate`; a malformed part is a ``WorkbookError``.
 private func parseXML(_ data: Data, _ delegate: some XMLParserDelegate & PartErrors, part: String) throws(WorkbookError) {
-    let parser = XMLParser(data: data)
+    // From a stream, in chunks: on Linux, XMLParser(data:) hands libxml2 the whole part at once,
+    // and a part past 10 MB (a sheet of some 20,000 rows) then fails at its end.
+    let parser = XMLParser(stream: InputStream(data: data))
     parser.shouldProcessNamespaces = false
     parser.shouldResolveExternalEntities = false
     parser.delegate = delegate

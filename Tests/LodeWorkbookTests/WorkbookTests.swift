@@ -134,3 +134,19 @@ struct WorkbookTests {
         #expect(ColumnName.parse("A0") == nil)
     }
 }
+
+@Suite("Large workbooks")
+struct LargeWorkbookTests {
+    /// A sheet part past 10 MB: libxml2 refuses such a document handed over whole, so the parts
+    /// are parsed from a stream.
+    @Test func aSheetOfMoreThanTenMegabytesIsRead() throws {
+        let rows: [[OutputCell]] = (0..<32_000).map { index in
+            [.text("BT-\(index)"), .text("年产\(index)万台永磁电机项目（一期），稀土高新区"), .integer(Int64(index) * 10_000), .decimal("573.84")]
+        }
+        let bytes = try WorkbookWriter.xlsx([OutputSheet(name: "大表", rows: rows)])
+        let sheet = try WorkbookReader(bytes: bytes).sheet()
+        #expect(sheet.rows.count == 32_000)
+        #expect(sheet.rows.last?.cells.first?.value == .text("BT-31999"))
+        #expect(sheet.rows.last?.cells[2].value == .number("319990000"))
+    }
+}
