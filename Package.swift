@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // .xlsx workbooks are ZIP archives of XML; the XML itself is read with Foundation's XMLParser.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // The version (VERSION) and commit every executable's --version prints, embedded at build
@@ -76,9 +78,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The producer's logic: reading NDJSON and CSV into validated events, packing them into
-        // messages, publishing with confirms, and what each outcome means for the exit code.
-        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
+        // Excel workbooks (.xlsx): reading a sheet's cells (strings, numbers, booleans, dates by
+        // their number format, formulas by their cached values) and writing simple workbooks
+        // (headers, number formats, list validation). ZIPFoundation and Foundation's XMLParser.
+        .target(
+            name: "LodeWorkbook",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        // The producer's logic: reading NDJSON, CSV and workbooks into validated events (with the
+        // spreadsheet conventions: encodings, Chinese headers and values, units, local times),
+        // packing them into messages, publishing with confirms, and what each outcome means for
+        // the exit code.
+        .target(
+            name: "LodePublishing",
+            dependencies: [
+                "LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", "LodeWorkbook",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
         .target(
             name: "LodeStorage",
@@ -137,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "lode-publish",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeLogging", "LodeBuildInfo",
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeWorkbook", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -159,7 +176,7 @@ let package = Package(
         .target(
             name: "LodeStatus",
             dependencies: [
-                "LodeWorker", "LodeQueues", "LodeProjections", "LodeStorage", "LodeWire",
+                "LodeWorker", "LodeQueues", "LodeProjections", "LodeStorage", "LodeWire", "LodeEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -182,7 +199,7 @@ let package = Package(
             name: "lodectl",
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeStores", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeLogging", "LodeBuildInfo",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeWorkbook", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -307,7 +324,8 @@ let package = Package(
             dependencies: ["LodeSystemd", "LodeTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
+        .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP", "LodeWorkbook"]),
+        .testTarget(name: "LodeWorkbookTests", dependencies: ["LodeWorkbook"]),
     ],
     swiftLanguageModes: [.v6]
 )

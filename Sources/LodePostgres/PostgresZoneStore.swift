@@ -153,6 +153,27 @@ public final class PostgresZoneStore: ZoneDatabase {
         return input
     }
 
+    // MARK: Project list
+
+    public func projects(year: Int) throws(StorageError) -> [ReportedProject] {
+        try service.withConnection("listing the projects of \(year)") { transaction in
+            var binds = PostgresBindings()
+            binds.append(Int64(year))
+            let path = transaction.session.location.redacted
+            var list: [ReportedProject] = []
+            for row in try transaction.query(PostgresQuery(unsafeSQL: ReportQueries.projectList, binds: binds)) {
+                let (id, name, enterprise, park, planYear, categories, newStart, total, planned, status, completed) =
+                    try row.decode((String, String, String?, String?, Int64, String, Bool, Int64, Int64, String?, Int64?).self)
+                list.append(ReportedProject(
+                    projectID: id, name: name, enterprise: enterprise, park: park, planYear: Int(planYear),
+                    categories: try ReportQueries.categories(categories, path: path), newStart: newStart,
+                    totalInvestment: total, plannedInvestment: planned,
+                    stage: try ReportQueries.stage(status, path: path), completedInvestment: completed ?? 0))
+            }
+            return list
+        }
+    }
+
     // MARK: Rebuild
 
     @discardableResult

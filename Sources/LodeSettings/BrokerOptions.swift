@@ -18,12 +18,17 @@ public struct BrokerOptions: ParsableArguments, Sendable {
     public var config: String?
 
     @OptionGroup public var log: LogOptions
+    @Option(name: .customLong("lang"), help: ArgumentHelp(
+        "Language of what people read: zh-Hans (default), zh-Hant or en (env LODE_LANG, config language).",
+        valueName: "lang"))
+    public var language: String?
 
     public init() {}
 
     /// The flags as ``SettingsFlags``.
     public var flags: SettingsFlags {
-        SettingsFlags(url: url, passwordFile: passwordFile, config: config, logFormat: log.format, logLevel: log.level)
+        SettingsFlags(url: url, passwordFile: passwordFile, config: config, logFormat: log.format, logLevel: log.level,
+                      language: language)
     }
 
     /// Resolves the common settings from these flags, the environment and the config file.

@@ -13,6 +13,7 @@ import LodeEvents
 /// | database password (PostgreSQL) | `--db-password-file` | `LODE_DB_PASSWORD`, `LODE_DB_PASSWORD_FILE` | `db.password`, `db.password_file` |
 /// | config file | `--config` | `LODE_CONFIG` | |
 /// | log format, level | `--log-format`, `--log-level` | `LODE_LOG_FORMAT`, `LODE_LOG_LEVEL` | `log.format`, `log.level` |
+/// | language people read | `--lang` | `LODE_LANG` | `language` |
 ///
 /// A password written inside the `--url` or `--db` flag is refused (it would show in `ps` and in
 /// shell history); in `LODE_AMQP_URL`, `LODE_DB` or the config file it is accepted, at that
@@ -35,6 +36,8 @@ public struct CommonSettings: Sendable {
     /// `timezone`; values such as `--url`, `LODE_AMQP_PASSWORD`, `/etc/lodestone/lodestone.yaml:3: amqp.url`
     /// or `default`. Never a value itself.
     public var origins: [String: String] = [:]
+    /// What people read is written in (`--lang` / `LODE_LANG` / `language`), default Simplified Chinese.
+    public var language: ZoneLanguage = .default
 
     public static let defaultTimezone = "Asia/Shanghai"
 }
@@ -48,9 +51,11 @@ public struct SettingsFlags: Sendable, Equatable {
     public var databasePasswordFile: String?
     public var logFormat: String?
     public var logLevel: String?
+    public var language: String?
 
     public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil,
-                databasePasswordFile: String? = nil, logFormat: String? = nil, logLevel: String? = nil) {
+                databasePasswordFile: String? = nil, logFormat: String? = nil, logLevel: String? = nil,
+                language: String? = nil) {
         self.url = url
         self.passwordFile = passwordFile
         self.config = config
@@ -58,6 +63,7 @@ public struct SettingsFlags: Sendable, Equatable {
         self.databasePasswordFile = databasePasswordFile
         self.logFormat = logFormat
         self.logLevel = logLevel
+        self.language = language
     }
 }
 
@@ -199,6 +205,7 @@ extension CommonSettings {
         }
         var settings = CommonSettings(connection: connection, database: database, databasePassword: databasePassword,
                                       timezone: timezone, config: config)
+        settings.language = try resolveLanguage(flags: flags, environment: env, config: config)
         settings.log = try LogSettings.resolve(formatFlag: flags.logFormat, levelFlag: flags.logLevel, environment: env,
                                                config: config)
         func configOrigin(_ key: String) -> String? {
@@ -227,5 +234,26 @@ extension CommonSettings {
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard let at = authority.lastIndex(of: "@") else { return false }
         return authority[..<at].contains(":")
+    }
+}
+
+extension CommonSettings {
+    /// `--lang` over `LODE_LANG` over the config file's `language`, default `zh-Hans`.
+    static func resolveLanguage(flags: SettingsFlags, environment env: (String) -> String?,
+                                config: ConfigFile?) throws(SettingsError) -> ZoneLanguage {
+        let given: (text: String, kind: SettingsError.Kind, origin: String)
+        if let flag = flags.language {
+            given = (flag, .usage, "--lang")
+        } else if let value = env("LODE_LANG") {
+            given = (value, .config, "LODE_LANG")
+        } else if let config, let entry = config.entries["language"] {
+            given = (entry.value, .config, "Config error: \(config.path):\(entry.line): 'language'")
+        } else {
+            return .default
+        }
+        guard let language = ZoneLanguage(tag: given.text) else {
+            throw SettingsError(given.kind, "\(given.origin) must be one of \(ZoneLanguage.tags), got '\(given.text)'")
+        }
+        return language
     }
 }

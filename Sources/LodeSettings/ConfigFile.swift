@@ -20,7 +20,7 @@ public struct ConfigFile: @unchecked Sendable {
 
     /// The top-level sections any Lodestone program may find in the shared config file.
     public static let knownSections: Set<String> = [
-        "amqp", "db", "timezone", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish", "log",
+        "amqp", "db", "timezone", "language", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish", "log",
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
@@ -33,7 +33,7 @@ public struct ConfigFile: @unchecked Sendable {
 
     public let path: String
     /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db` (from `db` or `db.url`), `db.password`,
-    /// `db.password_file`, `timezone`, `metrics.address`, `log.format`, `log.level`, when present.
+    /// `db.password_file`, `timezone`, `language`, `metrics.address`, `log.format`, `log.level`, when present.
     public let entries: [String: Entry]
     private let root: Node.Mapping?
 
@@ -112,7 +112,7 @@ public struct ConfigFile: @unchecked Sendable {
                         problem(subKeyNode, "unknown key '\(key).\(subKey)'\(Self.suggestion(subKey, keys)) (known: \(keys.joined(separator: ", ")))")
                     }
                 }
-            case "timezone":
+            case "timezone", "language":
                 if let entry = scalar(value, key) { entries[key] = entry }
             default:
                 if !Self.knownSections.contains(key) {

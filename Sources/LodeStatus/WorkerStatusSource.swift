@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LodeEvents
 import LodeProjections
 import LodeQueues
 import LodeStorage
@@ -29,11 +30,13 @@ public final class WorkerStatusSource: Sendable {
     private let queues: QueueReader
     private let timeZone: TimeZone
     private let startedAt: Date
+    private let language: ZoneLanguage
     /// How many failed notifications and dead letters the page lists at most.
     public let listLimit: Int
 
     public init(worker: Worker, store: any ZoneDatabase, targets: [Int: [ReportTarget]], queues: QueueReader,
-                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20) {
+                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20, language: ZoneLanguage = .default) {
+        self.language = language
         self.worker = worker
         self.store = store
         self.targets = targets
@@ -90,10 +93,12 @@ public final class WorkerStatusSource: Sendable {
             deadSection.listAvailable = true
         }
 
-        return StatusSnapshot(
+        var snapshot = StatusSnapshot(
             generatedAt: now, timeZone: timeZone, queues: queueSection,
             worker: .init(health: worker.health, counts: worker.totals, startedAt: startedAt),
             report: reportSection, notifications: notificationSection, deadLetters: deadSection)
+        snapshot.language = language
+        return snapshot
     }
 }
 

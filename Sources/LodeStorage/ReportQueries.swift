@@ -17,6 +17,26 @@ public enum ReportQueries {
         WHERE r.plan_year IN ($1, $1 - 1)
         """
 
+    /// The projects the report of year Y counts (major, plan year Y, latest status not
+    /// `cancelled`) in `project_id` byte order: id, name, enterprise, park, plan year,
+    /// categories, new start, total, planned, status (or NULL), completed in Y (or NULL).
+    public static let projectList = """
+        SELECT r.project_id, r.name, r.enterprise, r.park, r.plan_year, r.categories, r.new_start,
+          r.total_investment, r.planned_investment, s.status,
+          CAST((SELECT SUM(i.completed_investment) FROM investment_report i
+            WHERE i.project_id = r.project_id AND i.period_year = $1) AS BIGINT) AS completed
+        FROM project_registration r
+        LEFT JOIN project_status s ON s.project_id = r.project_id
+        WHERE r.major AND r.plan_year = $1 AND (s.status IS NULL OR s.status <> 'cancelled')
+        ORDER BY r.project_id
+        """
+
+    /// A project's stage from its stored status, `planned` when it has none.
+    public static func stage(_ status: String?, path: String) throws(StorageError) -> ProjectStage {
+        guard let status else { return .planned }
+        return ProjectStage(try Self.status(status, path: path))
+    }
+
     /// The recruitment rows of year Y as (figure, name, count): the year's distinct counts
     /// (figures 0–2), per campaign (3–5) and per industry (6). Member rows are distinct by
     /// their key, so a count of rows is a count of distinct members.

@@ -200,7 +200,7 @@ extension NotificationOutboxAdministration {
 /// the outbox for the dispatcher (``NotificationOutbox``) and for operators
 /// (``NotificationOutboxAdministration``), and the dead-letter index (``DeadLetterIndex``).
 /// What `StoreFactory.open` returns; nothing outside the storage targets names a store's type.
-public protocol ZoneDatabase: ZoneStore, NotificationOutbox, NotificationOutboxAdministration, DeadLetterIndex {
+public protocol ZoneDatabase: ZoneStore, ProjectListReader, NotificationOutbox, NotificationOutboxAdministration, DeadLetterIndex {
     /// What the store is opened on, for logs: a file's path, or a URL without its password.
     var location: String { get }
     /// Whether several workers may apply batches to this one database at the same time

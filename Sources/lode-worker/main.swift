@@ -167,7 +167,8 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             }
             let status = WorkerStatusSource(
                 worker: worker, store: store, targets: targets, queues: queues,
-                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt)
+                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt,
+                language: settings.language)
             services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
                                          health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }

@@ -23,13 +23,14 @@ struct LodeCtl: AsyncParsableCommand {
             SQLite file (default lodestone.sqlite) or postgres://USER@HOST:PORT/DBNAME, its password in \
             LODE_DB_PASSWORD, --db-password-file or the config file's db.password_file, never in --db.
             Exit codes: 0 success, 64 usage, 65 no such dead letter or notification, 66 unreadable \
-            file, 69 broker or database unavailable (or a failed `doctor` check), 73 a backup file \
-            that exists or cannot be written, 75 temporary failure (safe to re-run), 78 bad configuration.
+            file, 69 broker or database unavailable (or a failed `doctor` check), 70 a workbook could not \
+            be assembled, 73 a backup or output file (-o) that exists or cannot be written, 75 temporary \
+            failure (safe to re-run), 78 bad configuration.
             """,
         version: "lodectl \(BuildInfo.versionLine)",
         subcommands: [
-            Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self,
-            Doctor.self, Backup.self,
+            Setup.self, Queues.self, Report.self, Projects.self, Rebuild.self, Notifications.self, DeadLetters.self,
+            Ping.self, Doctor.self, Backup.self,
         ])
 }
 
@@ -233,20 +234,29 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the zone's figures for a year, from the worker's store.",
         discussion: """
-            Amounts in 亿元, growth with its sign; --json prints the contract's JSON (section 4). \
-            Targets come from the config file's `targets:` section, per year (see \
-            config/lodestone.example.yaml); progress is shown as bars.
+            Amounts in 亿元, growth with its sign, in the language of --lang (zh-Hans by \
+            default, zh-Hant, en; env LODE_LANG, config language); --json prints the contract's \
+            JSON (section 4), the same in every language. Targets come from the config file's \
+            `targets:` section, per year (see config/lodestone.example.yaml); progress is shown \
+            as bars. --xlsx writes the report as a workbook: the figures, targets and campaigns on \
+            its first sheet, the projects behind them on the second (see `lodectl projects`).
 
-            Example:
+            Examples:
               lodectl report --year 2024 --db lodestone.sqlite --config /etc/lodestone/lodestone.yaml
+              lodectl report --year 2024 --lang en
+              lodectl report --year 2024 --xlsx -o 2024-report.xlsx
             """)
 
     @OptionGroup var store: StoreOptions
     @Option(help: "The plan year (1 to 9999).") var year: Int
     @Flag(help: "The contract's JSON instead of a table.") var json = false
+    @Flag(help: "An .xlsx workbook (the report, then the project list), to -o FILE.") var xlsx = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write --xlsx.", valueName: "file")) var output: String?
 
     func validate() throws {
         guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
+        if json && xlsx { throw ValidationError("give --json or --xlsx, not both") }
+        if xlsx, output == nil { throw ValidationError("--xlsx needs -o FILE.xlsx") }
     }
 
     func run() throws {
@@ -259,7 +269,13 @@ struct Report: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         let report = try store.report(year: year, targets: targets)
-        print(json ? report.jsonText() : report.renderTable(), terminator: json ? "\n" : "")
+        if xlsx {
+            let export = ProjectExport(language: settings.language)
+            let sheets = [export.sheet(report), export.sheet(try store.projects(year: year), year: year)]
+            try write(try export.workbook(sheets), to: output)
+            return
+        }
+        print(json ? report.jsonText() : report.renderTable(language: settings.language), terminator: json ? "\n" : "")
     }
 }
 
