@@ -23,8 +23,26 @@ let package = Package(
         // No default traits: with them SwiftPM 6.3.1 may reorder their flags and rebuild two modules.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // .xlsx workbooks are ZIP archives of XML; the XML itself is read with Foundation's XMLParser.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
+        // The version (VERSION) and commit every executable's --version prints, embedded at build
+        // time by the EmbedBuildInfo plugin into a generated file under .build.
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool()),
+        .target(name: "LodeBuildInfo", plugins: ["EmbedBuildInfo"]),
+        // Log output for the executables: text lines (swift-log's) or one JSON object per line.
+        .target(name: "LodeLogging", dependencies: ["LodeJSON", .product(name: "Logging", package: "swift-log")]),
+        // The systemd notify protocol (READY, STATUS, WATCHDOG, STOPPING) as a datagram to
+        // $NOTIFY_SOCKET, without libsystemd, and a watchdog service that pings while a check passes.
+        .target(
+            name: "LodeSystemd",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // librabbitmq 0.11 (Debian's librabbitmq-dev) and a shim for what Swift cannot call.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -42,7 +60,7 @@ let package = Package(
         // The events: CloudEvents envelope, the seven event types, validation. Pure, no I/O.
         .target(name: "LodeEvents", dependencies: ["LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
-        .target(name: "LodeWire", dependencies: ["LodeAMQP"]),
+        .target(name: "LodeWire", dependencies: ["LodeAMQP", .product(name: "Logging", package: "swift-log")]),
         // Departments and permissions (contract section 6): who may send which event types and
         // sources, judged per event; and the broker definitions (users, permissions, topology,
         // policies) that let the broker enforce what it can. Pure, no I/O.
@@ -62,13 +80,29 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "LodePermissions", "Yams",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "LodePermissions", "Yams", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The producer's logic: reading NDJSON and CSV into validated events, packing them into
-        // messages, publishing with confirms, and what each outcome means for the exit code.
-        .target(name: "LodePublishing", dependencies: ["LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
+        // Excel workbooks (.xlsx): reading a sheet's cells (strings, numbers, booleans, dates by
+        // their number format, formulas by their cached values) and writing simple workbooks
+        // (headers, number formats, list validation). ZIPFoundation and Foundation's XMLParser.
+        .target(
+            name: "LodeWorkbook",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        // The producer's logic: reading NDJSON, CSV and workbooks into validated events (with the
+        // spreadsheet conventions: encodings, Chinese headers and values, units, local times),
+        // packing them into messages, publishing with confirms, and what each outcome means for
+        // the exit code.
+        .target(
+            name: "LodePublishing",
+            dependencies: [
+                "LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", "LodeWorkbook",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The worker's store: inbox, event log and projection tables in one transaction per batch (SQLite via GRDB).
         .target(
             name: "LodeStorage",
@@ -77,6 +111,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The worker's store on PostgreSQL (postgres-nio): the same protocols, tables and rules as
+        // the SQLite store, for several workers on one database.
+        .target(
+            name: "LodePostgres",
+            dependencies: [
+                "LodeEvents", "LodeProjections", "LodeNotifications", "LodeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Opens the store a --db names (a SQLite file or a postgres:// URL) behind the storage
+        // protocols, from plain values: what the executables call after resolving their settings.
+        .target(name: "LodeStores", dependencies: ["LodeStorage", "LodePostgres", "LodeEvents", "LodeNotifications"]),
 
         // Dead letters (contract section 3): the message the worker publishes to lode.dead, reading
         // any message found there, the age of its oldest one, and the sweeps that replay or purge
@@ -113,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "lode-publish",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing",
+                "LodeAMQP", "LodeEvents", "LodeSettings", "LodePublishing", "LodeWorkbook", "LodeLogging", "LodeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -136,7 +184,7 @@ let package = Package(
         .target(
             name: "LodeStatus",
             dependencies: [
-                "LodeWorker", "LodeQueues", "LodeProjections", "LodeStorage", "LodeWire",
+                "LodeWorker", "LodeQueues", "LodeProjections", "LodeStorage", "LodeWire", "LodeEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -147,8 +195,9 @@ let package = Package(
         .executableTarget(
             name: "lode-worker",
             dependencies: [
-                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStatus", "LodeDelivery", "LodeNotifications",
-                "LodeQueues", "LodeProjections", "LodePermissions",
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStores", "LodeStatus", "LodeDelivery",
+                "LodeNotifications", "LodeQueues", "LodeProjections", "LodeWire", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
+                "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -158,8 +207,9 @@ let package = Package(
         .executableTarget(
             name: "lodectl",
             dependencies: [
-                "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeProjections",
-                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodePermissions",
+                "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeStores", "LodeProjections",
+                "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeWorkbook", "LodeLogging", "LodeBuildInfo",
+                "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,7 +245,28 @@ let package = Package(
         ),
         .testTarget(
             name: "LodeStorageTests",
-            dependencies: ["LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", "LodeTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Needs the PostgreSQL server that scripts/postgres starts (scripts/test exports
+        // LODE_TEST_POSTGRES_URL; fails with a clear message when it is absent).
+        .testTarget(
+            name: "LodePostgresTests",
+            dependencies: [
+                "LodePostgres", "LodeStorage", "LodeProjections", "LodeEvents", "LodeNotifications", "LodeTestSupport",
+                "LodePostgresTestSupport",
+            ]
+        ),
+        // A database of its own per test in the server scripts/postgres started.
+        .target(
+            name: "LodePostgresTestSupport",
+            dependencies: [
+                "LodePostgres", "LodeEvents", "LodeNotifications",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LodePostgresTestSupport"
         ),
         // Needs the broker that scripts/broker starts (fails with a clear message when it is
         // absent), and runs the built executables as processes.
@@ -204,14 +275,17 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
                 "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues", "LodeJSON",
-                "LodeDeadLetters", "LodePermissions",
+                "LodeDeadLetters", "LodePostgresTestSupport", "LodeSettings", "LodePermissions",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "LodeSettingsTests",
-            dependencies: ["LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodePermissions", "LodeEvents", "LodeJSON"]
+            dependencies: [
+                "LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging", "LodePermissions", "LodeEvents", "LodeJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "LodePermissionsTests", dependencies: ["LodePermissions", "LodeEvents", "LodeJSON", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
@@ -220,7 +294,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LodeWorkerTests",
-            dependencies: ["LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage", "LodePermissions"]
+            dependencies: [
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage",
+                "LodeTestSupport", "LodePermissions",
+            ]
         ),
         .testTarget(
             name: "LodeDeadLettersTests", dependencies: ["LodeDeadLetters", "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage"]
@@ -242,13 +319,44 @@ let package = Package(
                 "LodeDelivery", "LodeNotifications", "LodeStorage", "LodeEvents", "LodeTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // What several test targets share: a real HTTP receiver on loopback.
+        // What several test targets share: a real HTTP receiver on loopback, a notify socket; the
+        // small world of colliding events the stores' property tests use; the bad-input corpus.
         .target(
             name: "LodeTestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LodeEvents", "LodeProjections", "LodeStorage", "LodeAMQP",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/LodeTestSupport"
         ),
-        .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP"]),
+        .testTarget(name: "LodeLoggingTests", dependencies: ["LodeLogging", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "LodeSystemdTests",
+            dependencies: ["LodeSystemd", "LodeTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "LodePublishingTests", dependencies: ["LodePublishing", "LodeEvents", "LodeAMQP", "LodeWorkbook"]),
+        .testTarget(name: "LodeWorkbookTests", dependencies: ["LodeWorkbook"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (fuzz/run builds and runs them): only with LODE_FUZZ set, in their own build
+// path with `-sanitize=fuzzer,address`, so an ordinary build never compiles or links them.
+if Context.environment["LODE_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "LodeFuzzDriver", path: "fuzz/Driver"),
+        .executableTarget(name: "fuzz-event", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/event"),
+        .executableTarget(name: "fuzz-batch", dependencies: ["LodeFuzzDriver", "LodeEvents"], path: "fuzz/Targets/batch"),
+        .executableTarget(
+            name: "fuzz-csv", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodePublishing"], path: "fuzz/Targets/csv"),
+        .executableTarget(
+            name: "fuzz-amqp-properties", dependencies: ["LodeFuzzDriver", "LodeAMQP"], path: "fuzz/Targets/amqp-properties"),
+        .executableTarget(
+            name: "fuzz-dead-letter", dependencies: ["LodeFuzzDriver", "LodeAMQP", "LodeDeadLetters", "LodeEvents"],
+            path: "fuzz/Targets/dead-letter"),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["LodeFuzzDriver", "LodeEvents", "LodeSettings"],
+            path: "fuzz/Targets/config"),
+    ]
+}

@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Synchronization
 import Logging
 
 /// Settings of a `Consumer`.
@@ -35,6 +36,9 @@ public struct ConsumerOptions: Sendable {
 public struct ReceivedBatch: Sendable {
     public let deliveries: [Delivery]
     public let ticket: BatchTicket
+    /// The CPU time the consumer's thread spent reading the batch off the socket and copying it
+    /// out of librabbitmq's buffers (waiting for the broker not included).
+    public let receiveCPU: Duration
 }
 
 /// Names one batch handed to a batch receiver: the connection it came on and its delivery tags
@@ -122,8 +126,16 @@ public final class Consumer: Sendable {
     /// Settles a batch handed to the batch receiver: its acknowledgements go out from the
     /// consumer's thread as soon as it turns to them. Callable from any thread.
     public func settle(_ ticket: BatchTicket, _ settlement: BatchSettlement) {
-        owner.post { driver in driver.settle(ticket, settlement) }
+        owner.post { [self] driver in
+            let started = ThreadCPUClock.now()
+            driver.settle(ticket, settlement)
+            settleCPU.add(ThreadCPUClock.now() &- started, ordering: .relaxed)
+        }
     }
+
+    /// CPU time the consumer's thread has spent sending acknowledgements of settled batches.
+    public var acknowledgeCPU: Duration { .nanoseconds(Int64(clamping: settleCPU.load(ordering: .relaxed))) }
+    private let settleCPU = Atomic<UInt64>(0)
 
     /// Connects, declares and subscribes; throws when that fails for `startTimeout`, or at once
     /// for an error that retrying cannot fix (a missing queue, a refused login).
@@ -194,6 +206,13 @@ public final class Consumer: Sendable {
     public func reconnect() async throws(AMQPError) {
         try await perform("reconnecting the consumer") { driver in driver.reconnect() }
     }
+
+    /// How long ago the consumer's owner thread last went round its loop. The thread comes round
+    /// at least every second or so, whether deliveries arrive, the connection is down and being
+    /// retried, or the subscription is paused; a batch handler (``init(settings:queue:topology:options:logger:handler:)``)
+    /// holds it for as long as the handler runs. A value that keeps growing means the thread is
+    /// stuck in one call: what a service manager's watchdog wants to know.
+    public var sinceLastTurn: Duration { owner.sinceLastTurn }
 
     /// The heartbeat negotiated with the broker, and the one librabbitmq itself runs (always 0).
     public func heartbeats() async -> (negotiated: Int, library: Int)? {
@@ -336,7 +355,9 @@ final class ConsumerDriver: OwnedDriver {
                     ])
                 }
             } else {
-                _ = waitForWakeup(wakeFD, until: wanted ? nextAttempt : .max)
+                // At most a second at a time, so the owner thread's loop keeps turning
+                // (``Consumer/sinceLastTurn``) while it waits to reconnect or for a resume.
+                _ = waitForWakeup(wakeFD, until: min(wanted ? nextAttempt : .max, MonotonicClock.after(.seconds(1))))
             }
             return
         }
@@ -380,6 +401,7 @@ final class ConsumerDriver: OwnedDriver {
     /// deliveries it handed over.
     private func readBatch(from connection: AMQPConnection, until deadline: UInt64, wakeFD: Int32,
                            lingering: Bool = true) throws(AMQPError) -> Int {
+        let cpuStarted = ThreadCPUClock.now()
         var batch: [Delivery] = []
         var bytes = 0
         var closesAt: UInt64 = 0
@@ -395,18 +417,18 @@ final class ConsumerDriver: OwnedDriver {
             arrival = try connection.nextMethod(until: closesAt, wakeFD: closesAt == 0 ? -1 : wakeFD)
         }
         connection.releaseBuffers()
-        if !batch.isEmpty { try hand(batch, on: connection) }
+        if !batch.isEmpty { try hand(batch, on: connection, readCPU: ThreadCPUClock.now() &- cpuStarted) }
         return batch.count
     }
 
     /// Gives a batch to the handler on this thread and sends its acknowledgements, or passes the
     /// batch on through `events`.
-    private func hand(_ batch: [Delivery], on connection: AMQPConnection) throws(AMQPError) {
+    private func hand(_ batch: [Delivery], on connection: AMQPConnection, readCPU: UInt64 = 0) throws(AMQPError) {
         if let receiver, let first = batch.first?.tag.value, let last = batch.last?.tag.value {
             batchSequence += 1
             let ticket = BatchTicket(connection: connectionNumber, sequence: batchSequence, firstTag: first, lastTag: last)
             unsettled.append(ticket)
-            receiver(ReceivedBatch(deliveries: batch, ticket: ticket))
+            receiver(ReceivedBatch(deliveries: batch, ticket: ticket, receiveCPU: .nanoseconds(Int64(clamping: readCPU))))
             return
         }
         guard let handler else {

@@ -86,7 +86,9 @@ public enum DeadLetter {
         if firstFailure(in: original) == nil {
             headers["x-lode-first-failed-at"] = .string(now.ISO8601Format())
         }
-        if let id = rejected.eventID { headers["x-lode-event-id"] = .string(String(id.utf8Prefix(255))) }
+        // The event's id as the worker read it, or none: an `x-lode-event-id` that came with the
+        // message is the producer's word, not the worker's.
+        headers["x-lode-event-id"] = rejected.eventID.map { .string(String($0.utf8Prefix(255))) }
         headers[DeadLetterMessage.idHeader] = .string(DeadLetterMessage.id(reason: rejected.reason, body: rejected.body))
         // A trusted replay already names the event's original publisher; keep that one.
         if headers[originalUserHeader] == nil, let originalUser = properties.userID, originalUser != publisherUser {

@@ -90,13 +90,14 @@ public struct DeadLetterMessage: Sendable {
         let attempts = headers["x-lode-attempts"]?.integerValue
             ?? headers["x-delivery-count"]?.integerValue
             ?? (deathReason == "delivery_limit" ? Int64(ZoneTopology.deliveryLimit) : death?["count"]?.integerValue) ?? 0
-        let firstFailedAt = headers["x-lode-first-failed-at"]?.stringValue
+        // Headers anyone could set: a first failure that is no RFC 3339 time is not shown.
+        let firstFailedAt = DeadLetter.firstFailure(in: headers)
             ?? Self.timestamp(death?["time"]).map { Date(amqpTimestamp: $0).ISO8601Format() }
             ?? now.ISO8601Format()
         let id = headers[Self.idHeader]?.stringValue ?? Self.id(reason: reason, body: body)
         record = DeadLetterRecord(
             id: id, type: type, reason: reason, error: error,
-            attempts: Int(clamping: attempts), firstFailedAt: firstFailedAt,
+            attempts: max(0, Int(clamping: attempts)), firstFailedAt: firstFailedAt,
             eventID: headers["x-lode-event-id"]?.stringValue
                 ?? (properties.contentType == MessageFormat.batchContentType ? nil : Self.bodyMember("id", of: body)),
             properties: DeadLetterProperties.json(properties).serializedBytes(), body: body, changedAt: now)

@@ -148,42 +148,102 @@ extension ZoneReport {
     }
 }
 
-extension ZoneProjection {
-    /// The report of `year`, with the progress of `targets` (in the order
-    /// given). Scans the projects once; recruitment is read off its
-    /// distinct sets.
-    public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
+/// What the report of a year is computed from, as any store reads it: the latest registration
+/// of every project whose plan year is the report's or the one before, each with its latest
+/// status and its completed investment in the year; and the year's recruitment counts.
+///
+/// ``ZoneReport/init(year:input:targets:)`` is the one function that turns it into the report,
+/// for the in-memory projection and every store alike: which projects count (major, not
+/// cancelled), and every project figure, are decided there and nowhere else.
+public struct ReportInput: Sendable {
+    /// A registered project of plan year Y or Y − 1, as its latest registration has it.
+    public struct Project: Sendable {
+        public var planYear: Int
+        public var major: Bool
+        public var categories: [Category]
+        public var newStart: Bool
+        public var totalInvestment: Int64
+        public var plannedInvestment: Int64
+        /// Its latest status; `nil` when it has none.
+        public var status: ProjectStatus?
+        /// The sum of the latest report of each (project, period) with its period in Y.
+        public var completedInvestment: Int128
+
+        public init(planYear: Int, major: Bool, categories: [Category], newStart: Bool, totalInvestment: Int64,
+                    plannedInvestment: Int64, status: ProjectStatus?, completedInvestment: Int128) {
+            self.planYear = planYear
+            self.major = major
+            self.categories = categories
+            self.newStart = newStart
+            self.totalInvestment = totalInvestment
+            self.plannedInvestment = plannedInvestment
+            self.status = status
+            self.completedInvestment = completedInvestment
+        }
+    }
+
+    public var projects: [Project]
+    /// The year's recruitment: distinct counts of the member rows, visit counts.
+    public var recruitment: RecruitmentFigures
+
+    public init(projects: [Project] = [], recruitment: RecruitmentFigures = RecruitmentFigures()) {
+        self.projects = projects
+        self.recruitment = recruitment
+    }
+}
+
+extension ZoneReport {
+    /// The report of `year` from what a store (or the projection) read, with the progress of
+    /// `targets`, in the order given.
+    public init(year: Int, input: ReportInput, targets: [ReportTarget]) {
         var tally = ProjectTally(year: year)
-        for (projectID, registration) in registrations {
-            let project = registration.value
-            guard project.major, project.planYear == year || (project.planYear < year && year - project.planYear == 1) else { continue }
-            let stage = ProjectStage(statuses[projectID]?.value)
+        for project in input.projects where project.major {
+            let stage = ProjectStage(project.status)
             guard stage != .cancelled else { continue }
-            var completed: Int128 = 0
-            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += Int128(report.value) }
             tally.add(CountedProject(
                 planYear: project.planYear, categories: project.categories, newStart: project.newStart,
                 totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
-                stage: stage, completedInvestment: completed))
+                stage: stage, completedInvestment: project.completedInvestment))
         }
-        let projects = tally.figures
+        self.init(year: year, projects: tally.figures, recruitment: input.recruitment, tracking: targets)
+    }
+}
 
-        var figures = RecruitmentFigures()
+extension ZoneProjection {
+    /// The report of `year`, with the progress of `targets` (in the order
+    /// given): ``ReportInput`` read off the dictionaries, then the one report function.
+    public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
+        ZoneReport(year: year, input: reportInput(year: year), targets: targets)
+    }
+
+    /// What the report of `year` is computed from.
+    public func reportInput(year: Int) -> ReportInput {
+        var input = ReportInput()
+        for (projectID, registration) in registrations {
+            let project = registration.value
+            // `year` comes from a command line or a URL: any Int, so no `year - 1` that could trap.
+            guard project.planYear == year || (project.planYear < year && year - project.planYear == 1) else { continue }
+            var completed: Int128 = 0
+            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += Int128(report.value) }
+            input.projects.append(ReportInput.Project(
+                planYear: project.planYear, major: project.major, categories: project.categories, newStart: project.newStart,
+                totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
+                status: statuses[projectID]?.value, completedInvestment: completed))
+        }
         if let tally = recruitment[year] {
-            figures.enterprisesContacted = tally.enterprisesContacted.count
-            figures.siteVisits = tally.siteVisits.count
-            figures.agreementsSigned = tally.agreementsSigned.count
-            figures.byCampaign = tally.campaigns.sorted { $0.key < $1.key }.map { name, campaign in
+            input.recruitment.enterprisesContacted = tally.enterprisesContacted.count
+            input.recruitment.siteVisits = tally.siteVisits.count
+            input.recruitment.agreementsSigned = tally.agreementsSigned.count
+            input.recruitment.byCampaign = tally.campaigns.sorted { $0.key < $1.key }.map { name, campaign in
                 CampaignFigures(
                     name: name.text, enterprisesContacted: campaign.enterprisesContacted.count,
                     siteVisits: campaign.siteVisits.count, agreementsSigned: campaign.agreementsSigned.count)
             }
             for (industry, projectIDs) in tally.projectsIntroduced {
-                figures.projectsIntroduced[industry] = projectIDs.count
+                input.recruitment.projectsIntroduced[industry] = projectIDs.count
             }
         }
-
-        return ZoneReport(year: year, projects: projects, recruitment: figures, tracking: targets)
+        return input
     }
 }
 

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import LodeEvents
 import LodeProjections
 import LodeQueues
 import LodeStorage
@@ -21,23 +23,27 @@ public struct StatusRequest: Sendable, Hashable {
 ///
 /// Each request is cheap, however often the page is asked for: a snapshot is kept for
 /// ``cacheLifetime`` (per year asked for, a few years at most), requests that come while one is
-/// being gathered wait for it rather than gathering another, and the store's reads (blocking
-/// SQLite reads) run off Swift's cooperative pool.
+/// being gathered wait for it rather than gathering another, and the store is read on a thread of
+/// Dispatch's, off the cooperative pool: its calls block (a SQLite read transaction, or a
+/// PostgreSQL query waiting on the network).
 public final class WorkerStatusSource: Sendable {
     private let worker: Worker
-    private let store: SQLiteZoneStore
+    private let store: any ZoneDatabase
     private let targets: [Int: [ReportTarget]]
     private let queues: QueueReader
     private let timeZone: TimeZone
     private let startedAt: Date
+    private let language: ZoneLanguage
     /// How many failed notifications and dead letters the page lists at most.
     public let listLimit: Int
     /// How long a snapshot is shown before it is gathered again.
     public let cacheLifetime: Duration
     private let cache: SnapshotCache
 
-    public init(worker: Worker, store: SQLiteZoneStore, targets: [Int: [ReportTarget]], queues: QueueReader,
-                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20, cacheLifetime: Duration = .seconds(2)) {
+    public init(worker: Worker, store: any ZoneDatabase, targets: [Int: [ReportTarget]], queues: QueueReader,
+                timeZone: TimeZone, startedAt: Date = Date(), listLimit: Int = 20, language: ZoneLanguage = .default,
+                cacheLifetime: Duration = .seconds(2)) {
+        self.language = language
         self.worker = worker
         self.store = store
         self.targets = targets
@@ -72,19 +78,18 @@ public final class WorkerStatusSource: Sendable {
             queueSection = .init(figures: [], problem: "\(error)")
         }
 
-        let store = store, listLimit = listLimit, yearTargets = targets[year] ?? []
         let reportSection: StatusSnapshot.ReportSection
         do {
-            reportSection = .init(year: year, report: try await offTheCooperativePool {
-                try store.report(year: year, targets: yearTargets)
-            })
+            let targets = targets[year] ?? []
+            reportSection = .init(year: year, report: try await offTheCooperativePool { [store] in try store.report(year: year, targets: targets) })
         } catch {
             reportSection = .init(year: year, report: nil, problem: "cannot read the report: \(error)")
         }
 
         let notificationSection: StatusSnapshot.FailedNotificationsSection
         do {
-            let entries = try await offTheCooperativePool { try store.outboxEntries(failedOnly: true, limit: listLimit) }
+            let listLimit = listLimit
+            let entries = try await offTheCooperativePool { [store] in try store.outboxEntries(failedOnly: true, limit: listLimit) }
             let failed = entries.reversed().map {
                 FailedNotification(id: $0.id, rule: $0.rule, channel: $0.channel, title: $0.title, attempts: $0.attempts,
                                    lastError: $0.lastError, createdAt: $0.createdAt)
@@ -97,7 +102,8 @@ public final class WorkerStatusSource: Sendable {
         let dead = queueSection.figures.first { $0.name == ZoneTopology.deadLetterQueue }
         var deadSection = StatusSnapshot.DeadLettersSection(count: dead?.ready, oldestAgeSeconds: dead?.oldestAgeSeconds)
         // The worker's index of dead letters (`lodectl dlq list` reads the same).
-        if let recent = try? await offTheCooperativePool({ try store.recentDeadLetters(limit: listLimit) }) {
+        let listLimit = listLimit
+        if let recent = try? await offTheCooperativePool({ [store] in try store.recentDeadLetters(limit: listLimit).map(RecentDeadLetter.init) }) {
             deadSection.recent = recent.map { letter in
                 DeadLetterSummary(id: letter.id, type: letter.type ?? "", reason: letter.reason,
                                   firstFailedAt: try? Date(letter.firstFailedAt, strategy: .iso8601))
@@ -105,12 +111,30 @@ public final class WorkerStatusSource: Sendable {
             deadSection.listAvailable = true
         }
 
-        return StatusSnapshot(
+        var snapshot = StatusSnapshot(
             generatedAt: now, timeZone: timeZone, queues: queueSection,
             worker: .init(health: worker.health, counts: worker.totals, startedAt: startedAt),
             report: reportSection, notifications: notificationSection, deadLetters: deadSection)
+        snapshot.language = language
+        return snapshot
     }
 }
+
+/// A dead letter of the index as the page lists it (the store's tuple, made `Sendable`).
+private struct RecentDeadLetter: Sendable {
+    let id: String
+    let type: String?
+    let reason: String
+    let firstFailedAt: String
+
+    init(_ row: (id: String, type: String?, reason: String, firstFailedAt: String)) {
+        id = row.id
+        type = row.type
+        reason = row.reason
+        firstFailedAt = row.firstFailedAt
+    }
+}
+
 
 /// The status page's snapshots of the last ``lifetime``, by year asked for, with at most one
 /// gathering per year at a time: requests that come during a gathering wait for its result.

@@ -82,4 +82,8 @@ public protocol DeadLetterIndex: Sendable {
 
     /// One row by its id, or `nil`.
     func deadLetter(id: String) throws(StorageError) -> DeadLetterRecord?
+
+    /// The newest dead letters still in `lode.dead` as far as the index knows, at most `limit`,
+    /// newest first: id, type, reason and first failure only (no bodies), for the status page.
+    func recentDeadLetters(limit: Int) throws(StorageError) -> [(id: String, type: String?, reason: String, firstFailedAt: String)]
 }

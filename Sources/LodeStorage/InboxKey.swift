@@ -1,6 +1,4 @@
-/// The inbox's key for an event's identity, its `source` and `id`: a 64-bit hash of the
-/// source's UTF-8 bytes, a 0xFF byte (never part of UTF-8, so no two pairs give the same bytes)
-/// and the id's.
+/// The inbox's key for an event id: a 64-bit hash of the id's UTF-8 bytes.
 ///
 /// The inbox is a table of these keys (`inbox.id_key`, an `INTEGER PRIMARY
 /// KEY`) rather than an index of the ids themselves: a key is 8 bytes
@@ -18,26 +16,12 @@
 /// apart. It is not a cryptographic hash; it need not be, because a
 /// collision costs only a lookup by the full id.
 enum InboxKey {
-    /// The key of the event `id` from `source`. `mask` is for tests only: a narrow mask makes
-    /// collisions common, to exercise `inbox_collision`. Nothing is allocated: the bytes are
-    /// joined on the stack (a source and an id are at most 255 bytes each).
+    /// The key of `id`. `mask` is for tests only: a narrow mask makes
+    /// collisions common, to exercise `inbox_collision`.
     @inline(__always)
-    static func of(source: String, id: String, mask: UInt64 = ~0) -> Int64 {
-        var source = source
+    static func of(_ id: String, mask: UInt64 = ~0) -> Int64 {
         var id = id
-        let hashed = source.withUTF8 { sourceBytes in
-            id.withUTF8 { idBytes in
-                let count = sourceBytes.count + 1 + idBytes.count
-                return withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { joined in
-                    let sourcePart = UnsafeMutableRawBufferPointer(rebasing: joined[0..<sourceBytes.count])
-                    sourcePart.copyMemory(from: UnsafeRawBufferPointer(sourceBytes))
-                    joined[sourceBytes.count] = 0xFF
-                    let idPart = UnsafeMutableRawBufferPointer(rebasing: joined[(sourceBytes.count + 1)...])
-                    idPart.copyMemory(from: UnsafeRawBufferPointer(idBytes))
-                    return hash(UnsafeRawBufferPointer(joined))
-                }
-            }
-        }
+        let hashed = id.withUTF8 { bytes in hash(UnsafeRawBufferPointer(bytes)) }
         return Int64(bitPattern: hashed & mask)
     }
 

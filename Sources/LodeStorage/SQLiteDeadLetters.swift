@@ -26,7 +26,7 @@ enum SQLiteDeadLetterSchema {
     ]
 }
 
-extension SQLiteZoneStore: DeadLetterIndex {
+extension SQLiteZoneStore {
     public func recordDeadLetters(_ records: [DeadLetterRecord]) throws(StorageError) {
         guard !records.isEmpty else { return }
         try writing("recording \(records.count) dead letters") { db in
@@ -68,8 +68,6 @@ extension SQLiteZoneStore: DeadLetterIndex {
         }
     }
 
-    /// The newest dead letters still in `lode.dead` as far as the index knows, at most `limit`,
-    /// newest first: id, type, reason and first failure only (no bodies), for the status page.
     public func recentDeadLetters(limit: Int) throws(StorageError) -> [(id: String, type: String?, reason: String, firstFailedAt: String)] {
         try reading("listing recent dead letters") { db in
             try Row.fetchAll(db, sql: """

@@ -11,12 +11,9 @@ import GRDB
 /// ``LodeProjections/ExactText`` does. An event's place in "latest by
 /// `time`" is the row value `(event_seconds, event_nanos, event_id)`: the
 /// instant of its `time` as whole seconds since the epoch and nanoseconds,
-/// then its id in byte order, then its source in byte order (the `event_source`
-/// column v5 adds), exactly ``LodeProjections/EventStamp``'s order.
+/// then its id in byte order, exactly ``LodeProjections/EventStamp``'s order.
 enum SQLiteSchema {
-    /// - Parameter inboxKeyMask: the store's ``SQLiteStoreConfiguration/inboxKeyMask`` (tests),
-    ///   for the migration that computes the inbox's keys again.
-    static func migrator(inboxKeyMask: UInt64 = ~0) -> DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: hashed inbox, event log, projection tables") { db in
             for statement in version1 { try db.execute(sql: statement) }
@@ -30,64 +27,8 @@ enum SQLiteSchema {
         migrator.registerMigration("v4: dead letter index") { db in
             for statement in SQLiteDeadLetterSchema.version { try db.execute(sql: statement) }
         }
-        migrator.registerMigration("v5: an event's identity is its source and id") { db in
-            try identityBySourceAndID(db, inboxKeyMask: inboxKeyMask)
-        }
         return migrator
     }
-
-    /// v5 (contract section 6: one department cannot take another's ids): the inbox's keys and
-    /// `inbox_collision` become (source, id), computed again from the event log (whose ids were
-    /// unique, so its (source, id) pairs are too); the "latest by time" rows get `event_source`,
-    /// the last part of their stamp, from the log.
-    static func identityBySourceAndID(_ db: Database, inboxKeyMask: UInt64) throws {
-        for table in stampedTables {
-            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN event_source TEXT NOT NULL DEFAULT ''")
-        }
-        try db.execute(sql: "CREATE INDEX v5_event_log_by_id ON event_log (event_id)")
-        for table in stampedTables {
-            try db.execute(sql: """
-                UPDATE \(table) SET event_source = COALESCE(
-                  (SELECT source FROM event_log WHERE event_log.event_id = \(table).event_id), '')
-                """)
-        }
-        try db.execute(sql: "DROP INDEX v5_event_log_by_id")
-        try db.execute(sql: "DELETE FROM inbox")
-        try db.execute(sql: "DELETE FROM inbox_recent")
-        try db.execute(sql: "DROP TABLE inbox_collision")
-        try db.execute(sql: """
-            CREATE TABLE inbox_collision (
-              source TEXT NOT NULL,
-              event_id TEXT NOT NULL,
-              seq INTEGER NOT NULL,
-              PRIMARY KEY (source, event_id)
-            ) STRICT, WITHOUT ROWID
-            """)
-        var keys: [(key: Int64, seq: Int64, source: String, id: String)] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT seq, source, event_id FROM event_log ORDER BY seq")
-        while let row = try rows.next() {
-            let source: String = row[1], id: String = row[2]
-            keys.append((InboxKey.of(source: source, id: id, mask: inboxKeyMask), row[0], source, id))
-        }
-        // In key order, the b-tree is written left to right; equal keys keep log order, so the
-        // first logged holds the key and the others go to inbox_collision.
-        keys.sort { $0.key != $1.key ? $0.key < $1.key : $0.seq < $1.seq }
-        let insert = try db.makeStatement(sql: "INSERT INTO inbox (id_key, seq) VALUES (?, ?)")
-        let collide = try db.makeStatement(sql: "INSERT INTO inbox_collision (source, event_id, seq) VALUES (?, ?, ?)")
-        var previous: Int64?
-        for entry in keys {
-            if entry.key == previous {
-                try collide.execute(arguments: [entry.source, entry.id, entry.seq])
-            } else {
-                try insert.execute(arguments: [entry.key, entry.seq])
-            }
-            previous = entry.key
-        }
-    }
-
-    /// The tables whose rows are "latest by time", with the stamp (event_seconds, event_nanos,
-    /// event_id, event_source).
-    static let stampedTables = ["project_registration", "project_status", "investment_report"]
 
     static let version1 = [
         // The event log: every applied event, in the order applied (`seq`;
@@ -212,10 +153,7 @@ enum SQLiteSchema {
 
     /// The projection tables, which ``SQLiteZoneStore/rebuild()`` empties
     /// and fills again from the event log.
-    static let projectionTables = [
-        "project_registration", "project_status", "investment_report",
-        "recruitment_contact", "recruitment_visit_count", "recruitment_agreement", "recruitment_introduction",
-    ]
+    static let projectionTables = ProjectionTable.all.map(\.name)
 }
 
 /// The statements of the apply path, prepared once per connection and
@@ -233,64 +171,25 @@ enum SQLiteStatements {
     /// once, left to right.
     static let mergeRecent = "INSERT INTO inbox (id_key, seq) SELECT id_key, seq FROM inbox_recent ORDER BY id_key"
     static let emptyRecent = "DELETE FROM inbox_recent"
-    static let insertCollision = "INSERT INTO inbox_collision (source, event_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let collisionSeq = "SELECT seq FROM inbox_collision WHERE source = ? AND event_id = ?"
+    static let insertCollision = "INSERT INTO inbox_collision (event_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let collisionSeq = "SELECT seq FROM inbox_collision WHERE event_id = ?"
     static let logEvent = """
         INSERT INTO event_log (seq, event_id, type, source, time, event_seconds, event_nanos, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
-    static let loggedEvent = "SELECT event_id, source, body FROM event_log WHERE seq = ?"
+    static let loggedEvent = "SELECT event_id, body FROM event_log WHERE seq = ?"
     /// Every inbox row stands for one event_log row.
     static let loggedEventCount = """
         SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_recent) + (SELECT COUNT(*) FROM inbox_collision)
         """
 
-    static let upsertRegistration = """
-        INSERT INTO project_registration (project_id, name, plan_year, categories, new_start, total_investment,
-          planned_investment, major, enterprise, park, capacity, event_seconds, event_nanos, event_id, event_source)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (project_id) DO UPDATE SET
-          name = excluded.name, plan_year = excluded.plan_year, categories = excluded.categories,
-          new_start = excluded.new_start, total_investment = excluded.total_investment,
-          planned_investment = excluded.planned_investment, major = excluded.major,
-          enterprise = excluded.enterprise, park = excluded.park, capacity = excluded.capacity,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id,
-          event_source = excluded.event_source
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id, excluded.event_source)
-            > (project_registration.event_seconds, project_registration.event_nanos, project_registration.event_id,
-               project_registration.event_source)
-        """
-    static let upsertStatus = """
-        INSERT INTO project_status (project_id, status, event_seconds, event_nanos, event_id, event_source)
-        VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (project_id) DO UPDATE SET
-          status = excluded.status,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id,
-          event_source = excluded.event_source
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id, excluded.event_source)
-            > (project_status.event_seconds, project_status.event_nanos, project_status.event_id, project_status.event_source)
-        """
-    static let upsertInvestment = """
-        INSERT INTO investment_report (project_id, period_year, period_month, completed_investment,
-          event_seconds, event_nanos, event_id, event_source)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (project_id, period_year, period_month) DO UPDATE SET
-          completed_investment = excluded.completed_investment,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id,
-          event_source = excluded.event_source
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id, excluded.event_source)
-            > (investment_report.event_seconds, investment_report.event_nanos, investment_report.event_id,
-               investment_report.event_source)
-        """
-    static let insertContact =
-        "INSERT INTO recruitment_contact (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    // The projection's statements, generated from the tables' one description.
+    static let upsertRegistration = ProjectionTable.registration.sqliteUpsert
+    static let upsertStatus = ProjectionTable.status.sqliteUpsert
+    static let upsertInvestment = ProjectionTable.investment.sqliteUpsert
+    static let insertContact = ProjectionTable.contact.sqliteUpsert
     /// Adds a batch's visits of one (year, campaign).
-    static let addVisits = """
-        INSERT INTO recruitment_visit_count (year, campaign, visits) VALUES (?, ?, ?)
-        ON CONFLICT (year, campaign) DO UPDATE SET visits = visits + excluded.visits
-        """
-    static let insertAgreement =
-        "INSERT INTO recruitment_agreement (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let insertIntroduction =
-        "INSERT INTO recruitment_introduction (year, industry, project_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let addVisits = ProjectionTable.visitCount.sqliteUpsert
+    static let insertAgreement = ProjectionTable.agreement.sqliteUpsert
+    static let insertIntroduction = ProjectionTable.introduction.sqliteUpsert
 }

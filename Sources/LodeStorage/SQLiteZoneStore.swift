@@ -72,7 +72,7 @@ public struct SQLiteStoreConfiguration: Sendable {
 ///
 /// One writer connection, used by one call at a time; reads (``report(year:targets:)``)
 /// use reader connections and do not wait for the writer.
-public final class SQLiteZoneStore: ZoneStore {
+public final class SQLiteZoneStore: ZoneDatabase {
     /// The database file.
     public let path: String
     public let calendar: ZoneCalendar
@@ -144,7 +144,7 @@ public final class SQLiteZoneStore: ZoneStore {
     }
 
     private func migrate() throws(StorageError) {
-        let migrator = SQLiteSchema.migrator(inboxKeyMask: inboxKeyMask)
+        let migrator = SQLiteSchema.migrator
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
@@ -269,7 +269,12 @@ public final class SQLiteZoneStore: ZoneStore {
         try pool.writeWithoutTransaction(body)
     }
 
-    /// Closes the database; later calls fail.
+    public var location: String { path }
+
+    /// A SQLite file belongs to one worker: two workers on one queue would split the events
+    /// between two files (see docs/scaling.md).
+    public var allowsConcurrentWorkers: Bool { false }
+
     public func close() throws(StorageError) {
         do {
             try pool.close()
@@ -347,12 +352,11 @@ private struct ProjectionWriter {
 
         // The inbox, in key order: lookups and inserts walk its b-tree once,
         // left to right. Equal keys stay in batch order, so the first of two
-        // events with the same source and id is the one applied.
+        // events with the same id is the one applied.
         var order = [(key: Int64, index: Int)]()
         order.reserveCapacity(batch.count)
         for index in batch.indices {
-            let event = batch[index].event
-            order.append((InboxKey.of(source: event.source, id: event.id, mask: inboxKeyMask), index))
+            order.append((InboxKey.of(batch[index].event.id, mask: inboxKeyMask), index))
         }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
 
@@ -370,7 +374,7 @@ private struct ProjectionWriter {
             if try insertRecent.execute() > 0 { continue }
             guard let holder = try seq(of: key, in: recentSeq) else {
                 throw StorageError(
-                    kind: .internal, message: "inbox key \(key) of event \(EventKey(batch[index].event)) vanished", path: path)
+                    kind: .internal, message: "inbox key \(key) of event id '\(batch[index].event.id)' vanished", path: path)
             }
             outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
         }
@@ -425,59 +429,54 @@ private struct ProjectionWriter {
     }
 
     /// Event `index` has a key the inbox already holds, for the event
-    /// logged as `holder`: the same event (source and id) applied before (or
-    /// earlier in this batch), or another with the same key. Returns nil when
-    /// the event is new after all (it is then recorded in `inbox_collision`).
+    /// logged as `holder`: the same id applied before (or earlier in this
+    /// batch), or another id with the same key. Returns nil when the event
+    /// is new after all (its id is then recorded in `inbox_collision`).
     private func knownKeyOutcome(of index: Int, heldBy holder: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
-        let event = batch[index].event
-        if let outcome = try outcomeIfSameEvent(batch[index], seq: holder, in: batch, base: base) { return outcome }
+        let id = batch[index].event.id
+        if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
 
-        // Another event holds the key: the full source and id decide.
-        try insertCollision.bind(event.source, at: 1)
-        try insertCollision.bind(event.id, at: 2)
-        try insertCollision.bind(base + Int64(index), at: 3)
+        // Another id holds the key: the full id decides.
+        try insertCollision.bind(id, at: 1)
+        try insertCollision.bind(base + Int64(index), at: 2)
         if try insertCollision.execute() > 0 { return nil }
-        try collisionSeq.bind(event.source, at: 1)
-        try collisionSeq.bind(event.id, at: 2)
+        try collisionSeq.bind(id, at: 1)
         guard try collisionSeq.step() else {
             collisionSeq.reset()
-            throw StorageError(kind: .internal, message: "event \(EventKey(event)) vanished from inbox_collision", path: path)
+            throw StorageError(kind: .internal, message: "event id '\(id)' vanished from inbox_collision", path: path)
         }
         let seq = collisionSeq.int64(at: 0)
         collisionSeq.reset()
-        guard let outcome = try outcomeIfSameEvent(batch[index], seq: seq, in: batch, base: base) else {
+        guard let outcome = try outcomeIfSameID(batch[index], seq: seq, in: batch, base: base) else {
             throw StorageError(
-                kind: .internal, message: "inbox_collision row of \(EventKey(event)) points at another event (seq \(seq))",
+                kind: .internal, message: "inbox_collision row of '\(id)' points at another event (seq \(seq))",
                 path: path)
         }
         return outcome
     }
 
     /// The outcome of `incoming` against the event applied as `seq`, when
-    /// that event is the same one (source and id, byte for byte); nil when
-    /// it is another.
-    private func outcomeIfSameEvent(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+    /// that event has the same id; nil when its id is another.
+    private func outcomeIfSameID(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
         let event = incoming.event
         if seq >= base {
-            let earlier = batch[Int(seq - base)].event
-            guard ExactText(earlier.id) == ExactText(event.id), ExactText(earlier.source) == ExactText(event.source) else {
-                return nil
-            }
-            if batch[Int(seq - base)].body == incoming.body { return .duplicate }
-            return compare(event, withApplied: earlier)
+            let earlier = Int(seq - base)
+            guard ExactText(batch[earlier].event.id) == ExactText(event.id) else { return nil }
+            if batch[earlier].body == incoming.body { return .duplicate }
+            return compare(event, withApplied: batch[earlier].event)
         }
         try loggedEvent.bind(seq, at: 1)
         guard try loggedEvent.step() else {
             loggedEvent.reset()
             throw StorageError(
-                kind: .internal, message: "event \(EventKey(event)) is in the inbox but its event_log row \(seq) is missing",
+                kind: .internal, message: "event id '\(event.id)' is in the inbox but its event_log row \(seq) is missing",
                 path: path)
         }
-        guard loggedEvent.text(at: 0, equals: event.id), loggedEvent.text(at: 1, equals: event.source) else {
+        guard loggedEvent.text(at: 0, equals: event.id) else {
             loggedEvent.reset()
             return nil
         }
-        let body = loggedEvent.bytes(at: 2)
+        let body = loggedEvent.bytes(at: 1)
         loggedEvent.reset()
         // A redelivery usually has the very same bytes: no decoding then.
         if body == incoming.body { return .duplicate }
@@ -493,10 +492,7 @@ private struct ProjectionWriter {
 
     /// Same content is a duplicate, other content a conflicting duplicate.
     private func compare(_ event: Event, withApplied applied: Event) -> EventOutcome {
-        if applied.canonicalContent == event.canonicalContent { return .duplicate }
-        return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, source: event.source, appliedFingerprint: applied.contentFingerprint,
-            refusedFingerprint: event.contentFingerprint))
+        EventOutcome.comparing(event, withApplied: applied)
     }
 
     /// Writes what ``project(_:)`` gathered in memory: one row change per
@@ -514,43 +510,36 @@ private struct ProjectionWriter {
     /// Updates the projection tables (visits: in memory until ``flush()``);
     /// returns whether a figure changed.
     mutating func project(_ event: Event) throws -> Bool {
-        let instant = event.time.instant
-        let seconds = SQLValue.integer(instant.secondsSinceEpoch)
-        let nanos = SQLValue.integer(Int64(instant.nanoseconds))
-        let id = SQLValue.text(event.id)
-        let source = SQLValue.text(event.source)
         let changed: Int
-        switch event.data {
-        case .projectRegistered(let project):
+        switch ProjectionChange(event, calendar: calendar) {
+        case .registration(let project, let stamp):
             changed = try upsertRegistration.run(
                 .text(project.projectID), .text(project.name), .int(project.planYear),
-                .text(project.categories.map(\.rawValue).joined(separator: ",")),
+                .text(ProjectionTable.categoriesText(project.categories)),
                 .bool(project.newStart), .integer(project.totalInvestment), .integer(project.plannedInvestment),
                 .bool(project.major), .optionalText(project.enterprise), .optionalText(project.park),
-                .optionalText(project.capacity), seconds, nanos, id, source)
-        case .projectStatusChanged(let change):
-            changed = try upsertStatus.run(.text(change.projectID), .text(change.status.rawValue), seconds, nanos, id, source)
-        case .investmentReported(let report):
+                .optionalText(project.capacity), .integer(stamp.instant.secondsSinceEpoch),
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .status(let projectID, let status, let stamp):
+            changed = try upsertStatus.run(
+                .text(projectID), .text(status.rawValue), .integer(stamp.instant.secondsSinceEpoch),
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .investment(let projectID, let period, let amount, let stamp):
             changed = try upsertInvestment.run(
-                .text(report.projectID), .int(report.period.year), .int(report.period.month),
-                .integer(report.completedInvestment), seconds, nanos, id, source)
-        case .enterpriseContacted(let contact):
-            changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
-        case .siteVisit(let visit):
+                .text(projectID), .int(period.year), .int(period.month), .integer(amount),
+                .integer(stamp.instant.secondsSinceEpoch), .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .contact(let year, let campaign, let enterprise):
+            changed = try insertContact.run(.int(year), .text(campaign), .text(enterprise))
+        case .visit(let year, let campaign, _):
             // The inbox lets each id through once: every visit counts.
-            pendingVisits[VisitKey(year: year(of: event), campaign: ExactText(visit.campaign)), default: 0] += 1
+            pendingVisits[VisitKey(year: year, campaign: ExactText(campaign)), default: 0] += 1
             changed = 1
-        case .agreementSigned(let agreement):
-            changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
-        case .projectIntroduced(let introduction):
-            changed = try insertIntroduction.run(
-                .int(year(of: event)), .text(introduction.industry.rawValue), .text(introduction.projectID))
+        case .agreement(let year, let campaign, let enterprise):
+            changed = try insertAgreement.run(.int(year), .text(campaign), .text(enterprise))
+        case .introduction(let year, let industry, let projectID):
+            changed = try insertIntroduction.run(.int(year), .text(industry.rawValue), .text(projectID))
         }
         return changed > 0
-    }
-
-    private func year(of event: Event) -> Int {
-        calendar.yearMonth(of: event.time).year
     }
 }
 

@@ -127,15 +127,18 @@ final class BatchPipeline: Sendable {
         while true {
             switch step.next() {
             case .apply(let range):
-                let started = ContinuousClock.now
+                let started = ContinuousClock.now, cpuStarted = ThreadCPUClock.now()
                 do throws(StorageError) {
                     let outcome = try store.apply(Array(step.events[range]))
-                    metrics.committed(in: ContinuousClock.now - started)
+                    metrics.committed(in: ContinuousClock.now - started,
+                                      cpu: .nanoseconds(Int64(clamping: ThreadCPUClock.now() &- cpuStarted)))
                     step.applied(outcome)
                 } catch {
                     step.applyFailed(error)
                 }
             case .recordDeadLetters:
+                let started = ContinuousClock.now
+                defer { metrics.spent(ContinuousClock.now - started, in: .deadLetters) }
                 let user = deadLetters.settings.user
                 let ownTrust = DeadLetterTrust(users: [user])
                 deadLetterMessages = step.deadLetters.map { cause in
@@ -161,6 +164,8 @@ final class BatchPipeline: Sendable {
                     step.deadLettersRecorded()
                 }
             case .publishDeadLetters(let indexes):
+                let started = ContinuousClock.now
+                defer { metrics.spent(ContinuousClock.now - started, in: .deadLetters) }
                 let report = Self.publishBlocking(indexes.map { deadLetterMessages[$0] }, with: deadLetters)
                 step.published(report?.outcomes ?? [])
             case .wait(let delay):

@@ -111,7 +111,10 @@ public final class Worker: Sendable {
         consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
                             options: options.consumerOptions, logger: logger, receiver: { batch in
             metrics.read(batch.deliveries)
+            let started = ThreadCPUClock.now()
             let decoded = DecodedDeliveries(batch.deliveries, departments: options.departments)
+            metrics.spent(.nanoseconds(Int64(clamping: ThreadCPUClock.now() &- started)), in: .decode)
+            metrics.spent(batch.receiveCPU, in: .receive)
             metrics.received(decoded)
             pipeline.submit(DecodedBatch(ticket: batch.ticket, deliveries: batch.deliveries, decoded: decoded))
         })

@@ -74,6 +74,9 @@ public final class WorkerMetrics: Sendable {
     public static let paused = MetricDescription(
         "lode_worker_paused", .gauge,
         help: "1 while the worker holds its batch and takes no deliveries because the store (or the broker, for dead letters) fails; 0 otherwise.")
+    public static let stageSeconds = MetricDescription(
+        "lode_worker_stage_seconds_total", .counter, labels: ["stage"],
+        help: "Seconds spent in each stage of the worker's path: receive (CPU of the consumer's thread reading and copying deliveries), decode (CPU decoding and validating them), apply (CPU of the store's transactions: inbox, event log, figures, outbox), commit_wait (the transactions' time off the CPU: mostly the commit's fsync), dead_letters (indexing and publishing dead letters until confirmed), acknowledge (CPU sending acknowledgements). Divided by the events consumed: what an event costs per stage.")
     public static let batchSize = MetricDescription(
         "lode_worker_batch_events", .histogram,
         buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000],
@@ -108,10 +111,19 @@ public final class WorkerMetrics: Sendable {
         "lode_worker_consumer_stalls_total", .counter,
         help: "Times the consumer watchdog found the consumer connected and subscribed but getting nothing while lode.work had ready messages (a zombie consumer), and reconnected it.")
 
+    /// Recorded by the PostgreSQL store itself (LodePostgres), not by the worker: not in
+    /// ``descriptions``; ``storeDescriptions`` lists it for the exporter.
+    public static let storeRetries = MetricDescription(
+        "lode_store_transaction_retries_total", .counter,
+        help: "Transactions the PostgreSQL store rolled back and ran again after a serialization failure or a deadlock with another worker; never an error, never a dead letter.")
+
     /// Every metric the worker records.
-    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, storeFailures, paused, batchSize,
+    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, storeFailures, paused, stageSeconds, batchSize,
                                       applyLatency, lastApplied,
                                       queueReady, queueConsumers, oldestUnappliedAge, outbox, brokerConnected, reconnects, stalls]
+
+    /// The metrics a store records while the worker uses it.
+    public static let storeDescriptions = [storeRetries]
 
     /// The queues whose depth and consumers the worker polls.
     public static let polledQueues = [ZoneTopology.workQueue, ZoneTopology.deadLetterQueue]
@@ -132,6 +144,8 @@ public final class WorkerMetrics: Sendable {
     private let retriedInPlace: [String: Counter]
     private let storeFailuresByKind: [StorageError.Kind: Counter]
     private let pausedGauge: Gauge
+    private let stageCounters: [WorkerStage: FloatingPointCounter]
+    private let acknowledgeCPUSeen = Mutex<Duration>(.zero)
     private let batchEvents: Recorder
     private let applyTime: CoreMetrics.Timer
     private let lastAppliedTime: Gauge
@@ -162,6 +176,9 @@ public final class WorkerMetrics: Sendable {
             ($0, Counter(label: Self.storeFailures.name, dimensions: [("kind", $0.rawValue)], factory: factory))
         })
         pausedGauge = Gauge(label: Self.paused.name, dimensions: [], factory: factory)
+        stageCounters = Dictionary(uniqueKeysWithValues: WorkerStage.allCases.map {
+            ($0, FloatingPointCounter(label: Self.stageSeconds.name, dimensions: [("stage", $0.rawValue)], factory: factory))
+        })
         pausedGauge.record(0)
         batchEvents = Recorder(label: Self.batchSize.name, dimensions: [], aggregate: true, factory: factory)
         applyTime = CoreMetrics.Timer(label: Self.applyLatency.name, dimensions: [], factory: factory)
@@ -206,9 +223,26 @@ public final class WorkerMetrics: Sendable {
         batchEvents.record(decoded.events.count + decoded.rejected.count)
     }
 
-    /// A transaction of the store committed, in `duration`.
-    func committed(in duration: Duration) {
+    /// A transaction of the store committed, in `duration`, `cpu` of it on the CPU.
+    func committed(in duration: Duration, cpu: Duration) {
         applyTime.record(duration: duration)
+        spent(cpu, in: .apply)
+        spent(max(.zero, duration - cpu), in: .commitWait)
+    }
+
+    /// Time spent in a stage of the worker's path (`lode_worker_stage_seconds_total`).
+    func spent(_ duration: Duration, in stage: WorkerStage) {
+        stageCounters[stage]?.increment(by: max(0, duration.seconds))
+    }
+
+    /// The consumer's total CPU for acknowledgements so far: what is new since the last call
+    /// goes to the `acknowledge` stage.
+    func acknowledgeCPU(total: Duration) {
+        let added = acknowledgeCPUSeen.withLock { seen in
+            defer { seen = max(seen, total) }
+            return total - seen
+        }
+        if added > .zero { spent(added, in: .acknowledge) }
     }
 
     /// The batch's last action failed for a reason that is not the events' fault (`pause`); the
@@ -335,6 +369,14 @@ public final class WorkerMetrics: Sendable {
 
     /// What the worker knows of its progress against the queue now.
     public var consumerProgress: ConsumerProgress { progress.withLock { $0 } }
+}
+
+/// The stages of the worker's path that `lode_worker_stage_seconds_total` accounts for.
+public enum WorkerStage: String, Sendable, Hashable, CaseIterable {
+    case receive, decode, apply
+    case commitWait = "commit_wait"
+    case deadLetters = "dead_letters"
+    case acknowledge
 }
 
 /// Why the consumer set its subscription up again (`lode_worker_reconnects_total{cause}`).

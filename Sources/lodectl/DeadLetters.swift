@@ -8,6 +8,7 @@ import LodeEvents
 import LodeProjections
 import LodeSettings
 import LodeStorage
+import LodeStores
 import LodeWire
 import LodeWorker
 import Logging
@@ -58,7 +59,7 @@ struct DeadLetters: AsyncParsableCommand {
         /// A sweep of `lode.dead` over `store`, trusting the `x-lode-*` headers of the worker's
         /// user (config `broker_users.worker`, else this command's own user, as in a
         /// single-user install) and of the operators' (`broker_users.operators`).
-        func sweep(_ settings: CommonSettings, store: SQLiteZoneStore, batch: Int) throws -> DeadLetterSweep {
+        func sweep(_ settings: CommonSettings, store: any ZoneDatabase, batch: Int) throws -> DeadLetterSweep {
             let users: BrokerUsers
             do throws(SettingsError) {
                 users = try settings.config?.brokerUsers() ?? BrokerUsers()
@@ -74,16 +75,12 @@ struct DeadLetters: AsyncParsableCommand {
 
         /// The index (the worker's store) and the settings; the broker's password is read only
         /// when `needsBroker`.
-        func open(needsBroker: Bool) throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = verbose ? .debug : .critical
-                return handler
-            }
+        func open(needsBroker: Bool) throws -> (store: any ZoneDatabase, settings: CommonSettings) {
             var flags = broker.flags
-            flags.database = database.db
+            database.apply(to: &flags)
             do {
                 let settings = try CommonSettings.resolve(flags: flags, needsBroker: needsBroker)
+                settings.log.bootstrap(defaultLevel: verbose ? .debug : .critical)
                 if needsBroker {
                     for warning in settings.connection.warnings {
                         FileHandle.standardError.write(Data("lodectl: warning: \(warning)\n".utf8))
@@ -93,7 +90,7 @@ struct DeadLetters: AsyncParsableCommand {
                 connection.connectionName = "lodectl dlq on \(ProcessInfo.processInfo.hostName)"
                 var resolved = settings
                 resolved.connection = connection
-                return (try StoreLocation.open(settings), resolved)
+                return (try StoreFactory.open(settings.storeRequest(for: "lodectl dlq")), resolved)
             } catch let error as SettingsError {
                 fail("\(error)", status: error.exitCode)
             } catch {
@@ -173,9 +170,10 @@ struct DeadLetters: AsyncParsableCommand {
         }
 
         func printTable(_ records: [DeadLetterRecord]) {
+            // Every cell comes from a message anyone could publish: one line, nothing a terminal acts on.
             let rows = records.map { record in
-                [record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
-                    + (history ? [record.state.rawValue] : []) + [oneLine(record.error, max: 80)]
+                ([record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
+                    + (history ? [record.state.rawValue] : [])).map(\.terminalSafe) + [oneLine(record.error.terminalSafe, max: 80)]
             }
             let header = ["id", "type", "reason", "attempts", "first failed at"] + (history ? ["state"] : []) + ["error"]
             print(Table(header: header, rows: rows).text)
@@ -237,7 +235,7 @@ struct DeadLetters: AsyncParsableCommand {
                 ("reason", record.reason), ("error", record.error), ("attempts", String(record.attempts)),
                 ("first failed", record.firstFailedAt), ("event id", record.eventID ?? "-"),
             ]
-            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value.terminalSafe) }
             if record.reason == DeadLetterMessage.untrustedReason {
                 print("\nUNTRUSTED: not published by lode-worker; the headers below are as its publisher wrote them and mean nothing to Lodestone. It is replayed or purged only by its id.")
             }
@@ -357,7 +355,7 @@ struct DeadLetters: AsyncParsableCommand {
 /// The ids the index knows, to sweep for; ids it has never seen cannot be in lode.dead under
 /// that id (`list --sync` indexes every message there), so they are reported without reading
 /// the queue. `nil` when none is known: nothing to sweep.
-private func knownSelection(_ selection: DeadLetterSelection, store: SQLiteZoneStore) throws
+private func knownSelection(_ selection: DeadLetterSelection, store: any ZoneDatabase) throws
     -> (selection: DeadLetterSelection?, unknown: [String]) {
     guard case .ids(let ids) = selection else { return (selection, []) }
     var known: Set<String> = []
@@ -397,7 +395,7 @@ private func noteUntrusted(_ result: DeadLetterSweepProgress) {
 }
 
 /// Ids asked for that the sweep did not meet in lode.dead: said precisely, exit 65.
-private func reportNotFound(_ result: DeadLetterSweepProgress, store: SQLiteZoneStore) throws {
+private func reportNotFound(_ result: DeadLetterSweepProgress, store: any ZoneDatabase) throws {
     guard !result.notFound.isEmpty else { return }
     var lines: [String] = []
     for id in result.notFound {
@@ -463,11 +461,14 @@ func oneLine(_ text: String, max: Int) -> String {
 enum PrettyJSON {
     static func text(of bytes: [UInt8], indent: String) -> String {
         guard let value = try? JSONParser.parse(bytes) else {
-            return indent + String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "\n" + indent)
+            // Not JSON: its lines as text, each made safe for the terminal.
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { indent + String($0).terminalSafe }.joined(separator: "\n")
         }
         var out = indent
         write(value, level: 0, indent: indent, into: &out)
-        return out
+        // JSON escapes C0 controls already; C1 controls and bidirectional overrides it leaves.
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
     }
 
     private static func write(_ value: JSONValue, level: Int, indent: String, into out: inout String) {

@@ -16,8 +16,8 @@ struct TemplateTests {
         let template = try Template(text)
         #expect(template.placeholders == Set(Placeholder.allCases))
         var values: [Placeholder: String] = [:]
-        for placeholder in Placeholder.allCases { values[placeholder] = "<\(placeholder.rawValue)>" }
-        #expect(template.render(values) == Placeholder.allCases.map { "\($0.rawValue)=<\($0.rawValue)>" }.joined(separator: ";"))
+        for placeholder in Placeholder.allCases { values[placeholder] = "(\(placeholder.rawValue))" }
+        #expect(template.render(values) == Placeholder.allCases.map { "\($0.rawValue)=(\($0.rawValue))" }.joined(separator: ";"))
     }
 
     @Test func doubledBracesAreLiteralAndAMissingValueIsEmpty() throws {

@@ -34,7 +34,7 @@ struct MetricsTests {
                              transactionEvents: 100, backoff: Backoff())
         #expect(step.next() == .apply(0..<2))
         step.applied(BatchOutcome(outcomes: [.applied(changedProjection: true), .duplicate]))
-        metrics.committed(in: .milliseconds(3))
+        metrics.committed(in: .milliseconds(3), cpu: .milliseconds(1))
         let before = Date().timeIntervalSince1970
         metrics.finished(step)
         let text = factory.registry.emitToString()
@@ -52,6 +52,9 @@ struct MetricsTests {
             #"lode_worker_events_applied_total{type="zone.recruitment.site_visit"} 0"#,
             #"lode_worker_events_retried_total{type="zone.project.registered",cause="store_unavailable"} 0"#,
             "lode_worker_batch_events_count 1",
+            #"lode_worker_stage_seconds_total{stage="apply"} 0.001"#,
+            #"lode_worker_stage_seconds_total{stage="commit_wait"} 0.002"#,
+            #"lode_worker_stage_seconds_total{stage="receive"} 0"#,
             "lode_worker_apply_seconds_count 1",
             "# TYPE lode_worker_events_applied_total counter",
             "# TYPE lode_worker_batch_events histogram",

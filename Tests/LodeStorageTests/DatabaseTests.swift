@@ -35,7 +35,7 @@ struct DatabaseTests {
         let migrations = try store.withWriterConnection { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations.count == SQLiteSchema.migrator().migrations.count, "each migration applied once: \(migrations)")
+        #expect(migrations.count == SQLiteSchema.migrator.migrations.count, "each migration applied once: \(migrations)")
         #expect(Set(migrations).count == migrations.count)
     }
 

@@ -4,7 +4,7 @@ import LodeJSON
 /// attributes, `specversion` "1.0", a known `type`, an RFC 3339 `time` with
 /// an offset, `datacontenttype` application/json when present, and `data`
 /// checked against its type. Other attributes (CloudEvents extensions) are
-/// ignored.
+/// ignored once CloudEvents' own rules hold: see ``CloudEventsAttributes``.
 enum EnvelopeRules {
     /// Checks one parsed event, collecting every issue it has.
     static func decode(_ json: JSONNode) -> Result<Event, EventRejection> {
@@ -26,6 +26,7 @@ enum EnvelopeRules {
         var dataContentTypeValue: JSONNode?
         var dataValue: JSONNode?
         var hasDataBase64 = false
+        var otherIssues: [EventIssue] = []
         for (key, value) in json.members {
             switch key.knownKey {
             case .specversion?: specVersionValue = value
@@ -36,7 +37,9 @@ enum EnvelopeRules {
             case .datacontenttype?: dataContentTypeValue = value
             case .data?: dataValue = value
             case .dataBase64?: hasDataBase64 = true
-            default: continue  // An extension attribute: allowed and ignored.
+            default:
+                // An extension attribute: allowed and ignored, when CloudEvents allows it.
+                CloudEventsAttributes.checkOther(name: key.stringValue, value: value, issues: &otherIssues)
             }
         }
 
@@ -49,7 +52,11 @@ enum EnvelopeRules {
             issues.append(EventIssue(path: "specversion", message: "required attribute is missing (expected '1.0')"))
         }
         let id = attributeText(idValue, "id", &issues)
-        let source = attributeText(sourceValue, "source", &issues)
+        var source = attributeText(sourceValue, "source", &issues)
+        if let text = source, let problem = URIReference.problem(text) {
+            issues.append(EventIssue(path: "source", message: problem))
+            source = nil
+        }
 
         var eventType: EventType?
         var typeText: String?
@@ -108,6 +115,7 @@ enum EnvelopeRules {
             issues.append(EventIssue(path: "data", message: "required attribute is missing"))
         }
 
+        issues += otherIssues
         guard issues.isEmpty, let id, let source, let time, let data else {
             let reason: EventRejection.Reason = isUnknownType ? .unknownType : .invalidEvent
             return .failure(EventRejection(reason: reason, issues: issues, eventID: id, eventType: typeText))

@@ -10,7 +10,7 @@ import LodeProjections
 public struct ZoneNotification: Sendable, Hashable {
     /// What caused it, unique per cause (the outbox's UNIQUE column):
     ///
-    /// - `event:<rule>:<source>:<event id>` (source and id percent-encoded)
+    /// - `event:<rule>:<event id>`
     /// - `figure:<rule>:<year>:<threshold>:<figure path>`
     /// - `target:<rule>:<year>:<milestone>:<target number>:<figure path>`
     ///
@@ -90,11 +90,8 @@ public enum NotificationCause: Sendable, Hashable {
 
 /// The notification keys (see ``ZoneNotification/key``).
 public enum NotificationKey {
-    /// `event:<rule>:<source>:<id>`, source and id percent-encoded (so no `:` inside them can
-    /// make two events' keys alike): an event's identity is its source and id, and two
-    /// departments' events with the same id notify each once.
-    public static func event(rule: String, source: String, eventID: String) -> String {
-        "event:\(rule):\(PercentEncoding.queryValue(source)):\(PercentEncoding.queryValue(eventID))"
+    public static func event(rule: String, eventID: String) -> String {
+        "event:\(rule):\(eventID)"
     }
 
     public static func threshold(rule: String, year: Int, threshold: Int64, figure: ReportFigure) -> String {
