@@ -167,8 +167,9 @@ actor SnapshotCache {
         let snapshot = await task.value
         inFlight[key] = nil
         entries[key] = Entry(snapshot: snapshot, at: ContinuousClock.now)
-        if entries.count > capacity, let oldest = entries.min(by: { $0.value.at < $1.value.at })?.key {
-            entries[oldest] = nil
+        // The entry, not its key: the current year's key is nil, which `?.key` would read as "none".
+        if entries.count > capacity, let oldest = entries.min(by: { $0.value.at < $1.value.at }) {
+            entries[oldest.key] = nil
         }
         return snapshot
     }

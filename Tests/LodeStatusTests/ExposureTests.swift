@@ -31,6 +31,8 @@ struct ExposureTests {
 
     @Test func theMetricsAndThePageOnAddressesOfTheirOwnEachAskForItsToken() async throws {
         let factory = DescribedPrometheusFactory(registry: PrometheusCollectorRegistry())
+        // One of the worker's metrics, so that a scrape has something to show.
+        factory.makeCounter(label: "lode_worker_events_applied_total", dimensions: [("type", "zone.project.registered")]).increment(by: 3)
         let metricsPort = Mutex<Int?>(nil), pagePort = Mutex<Int?>(nil)
         let metrics = StatusServer(
             host: "127.0.0.1", port: 0,

@@ -1,3 +1,4 @@
+import Foundation
 import LodeAMQP
 import LodeDeadLetters
 import LodeEvents
@@ -36,17 +37,25 @@ struct DeliveryAuthorizationTests {
         #expect(decoded.events.count == 1 && decoded.rejected.isEmpty)
     }
 
+    /// A batch holds one type and one source, so its valid events share a verdict; each is still
+    /// judged and dead-lettered on its own, with its own bytes, and an invalid one keeps its reason.
     @Test func eachEventOfABatchIsJudgedOnItsOwn() throws {
-        let body = "[\(Self.status("ok-1")),\(Self.status("foreign", source: "invest/x")),\(Self.status("ok-2"))]"
+        let broken = Self.status("broken", source: "invest/x").replacingOccurrences(of: #""started""#, with: #""begun""#)
+        let body = "[\(Self.status("foreign-1", source: "invest/x")),\(broken),\(Self.status("foreign-2", source: "invest/x"))]"
         let decoded = DecodedDeliveries([Self.delivery(body, user: "lode-reform", batch: true)], departments: Self.departments)
-        #expect(decoded.events.map(\.event.id) == ["ok-1", "ok-2"])
+        #expect(decoded.events.isEmpty)
+        #expect(decoded.rejected.map(\.rejected.reason) == ["unauthorized", "invalid_event", "unauthorized"])
+        #expect(decoded.rejected.map(\.rejected.eventID) == ["foreign-1", "broken", "foreign-2"])
         let refused = try #require(decoded.rejected.first?.rejected)
-        #expect(decoded.rejected.count == 1)
-        #expect(refused.reason == "unauthorized")
-        #expect(refused.eventID == "foreign")
-        #expect(refused.body == Array(Self.status("foreign", source: "invest/x").utf8), "the event's own bytes, not the batch's")
+        #expect(refused.body == Array(Self.status("foreign-1", source: "invest/x").utf8), "the event's own bytes, not the batch's")
         #expect(refused.error.contains("'lode-reform'") && refused.error.contains("source 'invest/x'")
-            && refused.error.contains("'bt-dept/projects'"))
+            && refused.error.contains("'bt-dept/projects'"), "\(refused.error)")
+
+        // The department's own batch: its valid events are applied, the invalid one refused alone.
+        let own = "[\(Self.status("ok-1")),\(Self.status("broken").replacingOccurrences(of: #""started""#, with: #""begun""#)),\(Self.status("ok-2"))]"
+        let mine = DecodedDeliveries([Self.delivery(own, user: "lode-reform", batch: true)], departments: Self.departments)
+        #expect(mine.events.map(\.event.id) == ["ok-1", "ok-2"])
+        #expect(mine.rejected.map(\.rejected.reason) == ["invalid_event"])
     }
 
     @Test func aTypeTheDepartmentMayNotSendIsUnauthorized() throws {
