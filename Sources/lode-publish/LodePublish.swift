@@ -49,7 +49,8 @@ struct LodePublish: AsyncParsableCommand {
             EXIT STATUS
               0 all confirmed; 64 usage; 65 invalid input (nothing published); 66 input not
               readable; 69 broker unreachable or topology missing (run `lodectl setup`);
-              75 failed part way, safe to re-run; 78 bad config file.
+              75 failed part way, safe to re-run; 77 the broker refused this user (a type its
+              department may not send, docs/security.md); 78 bad config file.
 
             SETTINGS
               Flags over environment over config file: --url / LODE_AMQP_URL / amqp.url;

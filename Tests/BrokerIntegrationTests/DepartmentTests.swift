@@ -114,7 +114,7 @@ extension BrokerTests {
                 as: UTF8.self), extension: "ndjson")
             defer { unlink(wrongType) }
             let refusedType = try await PublishProcess.run([wrongType], environment: world.environment(world.invest))
-            #expect(refusedType.status != 0)
+            #expect(refusedType.status == 77, "the broker refused this user: \(refusedType.stderr)")
             #expect(refusedType.stderr.contains("403") || refusedType.stderr.lowercased().contains("access"), "\(refusedType.stderr)")
             // - the same type under an allowed routing key (the body wins): the worker refuses it;
             // - another department's source, and a message without user_id: the worker refuses them.

@@ -128,15 +128,15 @@ extension BrokerTests {
             outputs.append(("/proc/*/cmdline", commandLines))
 
             // The page and /metrics: refused without their tokens, and shown with them.
-            #expect(try await ExposureProbe.get("\(metricsBase)/metrics").status == 401)
-            #expect(try await ExposureProbe.get("\(pageBase)/").status == 401)
-            let scraped = try await ExposureProbe.get("\(metricsBase)/metrics", bearer: metricsToken)
+            #expect(try await HTTPProbe.get("\(metricsBase)/metrics").status == 401)
+            #expect(try await HTTPProbe.get("\(pageBase)/").status == 401)
+            let scraped = try await HTTPProbe.get("\(metricsBase)/metrics", bearer: metricsToken)
             #expect(scraped.status == 200)
-            let page = try await ExposureProbe.get("\(pageBase)/", bearer: pageToken)
+            let page = try await HTTPProbe.get("\(pageBase)/", bearer: pageToken)
             #expect(page.status == 200)
             outputs.append(("/metrics", scraped.body))
             outputs.append(("status page", page.body))
-            outputs.append(("/healthz", try await ExposureProbe.get("\(metricsBase)/healthz").body))
+            outputs.append(("/healthz", try await HTTPProbe.get("\(metricsBase)/healthz").body))
 
             // lodectl with its password in the config: success and failure.
             let ctl = ["LODE_CONFIG": ctlConfig]
@@ -174,19 +174,5 @@ extension BrokerTests {
                 }
             }
         }
-    }
-}
-
-/// GET with an optional bearer token, for the worker's endpoints.
-enum ExposureProbe {
-    static func get(_ url: String, bearer: String? = nil) async throws -> (status: Int, body: String) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.connectionProxyDictionary = [:]
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: URL(string: url)!)
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await session.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 }

@@ -17,16 +17,8 @@ import Testing
 struct ExposureTests {
     static func get(_ url: String, bearer: String? = nil, authorization: String? = nil) async throws
         -> (status: Int, body: String, challenge: String?) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.connectionProxyDictionary = [:]
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: URL(string: url)!)
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await session.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        return (http.statusCode, String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "WWW-Authenticate"))
+        let answer = try await HTTPProbe.get(url, bearer: bearer, authorization: authorization)
+        return (answer.status, answer.body, answer.challenge)
     }
 
     @Test func theMetricsAndThePageOnAddressesOfTheirOwnEachAskForItsToken() async throws {
