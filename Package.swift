@@ -61,6 +61,13 @@ let package = Package(
         .target(name: "LodeEvents", dependencies: ["LodeJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The names and shape of Lodestone's topology on the broker: lode.events, lode.work, lode.dead.
         .target(name: "LodeWire", dependencies: ["LodeAMQP", .product(name: "Logging", package: "swift-log")]),
+        // Departments and permissions (contract section 6): who may send which event types and
+        // sources, judged per event; and the broker definitions (users, permissions, topology,
+        // policies) that let the broker enforce what it can. Pure, no I/O.
+        .target(
+            name: "LodePermissions",
+            dependencies: ["LodeEvents", "LodeJSON", "LodeAMQP", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The zone's projection: the rules that turn events into the report's figures, and the report. Pure, no I/O.
         .target(name: "LodeProjections", dependencies: ["LodeEvents", "LodeJSON"]),
         // Notifications (contract section 5): rules, templates, keys, channel payloads and their
@@ -73,7 +80,7 @@ let package = Package(
         .target(
             name: "LodeSettings",
             dependencies: [
-                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "Yams", "LodeLogging",
+                "LodeAMQP", "LodeEvents", "LodeProjections", "LodeNotifications", "LodePermissions", "Yams", "LodeLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -165,6 +172,7 @@ let package = Package(
             name: "LodeWorker",
             dependencies: [
                 "LodeAMQP", "LodeEvents", "LodeJSON", "LodeStorage", "LodeWire", "LodeSettings", "LodeNotifications", "LodeDeadLetters",
+                "LodePermissions",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -189,6 +197,7 @@ let package = Package(
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeStorage", "LodeStores", "LodeStatus", "LodeDelivery",
                 "LodeNotifications", "LodeQueues", "LodeProjections", "LodeWire", "LodeLogging", "LodeSystemd", "LodeBuildInfo",
+                "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -200,6 +209,7 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "LodeSettings", "LodeWire", "LodeWorker", "LodeStorage", "LodeStores", "LodeProjections",
                 "LodeNotifications", "LodeEvents", "LodeJSON", "LodeQueues", "LodeDeadLetters", "LodeWorkbook", "LodeLogging", "LodeBuildInfo",
+                "LodePermissions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -265,7 +275,7 @@ let package = Package(
             dependencies: [
                 "LodeAMQP", "CRabbitMQ", "LodeWire", "LodeWorker", "LodeStorage", "LodeEvents", "LodeProjections",
                 "lode-publish", "lodectl", "lode-worker", "LodeTestSupport", "LodeNotifications", "LodeQueues", "LodeJSON",
-                "LodeDeadLetters", "LodePostgresTestSupport", "LodeSettings",
+                "LodeDeadLetters", "LodePostgresTestSupport", "LodeSettings", "LodePermissions",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -273,10 +283,11 @@ let package = Package(
         .testTarget(
             name: "LodeSettingsTests",
             dependencies: [
-                "LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging",
+                "LodeSettings", "LodeAMQP", "LodeProjections", "LodeNotifications", "LodeLogging", "LodePermissions", "LodeEvents", "LodeJSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "LodePermissionsTests", dependencies: ["LodePermissions", "LodeEvents", "LodeJSON", "LodeWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "LodeNotificationsTests",
             dependencies: ["LodeNotifications", "LodeEvents", "LodeJSON", "LodeProjections", "LodeSettings", .product(name: "Crypto", package: "swift-crypto")]
@@ -285,7 +296,7 @@ let package = Package(
             name: "LodeWorkerTests",
             dependencies: [
                 "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage",
-                "LodeTestSupport",
+                "LodeTestSupport", "LodePermissions",
             ]
         ),
         .testTarget(

@@ -51,6 +51,19 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible, CustomRefle
         rpcTimeout = .seconds(30)
     }
 
+    /// What weakens this connection's security, one sentence each, for the log at start (empty
+    /// when nothing does): TLS without peer verification, or without the host name check.
+    public var warnings: [String] {
+        guard useTLS else { return [] }
+        if !tls.verifyPeer {
+            return ["TLS to \(redactedURL) does not verify the broker's certificate (verify=verify_none): anyone on the network path can pose as the broker and receive the password; use verify_peer with cacertfile"]
+        }
+        if !tls.verifyHostname {
+            return ["TLS to \(redactedURL) does not check the broker's certificate against its host name (server_name_indication=disable): any certificate the CA signed is accepted"]
+        }
+        return []
+    }
+
     /// The URL without its password: safe for logs and error messages.
     public var redactedURL: String {
         let scheme = useTLS ? "amqps" : "amqp"
@@ -132,6 +145,11 @@ struct URLParser {
         if let slash = rest.firstIndex(of: "/") {
             authority = rest[..<slash]
             path = rest[rest.index(after: slash)...]
+        }
+        // `amqp://u:12/34@h`: an '@' after the authority ended means a user-info with a raw '/'
+        // (or '?'): read literally, the password would become a host and port. Refused, unquoted.
+        if path?.contains("@") == true || query?.contains("@") == true {
+            throw fail("the broker URL has an '@' after its host part: a user name or password with '/', '?', '#' or '@' must be percent-encoded (%2F, %3F, %23, %40)")
         }
 
         var user = "guest"

@@ -38,6 +38,13 @@ public enum DeadLetter {
     /// Original headers larger than this on the wire are not copied (a header frame must fit in
     /// the connection's `frame_max`, 128 KiB by default, with the `x-lode-*` headers beside them).
     public static let maxKeptHeaderBytes = 64 * 1024
+    /// The header naming who published the event a dead letter holds, when that is not the
+    /// dead letter's own `user_id` (the worker's).
+    public static let originalUserHeader = "x-lode-original-user-id"
+    /// What every Lodestone header starts with.
+    public static let lodeHeaderPrefix = "x-lode-"
+    /// Says which `x-lode-*` headers of an untrusted message its dead letter dropped.
+    public static let untrustedHeadersNote = "x-lode-untrusted-headers-removed"
     /// `x-lode-error` keeps at most this many characters.
     public static let maxErrorCharacters = 4000
 
@@ -47,15 +54,32 @@ public enum DeadLetter {
     ///   - publisherUser: the broker user the dead letter is published as: its `user_id` (RabbitMQ
     ///     refuses a `user_id` other than the connection's own); the original one is kept in
     ///     `x-lode-original-user-id`. `nil` leaves `user_id` out.
+    ///   - trustsHeaders: whether the delivery's own `x-lode-*` headers are believed: only on a
+    ///     message of a trusted user (a dead letter `lodectl dlq replay` published, which counts
+    ///     its attempts on and keeps its first failure time). Anyone else's `x-lode-*` headers
+    ///     are dropped (``untrustedHeadersNote`` says which), so a producer cannot make its
+    ///     message's dead letter claim attempts, times or another publisher.
     ///   - now: the first failure time when the message does not carry one.
     public static func message(for rejected: Rejected, of delivery: Delivery, publisherUser: String?,
-                               now: Date = Date()) -> OutgoingMessage {
+                               trustsHeaders: Bool, now: Date = Date()) -> OutgoingMessage {
         var properties = delivery.properties
-        let original = properties.headers ?? FieldTable()
+        var original = properties.headers ?? FieldTable()
+        var dropped: [String] = []
+        if !trustsHeaders {
+            original.entries.removeAll { entry in
+                guard entry.key.hasPrefix(lodeHeaderPrefix) else { return false }
+                if dropped.count < 20 { dropped.append(String(entry.key.utf8Prefix(64))) }
+                return true
+            }
+        }
         var headers = original.encodedSize <= maxKeptHeaderBytes ? original : FieldTable([
             .init("x-lode-dropped-headers", .string(
                 "the original \(original.entries.count) headers (\(original.encodedSize) bytes) were too large to keep")),
         ])
+        if !dropped.isEmpty {
+            headers[untrustedHeadersNote] = .string(
+                "x-lode-* headers of user_id '\(String((properties.userID ?? "").utf8Prefix(255)))' not trusted, removed: \(dropped.joined(separator: ", "))")
+        }
         headers["x-lode-reason"] = .string(rejected.reason)
         headers["x-lode-error"] = .string(String(rejected.error.prefix(maxErrorCharacters)))
         headers["x-lode-attempts"] = .int32(Int32(attempts(after: original)))
@@ -66,8 +90,9 @@ public enum DeadLetter {
         // message is the producer's word, not the worker's.
         headers["x-lode-event-id"] = rejected.eventID.map { .string(String($0.utf8Prefix(255))) }
         headers[DeadLetterMessage.idHeader] = .string(DeadLetterMessage.id(reason: rejected.reason, body: rejected.body))
-        if let originalUser = properties.userID, originalUser != publisherUser {
-            headers["x-lode-original-user-id"] = .string(originalUser)
+        // A trusted replay already names the event's original publisher; keep that one.
+        if headers[originalUserHeader] == nil, let originalUser = properties.userID, originalUser != publisherUser {
+            headers[originalUserHeader] = .string(originalUser)
         }
         properties.headers = headers
         properties.userID = publisherUser

@@ -6,23 +6,79 @@ import LodeEvents
 import LodeStorage
 import LodeWire
 
+/// Whose `x-lode-*` headers on a message of `lode.dead` are believed (contract section 3): the
+/// broker users of the worker, which publishes dead letters, and of `lodectl`, which puts the
+/// messages it sweeps past back at the tail of the queue. RabbitMQ refuses a `user_id` that is not
+/// the publishing connection's user, so `user_id` says who really published a message; headers
+/// say what the publisher chose to write.
+public struct DeadLetterTrust: Sendable, Hashable {
+    /// The trusted broker users.
+    public let users: [String]
+
+    public init(users: [String]) {
+        var seen: Set<[UInt8]> = []
+        self.users = users.filter { !$0.isEmpty && seen.insert(Array($0.utf8)).inserted }
+    }
+
+    /// Whether the `x-lode-*` headers of a message with `properties` are the worker's or
+    /// `lodectl`'s: its `user_id` is a trusted user's (compared byte for byte), and no trusted
+    /// publisher marked it as carrying someone else's (``DeadLetterMessage/untrustedUserHeader``).
+    public func trusts(_ properties: MessageProperties) -> Bool {
+        guard let user = properties.userID, users.contains(where: { $0.utf8.elementsEqual(user.utf8) }) else { return false }
+        return properties.headers?[DeadLetterMessage.untrustedUserHeader] == nil
+    }
+}
+
 /// A message of `lode.dead` read as a dead letter: its id, and the index row it makes.
 ///
-/// Works for every message there, whoever put it there: the worker's own dead letters carry the
-/// `x-lode-*` headers (and `x-lode-dead-letter-id`); a message the broker moved there after too
-/// many deliveries carries only `x-death` (reason `delivery_limit`) and is read as a `poison`
-/// dead letter; anything else is indexed with reason `unknown`.
+/// Works for every message there, whoever put it there. A trusted one (``DeadLetterTrust``) is read
+/// by its headers: the worker's own dead letters carry the `x-lode-*` headers (and
+/// `x-lode-dead-letter-id`); one the broker moved there after too many deliveries carries only
+/// `x-death` (reason `delivery_limit`) and is read as a `poison` dead letter; anything else is
+/// indexed with reason `unknown`. An untrusted one (published by anyone else: a producer that could
+/// reach the queue, or the broker moving a producer's message) is indexed with reason `untrusted`,
+/// an id of its own and none of what its headers claim; `lodectl dlq show` prints its raw headers,
+/// and it is replayed only when asked for by id.
 public struct DeadLetterMessage: Sendable {
     /// The header the worker stamps each dead letter with: its id in the index.
     public static let idHeader = "x-lode-dead-letter-id"
+    /// The reason an untrusted message is indexed with.
+    public static let untrustedReason = "untrusted"
+    /// Set by `lodectl` on an untrusted message it puts back in `lode.dead` (as its own user, the
+    /// only one it may publish as): the `user_id` the message had, so it stays untrusted.
+    public static let untrustedUserHeader = "x-lode-untrusted-user-id"
 
     public let properties: MessageProperties
     public let body: [UInt8]
     public let record: DeadLetterRecord
+    /// Whether its `x-lode-*` headers were believed.
+    public let trusted: Bool
+    /// Who published an untrusted message: its `user_id`, or the one `lodectl` recorded when it
+    /// put the message back (``untrustedUserHeader``, believed from a trusted user only); `nil`
+    /// for a trusted message or one without a publisher.
+    public let untrustedPublisher: String?
 
-    public init(properties: MessageProperties, body: [UInt8], now: Date = Date()) {
+    public init(properties: MessageProperties, body: [UInt8], trust: DeadLetterTrust, now: Date = Date()) {
         self.properties = properties
         self.body = body
+        let trusted = trust.trusts(properties)
+        self.trusted = trusted
+        let type = properties.type ?? Self.bodyMember("type", of: body)
+        guard trusted else {
+            var marked = properties
+            marked.headers?[Self.untrustedUserHeader] = nil
+            let byTrustedUser = trust.trusts(marked)
+            let publisher = byTrustedUser ? properties.headers?[Self.untrustedUserHeader]?.stringValue : properties.userID
+            untrustedPublisher = publisher?.isEmpty == false ? publisher : nil
+            record = DeadLetterRecord(
+                id: Self.id(reason: Self.untrustedReason, body: body), type: type, reason: Self.untrustedReason,
+                error: Self.untrustedError(publisher: untrustedPublisher, headers: properties.headers ?? FieldTable()),
+                attempts: 0, firstFailedAt: now.ISO8601Format(),
+                eventID: properties.contentType == MessageFormat.batchContentType ? nil : Self.bodyMember("id", of: body),
+                properties: DeadLetterProperties.json(properties).serializedBytes(), body: body, changedAt: now)
+            return
+        }
+        untrustedPublisher = nil
         let headers = properties.headers ?? FieldTable()
         let death = Self.firstDeath(headers)
         let deathReason = death?["reason"]?.stringValue
@@ -40,11 +96,20 @@ public struct DeadLetterMessage: Sendable {
             ?? now.ISO8601Format()
         let id = headers[Self.idHeader]?.stringValue ?? Self.id(reason: reason, body: body)
         record = DeadLetterRecord(
-            id: id, type: properties.type ?? Self.bodyMember("type", of: body), reason: reason, error: error,
+            id: id, type: type, reason: reason, error: error,
             attempts: max(0, Int(clamping: attempts)), firstFailedAt: firstFailedAt,
             eventID: headers["x-lode-event-id"]?.stringValue
                 ?? (properties.contentType == MessageFormat.batchContentType ? nil : Self.bodyMember("id", of: body)),
             properties: DeadLetterProperties.json(properties).serializedBytes(), body: body, changedAt: now)
+    }
+
+    static func untrustedError(publisher: String?, headers: FieldTable) -> String {
+        let user = publisher.map { "user_id '\(String($0.utf8Prefix(255)))'" } ?? "no user_id"
+        var text = "not published by lode-worker (\(user)): its x-lode-* headers are not trusted; `lodectl dlq show` prints them raw; it is replayed only when asked for by id"
+        if let death = firstDeath(headers), let reason = death["reason"]?.stringValue {
+            text += "; its x-death header says the broker moved it here (reason \(String(reason.utf8Prefix(64))), from queue \(String((death["queue"]?.stringValue ?? "?").utf8Prefix(255))))"
+        }
+        return text
     }
 
     /// The id of a dead letter: 12 hex digits of SHA-256 over its reason and body. The same
@@ -57,19 +122,38 @@ public struct DeadLetterMessage: Sendable {
         return String(hash.finalize().hex.prefix(12))
     }
 
-    /// The message to publish to `lode.events` to replay it: routing key = its type, the
-    /// original properties, without what says it failed (`x-lode-reason`, `x-lode-error`, the
-    /// broker's `x-death`...). `x-lode-attempts` and `x-lode-first-failed-at` stay, so if it
-    /// fails again its dead letter counts on and keeps its first failure time.
-    public var replay: OutgoingMessage {
+    /// The message to publish to `lode.events` to replay it as broker user `user` (RabbitMQ takes
+    /// no other `user_id` from that connection): routing key = its type, the original properties,
+    /// without what says it failed (`x-lode-reason`, `x-lode-error`, the broker's `x-death`...),
+    /// and with `x-lode-original-user-id` naming whose event it is, so that a worker with
+    /// `departments:` judges it as that user's (it believes that header from its replay users
+    /// only). A trusted dead letter keeps `x-lode-attempts` and `x-lode-first-failed-at`: if it
+    /// fails again its dead letter counts on and keeps its first failure time. An untrusted one
+    /// loses every `x-lode-*` header it came with; its publisher is its `user_id`.
+    public func replay(as user: String?) -> OutgoingMessage {
         var properties = properties
-        if var headers = properties.headers {
+        var headers = properties.headers ?? FieldTable()
+        let originalUser: String?
+        if trusted {
+            originalUser = headers[DeadLetter.originalUserHeader]?.stringValue ?? properties.userID
             headers.entries.removeAll { entry in
                 Self.droppedOnReplay.contains(entry.key) || entry.key.hasPrefix("x-first-death")
                     || entry.key.hasPrefix("x-last-death")
             }
-            properties.headers = headers.isEmpty ? nil : headers
+        } else {
+            originalUser = untrustedPublisher
+            headers.entries.removeAll { entry in
+                entry.key.hasPrefix(DeadLetter.lodeHeaderPrefix) || Self.droppedOnReplay.contains(entry.key)
+                    || entry.key.hasPrefix("x-first-death") || entry.key.hasPrefix("x-last-death")
+            }
         }
+        if let originalUser, !originalUser.isEmpty, originalUser != user {
+            headers[DeadLetter.originalUserHeader] = .string(originalUser)
+        } else {
+            headers[DeadLetter.originalUserHeader] = nil
+        }
+        properties.headers = headers.isEmpty ? nil : headers
+        properties.userID = user
         properties.deliveryMode = 2
         return OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: record.type ?? "unknown", body: body,
                                properties: properties, mandatory: true)
@@ -79,12 +163,16 @@ public struct DeadLetterMessage: Sendable {
     /// them again (it went round the whole queue).
     public static let sweepHeader = "x-lode-swept-by"
 
-    /// The same message put back at the tail of `lode.dead`, marked by the sweep `sweep`.
-    public func requeued(by sweep: String) -> OutgoingMessage {
+    /// The same message put back at the tail of `lode.dead` by broker user `user`, marked by the
+    /// sweep `sweep`. An untrusted message keeps its publisher in ``untrustedUserHeader``, so that
+    /// being put back by a trusted user does not make it trusted.
+    public func requeued(by sweep: String, as user: String?) -> OutgoingMessage {
         var properties = properties
         var headers = properties.headers ?? FieldTable()
         headers[Self.sweepHeader] = .string(sweep)
+        if !trusted { headers[Self.untrustedUserHeader] = .string(untrustedPublisher ?? "") }
         properties.headers = headers
+        properties.userID = user
         return OutgoingMessage(exchange: "", routingKey: ZoneTopology.deadLetterQueue, body: body, properties: properties,
                                mandatory: true)
     }

@@ -16,16 +16,27 @@ public enum DeadLetterSelection: Sendable, Hashable {
     /// None: the sweep only indexes what it meets (`lodectl dlq list --sync`).
     case none
 
+    /// `.all` and `.type`, which leave untrusted messages where they are.
+    var choosesTrustedOnly: Bool {
+        switch self {
+        case .all, .type: true
+        case .ids, .none: false
+        }
+    }
+
     var isIDs: Bool {
         if case .ids = self { true } else { false }
     }
 
-    func contains(_ record: DeadLetterRecord) -> Bool {
+    /// Whether the sweep acts on `letter`. Only ids choose an untrusted message (one the worker
+    /// or `lodectl` did not publish) for a replay: `--all` and `--type` leave it where it is.
+    func contains(_ letter: DeadLetterMessage, for action: DeadLetterAction) -> Bool {
+        let believed = letter.trusted || action == .purge
         switch self {
-        case .ids(let ids): ids.contains(record.id)
-        case .all: true
-        case .type(let type): record.type == type
-        case .none: false
+        case .ids(let ids): return ids.contains(letter.record.id)
+        case .all: return believed
+        case .type(let type): return believed && letter.record.type == type
+        case .none: return false
         }
     }
 }
@@ -47,6 +58,9 @@ public struct DeadLetterSweepProgress: Sendable, Hashable {
     public var purged = 0
     /// Not selected: put back at the tail of `lode.dead`.
     public var kept = 0
+    /// Untrusted messages (``DeadLetterMessage/trusted``) read and put back because only an id
+    /// chooses them.
+    public var untrustedKept = 0
     /// Ids asked for (`.ids`) that the sweep did not meet.
     public var notFound: [String] = []
     /// Rows the index listed as queued that this sweep, having read all of `lode.dead`, did not
@@ -98,6 +112,9 @@ public struct DeadLetterSweepError: Error, Sendable, CustomStringConvertible {
 public struct DeadLetterSweep: Sendable {
     public var settings: ConnectionSettings
     public var index: any DeadLetterIndex
+    /// Whose `x-lode-*` headers are believed: the worker's user and `lodectl`'s (this sweep's own
+    /// user is always added).
+    public var trust: DeadLetterTrust
     /// Messages read and unacknowledged at most (the consumer's prefetch).
     public var batch: Int = 100
     /// How long the sweep waits for the next delivery before it ends with fewer messages read
@@ -105,9 +122,10 @@ public struct DeadLetterSweep: Sendable {
     public var idleLimit: Duration = .seconds(10)
     public var logger = Logger(label: "lode.dlq")
 
-    public init(settings: ConnectionSettings, index: any DeadLetterIndex) {
+    public init(settings: ConnectionSettings, index: any DeadLetterIndex, trust: DeadLetterTrust) {
         self.settings = settings
         self.index = index
+        self.trust = DeadLetterTrust(users: trust.users + [settings.user])
     }
 
     /// Sweeps once; `progress` is called after each batch.
@@ -240,16 +258,21 @@ public struct DeadLetterSweep: Sendable {
                         publisher: Publisher, consumer: Consumer) async throws(DeadLetterSweepError) {
         guard !deliveries.isEmpty else { return }
         let now = Date()
-        let letters = deliveries.map { DeadLetterMessage(properties: $0.properties, body: $0.body, now: now) }
+        let letters = deliveries.map { DeadLetterMessage(properties: $0.properties, body: $0.body, trust: trust, now: now) }
         try storing { () throws(StorageError) in try index.recordDeadLetters(letters.map(\.record)) }
 
         met.formUnion(letters.map(\.record.id))
-        let selected = letters.map { selection.contains($0.record) }
+        let selected = letters.map { selection.contains($0, for: action) }
+        if selection.choosesTrustedOnly, action == .replay {
+            state.untrustedKept += letters.count { !$0.trusted }
+        }
         // What must be confirmed before each delivery may be acknowledged (nil: nothing).
         var outgoing: [OutgoingMessage] = []
         var publication: [Int?] = []
         for (letter, chosen) in zip(letters, selected) {
-            let message: OutgoingMessage? = chosen ? (action == .replay ? letter.replay : nil) : letter.requeued(by: sweepID)
+            let user = settings.user
+            let message: OutgoingMessage? = chosen ? (action == .replay ? letter.replay(as: user) : nil)
+                : letter.requeued(by: sweepID, as: user)
             publication.append(message.map { _ in outgoing.count })
             if let message { outgoing.append(message) }
         }

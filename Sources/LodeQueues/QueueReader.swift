@@ -43,6 +43,23 @@ public final class QueueReader: Sendable {
         var reading = false
     }
 
+    /// A warning for the log when the management API is reached over plain `http://` on another
+    /// machine: every request carries the broker user's password (Basic authentication).
+    public var insecureManagementURLWarning: String? {
+        guard let base = managementBase, base.lowercased().hasPrefix("http://") else { return nil }
+        let afterScheme = base.dropFirst("http://".count)
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
+        let host: String
+        if hostPort.hasPrefix("["), let close = hostPort.firstIndex(of: "]") {
+            host = String(hostPort[...close])
+        } else {
+            host = String(hostPort.prefix { $0 != ":" })
+        }
+        guard !isLoopbackHost(host) else { return nil }
+        return "the management API at http://\(host)/ is reached over plain HTTP from another machine: the broker user's password crosses the network readable; use https:// (--management-url) or 'off'"
+    }
+
     /// - Parameter managementURL: the management API's base URL; `nil` for
     ///   `http(s)://HOST:15672` of the broker URL, `"off"` for AMQP only.
     /// - Parameter headMemoLifetime: zero reads the dead-letter head at every ``read()``.

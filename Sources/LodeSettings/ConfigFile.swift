@@ -21,11 +21,12 @@ public struct ConfigFile: @unchecked Sendable {
     /// The top-level sections any Lodestone program may find in the shared config file.
     public static let knownSections: Set<String> = [
         "amqp", "db", "timezone", "language", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish", "log",
+        "departments", "broker_users", "status",
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
     /// The keys of the `metrics` section (see ``MetricsAddress``).
-    public static let metricsKeys = ["address"]
+    public static let metricsKeys = ["address", "token_file"]
     /// The keys of the `log` section (see ``LogSettings``).
     public static let logKeys = ["format", "level"]
     /// The keys of the `db` section, when it is a mapping rather than a path or URL.
@@ -149,7 +150,8 @@ public struct ConfigFile: @unchecked Sendable {
         }
     }
 
-    static func reason(_ error: Error) -> String {
+    /// Why a file could not be read, in a few words (`no such file`, `Permission denied`).
+    public static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -1,4 +1,5 @@
 import Foundation
+import LodeAMQP
 
 /// Where `lode-worker` serves `/metrics` and `/healthz`: `HOST:PORT`, or `off`.
 ///
@@ -74,10 +75,7 @@ public enum MetricsAddress: Sendable, Hashable, CustomStringConvertible {
     /// Reachable only from this machine: `localhost`, 127.0.0.0/8, `::1`.
     public var isLoopback: Bool {
         guard case .listen(let host, _) = self else { return true }
-        let lowered = host.lowercased()
-        if lowered == "localhost" || lowered == "::1" || lowered == "0:0:0:0:0:0:0:1" { return true }
-        let parts = lowered.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        return isLoopbackHost(host)
     }
 
     /// Resolves the address: the flag, else `LODE_METRICS_ADDRESS`, else the config file's

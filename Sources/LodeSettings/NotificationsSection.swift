@@ -1,4 +1,5 @@
 import Foundation
+import LodeAMQP
 import LodeEvents
 import LodeNotifications
 import LodeProjections
@@ -382,5 +383,20 @@ extension ConfigFile {
         let digits = text.replacingOccurrences(of: "_", with: "")
         guard !digits.isEmpty, !text.hasPrefix("_"), !text.hasSuffix("_") else { return nil }
         return Int64(digits)
+    }
+}
+
+extension NotificationSettings {
+    /// Warnings for the log at start: a channel whose URL carries a credential (a chat robot's
+    /// URL is its token; a webhook's user-info or query) over plain `http://` to another machine.
+    /// Each names the channel and the host only.
+    public var insecureURLWarnings: [String] {
+        channels.values.sorted { $0.name < $1.name }.compactMap { channel in
+            guard let text = channel.url?.revealed, let url = URL(string: text), url.scheme?.lowercased() == "http",
+                  let host = url.host, !isLoopbackHost(host) else { return nil }
+            let carries = channel.kind != .webhook || url.user != nil || url.password != nil || url.query != nil
+            guard carries else { return nil }
+            return "channel '\(channel.name)' posts over plain http:// to \(host) with a credential in its URL (the robot's token, a user-info or a query): anyone on the network path can read and reuse it; use https://"
+        }
     }
 }

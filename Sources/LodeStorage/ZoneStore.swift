@@ -100,16 +100,33 @@ public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible 
     public let appliedFingerprint: String
     /// ``Event/contentFingerprint`` of the refused one.
     public let refusedFingerprint: String
+    /// The `source` of the event applied first, and of the refused one: when they differ, two
+    /// producers (with `departments:`, two departments) used one id.
+    public let appliedSource: String?
+    public let refusedSource: String?
 
-    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String) {
+    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String,
+                appliedSource: String? = nil, refusedSource: String? = nil) {
         self.eventID = eventID
         self.appliedFingerprint = appliedFingerprint
         self.refusedFingerprint = refusedFingerprint
+        self.appliedSource = appliedSource
+        self.refusedSource = refusedSource
+    }
+
+    /// Whether the two events came from different sources (compared by bytes).
+    public var sourcesDiffer: Bool {
+        guard let appliedSource, let refusedSource else { return false }
+        return !appliedSource.utf8.elementsEqual(refusedSource.utf8)
     }
 
     /// The text for the dead letter's `x-lode-error`.
     public var description: String {
-        "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
+        var text = "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
+        if sourcesDiffer, let appliedSource, let refusedSource {
+            text += "; the applied one came from source '\(String(appliedSource.prefix(255)))', this one from '\(String(refusedSource.prefix(255)))': another producer used this id (docs/security.md)"
+        }
+        return text
     }
 }
 
@@ -226,6 +243,7 @@ extension EventOutcome {
     public static func comparing(_ event: Event, withApplied applied: Event) -> EventOutcome {
         if applied.canonicalContent == event.canonicalContent { return .duplicate }
         return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, appliedFingerprint: applied.contentFingerprint, refusedFingerprint: event.contentFingerprint))
+            eventID: event.id, appliedFingerprint: applied.contentFingerprint, refusedFingerprint: event.contentFingerprint,
+            appliedSource: applied.source, refusedSource: event.source))
     }
 }

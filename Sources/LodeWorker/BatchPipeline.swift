@@ -42,6 +42,8 @@ final class BatchPipeline: Sendable {
     private let counts: SharedCounts
     private let logger: Logger
     private let settle: @Sendable (BatchTicket, BatchSettlement) -> Void
+    /// Whose `x-lode-*` headers a dead letter keeps: the worker's own user and the replay users.
+    private let replayTrust: DeadLetterTrust
 
     init(store: any ZoneStore, deadLetters: Publisher, options: WorkerOptions, metrics: WorkerMetrics,
          counts: SharedCounts, logger: Logger, settle: @escaping @Sendable (BatchTicket, BatchSettlement) -> Void) {
@@ -52,6 +54,7 @@ final class BatchPipeline: Sendable {
         self.counts = counts
         self.logger = logger
         self.settle = settle
+        replayTrust = DeadLetterTrust(users: options.replayUsers + [deadLetters.settings.user])
     }
 
     /// Starts the pipeline's thread (once).
@@ -137,8 +140,11 @@ final class BatchPipeline: Sendable {
                 let started = ContinuousClock.now
                 defer { metrics.spent(ContinuousClock.now - started, in: .deadLetters) }
                 let user = deadLetters.settings.user
+                let ownTrust = DeadLetterTrust(users: [user])
                 deadLetterMessages = step.deadLetters.map { cause in
-                    DeadLetter.message(for: cause.rejected, of: batch.deliveries[cause.delivery], publisherUser: user)
+                    let delivery = batch.deliveries[cause.delivery]
+                    return DeadLetter.message(for: cause.rejected, of: delivery, publisherUser: user,
+                                              trustsHeaders: replayTrust.trusts(delivery.properties))
                 }
                 // The index row first, then the publish: a crash between leaves a row whose
                 // message is not in lode.dead yet, and the deliveries unacknowledged; they come
@@ -148,7 +154,7 @@ final class BatchPipeline: Sendable {
                 if let index = store as? any DeadLetterIndex {
                     do throws(StorageError) {
                         try index.recordDeadLetters(deadLetterMessages.map {
-                            DeadLetterMessage(properties: $0.properties, body: $0.body).record
+                            DeadLetterMessage(properties: $0.properties, body: $0.body, trust: ownTrust).record
                         })
                         step.deadLettersRecorded()
                     } catch {

@@ -48,7 +48,7 @@ extension Worker {
         }
         if let outbox = store as? any NotificationOutbox {
             do {
-                metrics.recordOutbox(try await Self.offThePool { try outbox.outboxCounts() })
+                metrics.recordOutbox(try await offTheCooperativePool { try outbox.outboxCounts() })
             } catch {
                 logger.debug("outbox count failed", metadata: ["error": "\(error)"])
             }
@@ -92,10 +92,4 @@ extension Worker {
         }
     }
 
-    /// Runs a blocking store read on a global queue, off the cooperative pool.
-    private static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import LodeAMQP
 import LodeEvents
+import LodePermissions
 import LodeStorage
 import LodeWire
 import Logging
@@ -29,6 +30,15 @@ public struct WorkerOptions: Sendable {
     /// The consumer watchdog reconnects a consumer that got nothing for this long while
     /// `lode.work` had ready messages at every poll (see ``Worker/watch()``).
     public var stallTimeout: Duration = .seconds(30)
+    /// Who may publish what (config `departments:`, contract section 6): every event whose
+    /// message's `user_id` is not a department's that may send its type and source is
+    /// dead-lettered as `unauthorized`. `nil`: any producer is accepted (a single-user install).
+    public var departments: Departments?
+    /// Broker users whose `x-lode-*` headers the worker believes on the messages it consumes
+    /// (`lodectl dlq replay`'s: a replayed dead letter's attempts, first failure time and original
+    /// publisher): config `broker_users.operators`. The worker's own user is always one. Anyone
+    /// else's `x-lode-*` headers are dropped from the dead letters it makes.
+    public var replayUsers: [String] = []
 
     /// How often ``Worker/watch()`` polls the queues and the outbox: every 5 s, or a third of
     /// ``stallTimeout`` when that is shorter (at least every 0.5 s), so a stall is seen on time.
@@ -102,7 +112,7 @@ public final class Worker: Sendable {
                             options: options.consumerOptions, logger: logger, receiver: { batch in
             metrics.read(batch.deliveries)
             let started = ThreadCPUClock.now()
-            let decoded = DecodedDeliveries(batch.deliveries)
+            let decoded = DecodedDeliveries(batch.deliveries, departments: options.departments)
             metrics.spent(.nanoseconds(Int64(clamping: ThreadCPUClock.now() &- started)), in: .decode)
             metrics.spent(batch.receiveCPU, in: .receive)
             metrics.received(decoded)

@@ -50,7 +50,8 @@ struct LodePublish: AsyncParsableCommand {
             EXIT STATUS
               0 all confirmed; 64 usage; 65 invalid input (nothing published); 66 input not
               readable; 69 broker unreachable or topology missing (run `lodectl setup`);
-              75 failed part way, safe to re-run; 78 bad config file.
+              75 failed part way, safe to re-run; 77 the broker refused this user (a type its
+              department may not send, docs/security.md); 78 bad config file.
 
             SETTINGS
               Flags over environment over config file: --url / LODE_AMQP_URL / amqp.url;
@@ -209,6 +210,7 @@ enum Terminal {
         let settings: CommonSettings
         do {
             settings = try broker.resolve()
+            for warning in settings.connection.warnings { printError("warning: \(warning)") }
         } catch {
             printError(error.description)
             throw ExitCode(error.exitCode)
@@ -269,10 +271,12 @@ enum Terminal {
             return
         }
         let timestamp = UInt64(Date().timeIntervalSince1970)
+        // user_id: the login RabbitMQ checks it against; what a worker with departments: judges.
+        let user = settings.connection.user
         let plan = options.noBatch
-            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange)
+            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange, userID: user)
             : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
-                                  exchange: options.exchange)
+                                  exchange: options.exchange, userID: user)
         var publisherOptions = PublisherOptions()
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection

@@ -4,6 +4,7 @@ import LodeAMQP
 import LodeBuildInfo
 import LodeDelivery
 import LodeNotifications
+import LodePermissions
 import LodeProjections
 import LodeQueues
 import LodeSettings
@@ -33,8 +34,18 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             store takes batches, 503 otherwise) on --metrics-address, 127.0.0.1:9464 by default \
             (loopback only; give 0.0.0.0:9464 to serve every interface, port 0 for any free port, \
             'off' for none). The address it listens on is logged as `metrics listening address=...`. \
-            The same address serves the status page, GET / (HTML: queues, health, the year's report \
-            with its targets, dead letters, failed notifications; refreshes itself).
+            The status page, GET / (HTML: queues, health, the year's report with its targets, dead \
+            letters, failed notifications; refreshes itself), is served there too, or on an address \
+            of its own with --status-address (logged as `status page listening`), or not at all \
+            (--status-address off).
+
+            Bearer tokens (RFC 6750) protect /metrics and the page when set, never as flags: \
+            LODE_METRICS_TOKEN or LODE_METRICS_TOKEN_FILE (config metrics.token_file), \
+            LODE_STATUS_TOKEN or LODE_STATUS_TOKEN_FILE (config status.token_file). /healthz is open.
+
+            With a config file's departments: section, an event is applied only when its message's \
+            user_id is a department's broker user that may send its type and source; any other goes \
+            to lode.dead as `unauthorized` (docs/security.md).
 
             Under systemd (Type=notify, NOTIFY_SOCKET set) it sends READY=1 once it consumes, \
             STATUS= lines, WATCHDOG=1 while its consumer keeps turning (WatchdogSec=) and \
@@ -48,7 +59,8 @@ struct LodeWorkerCommand: AsyncParsableCommand {
 
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
-              lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
+              lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464 --status-address 127.0.0.1:9465
+              LODE_METRICS_TOKEN_FILE=/etc/lodestone/metrics.token lode-worker --metrics-address 0.0.0.0:9464
               lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
               LODE_DB_PASSWORD_FILE=/etc/lodestone/db-password lode-worker --db postgres://lode@db.example:5432/lodestone
             """,
@@ -83,6 +95,11 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var metricsAddress: String?
 
+    @Option(name: .customLong("status-address"), help: ArgumentHelp(
+        "Serve the status page on HOST:PORT, 'metrics' (with /metrics, the default) or 'off' (env LODE_STATUS_ADDRESS, config status.address).",
+        valueName: "host:port"))
+    var statusAddress: String?
+
     @Option(help: ArgumentHelp(
         "RabbitMQ's management API for the status page's queue figures (default http://HOST:15672 of the broker URL; 'off': AMQP only).",
         valueName: "url"))
@@ -97,21 +114,45 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let address: MetricsAddress
         let notifications: NotificationSettings
         let targets: [Int: [ReportTarget]]
-        do {
+        let exposure: StatusExposure
+        var tuned: WorkerOptions
+        do throws(SettingsError) {
             settings = try CommonSettings.resolve(flags: flags)
-            options = WorkerOptions(try WorkerTuning.resolve(
+            tuned = WorkerOptions(try WorkerTuning.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
                                    notificationGiveUpHours: notificationGiveUpHours, stallSeconds: stallSeconds),
                 config: settings.config))
             targets = try settings.config?.reportTargets() ?? [:]  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
+            exposure = try StatusExposure.resolve(flag: statusAddress, config: settings.config)
             notifications = try settings.config?.notificationSettings() ?? NotificationSettings()
+            tuned.replayUsers = try settings.config?.brokerUsers().operators ?? []
+            if let departments = try settings.config?.departments() {
+                do throws(PermissionsError) {
+                    // The worker's own user may replay too (a lodectl sharing its login).
+                    tuned.departments = try departments.addingReplayUser(settings.connection.user)
+                } catch {
+                    throw SettingsError(.config, "Config error: \(settings.config?.path ?? "config"): departments: the worker's own broker user: \(error.message)")
+                }
+            }
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
         }
+        options = tuned
         settings.log.bootstrap(defaultLevel: .info)
         let logger = Logger(label: "lode.worker")
+        for warning in settings.connection.warnings {
+            logger.warning("\(warning)")
+        }
+        for warning in notifications.insecureURLWarnings {
+            logger.warning("\(warning)")
+        }
+        if let departments = options.departments {
+            logger.info("departments", metadata: [
+                "count": "\(departments.departments.count)", "replay_users": "\(departments.replayUsers.joined(separator: ","))",
+            ])
+        }
         // Before the worker exists: its metrics go to the backend bootstrapped here.
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
@@ -161,16 +202,34 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         }
         // The status page reads the queues over a connection of its own, opened at its first request.
         let queues = QueueReader(settings: settings.connection, managementURL: managementURL, headMemoLifetime: .seconds(60))
+        if let warning = queues.insecureManagementURLWarning { logger.warning("\(warning)") }
+        let status = WorkerStatusSource(
+            worker: worker, store: store, targets: targets, queues: queues,
+            timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt,
+            language: settings.language)
+        let page = StatusServer.Page(snapshot: { await status.snapshot($0) }, token: exposure.pageToken.map(BearerToken.init))
         if case .listen(let host, let port) = address {
             if !address.isLoopback {
-                logger.notice("metrics and health served beyond this machine", metadata: ["address": "\(address)"])
+                logger.notice("metrics and health served beyond this machine", metadata: [
+                    "address": "\(address)", "metrics_token": "\(exposure.metricsToken == nil ? "none" : "required")",
+                ])
             }
-            let status = WorkerStatusSource(
-                worker: worker, store: store, targets: targets, queues: queues,
-                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt,
-                language: settings.language)
-            services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
-                                         health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
+            let withPage = exposure.page == .withMetrics
+            if withPage, !address.isLoopback, exposure.pageToken == nil {
+                logger.warning("the status page (the year's figures, dead-letter errors) is served beyond this machine without a token: set LODE_STATUS_TOKEN_FILE, or serve it apart with --status-address 127.0.0.1:PORT", metadata: ["address": "\(address)"])
+            }
+            services.append(StatusServer(
+                host: host, port: port,
+                metrics: StatusServer.Metrics(registry: prometheus.registry, health: { worker.health },
+                                              token: exposure.metricsToken.map(BearerToken.init)),
+                page: withPage ? page : nil, logger: logger))
+        }
+        if case .listen(let host, let port) = exposure.page {
+            let pageAddress = MetricsAddress.listen(host: host, port: port)
+            if !pageAddress.isLoopback, exposure.pageToken == nil {
+                logger.warning("the status page is served beyond this machine without a token: set LODE_STATUS_TOKEN_FILE", metadata: ["address": "\(pageAddress)"])
+            }
+            services.append(StatusServer(host: host, port: port, metrics: nil, page: page, logger: logger))
         }
         let database = request.redactedDatabase
         services.append(WorkerService(worker: worker, logger: logger, onConsuming: {

@@ -1,5 +1,6 @@
 import LodeDeadLetters
 import LodeJSON
+import LodePermissions
 import ArgumentParser
 import Foundation
 import LodeAMQP
@@ -30,6 +31,12 @@ struct DeadLetters: AsyncParsableCommand {
             after the confirm: killed half-way, nothing is lost (a message may be in both \
             places; the worker's inbox applies it once). Run it again to finish.
 
+            Only messages published by lode-worker (by user_id: config broker_users.worker, else \
+            this command's own user) and by lodectl (broker_users.operators) are read by their \
+            x-lode-* headers. Anything else in lode.dead is listed with reason `untrusted`, \
+            `show` prints its raw headers, and `replay --all` and `replay --type` leave it where \
+            it is: replay it by its id (purge --all removes it like any other).
+
             A typical session, after fixing what made the events fail:
               lodectl dlq list                    # id, type, reason, attempts, failed at
               lodectl dlq show 3f9c2a17b0d4       # properties, headers, body
@@ -49,6 +56,23 @@ struct DeadLetters: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Log what the client layer does (to standard error).") var verbose = false
 
+        /// A sweep of `lode.dead` over `store`, trusting the `x-lode-*` headers of the worker's
+        /// user (config `broker_users.worker`, else this command's own user, as in a
+        /// single-user install) and of the operators' (`broker_users.operators`).
+        func sweep(_ settings: CommonSettings, store: any ZoneDatabase, batch: Int) throws -> DeadLetterSweep {
+            let users: BrokerUsers
+            do throws(SettingsError) {
+                users = try settings.config?.brokerUsers() ?? BrokerUsers()
+            } catch {
+                fail("\(error)", status: error.exitCode)
+            }
+            var sweep = DeadLetterSweep(
+                settings: settings.connection, index: store,
+                trust: DeadLetterTrust(users: [users.worker ?? settings.connection.user] + users.operators))
+            sweep.batch = batch
+            return sweep
+        }
+
         /// The index (the worker's store) and the settings; the broker's password is read only
         /// when `needsBroker`.
         func open(needsBroker: Bool) throws -> (store: any ZoneDatabase, settings: CommonSettings) {
@@ -57,6 +81,11 @@ struct DeadLetters: AsyncParsableCommand {
             do {
                 let settings = try CommonSettings.resolve(flags: flags, needsBroker: needsBroker)
                 settings.log.bootstrap(defaultLevel: verbose ? .debug : .critical)
+                if needsBroker {
+                    for warning in settings.connection.warnings {
+                        FileHandle.standardError.write(Data("lodectl: warning: \(warning)\n".utf8))
+                    }
+                }
                 var connection = settings.connection
                 connection.connectionName = "lodectl dlq on \(ProcessInfo.processInfo.hostName)"
                 var resolved = settings
@@ -117,8 +146,7 @@ struct DeadLetters: AsyncParsableCommand {
             let (store, settings) = try options.open(needsBroker: sync)
             var endedEarly = false
             if sync {
-                var sweep = DeadLetterSweep(settings: settings.connection, index: store)
-                sweep.batch = batch
+                let sweep = try options.sweep(settings, store: store, batch: batch)
                 let progress = ProgressLine(verb: nil)
                 let result = try await runSweep(sweep, .none, action: .replay, progress: progress)
                 endedEarly = result.endedEarly
@@ -208,6 +236,9 @@ struct DeadLetters: AsyncParsableCommand {
                 ("first failed", record.firstFailedAt), ("event id", record.eventID ?? "-"),
             ]
             for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value.terminalSafe) }
+            if record.reason == DeadLetterMessage.untrustedReason {
+                print("\nUNTRUSTED: not published by lode-worker; the headers below are as its publisher wrote them and mean nothing to Lodestone. It is replayed or purged only by its id.")
+            }
             print("\nproperties and headers:")
             print(PrettyJSON.text(of: record.properties, indent: "  "))
             print("\nbody (\(record.body.count) bytes):")
@@ -251,13 +282,13 @@ struct DeadLetters: AsyncParsableCommand {
 
         func run() async throws {
             let (store, settings) = try options.open(needsBroker: true)
-            var sweep = DeadLetterSweep(settings: settings.connection, index: store)
-            sweep.batch = batch
+            let sweep = try options.sweep(settings, store: store, batch: batch)
             let (selection, unknown) = try knownSelection(try choice.selection(type: type), store: store)
             var result = DeadLetterSweepProgress()
             if let selection {
                 result = try await runSweep(sweep, selection, action: .replay, progress: ProgressLine(verb: "replayed"))
                 print("replayed \(result.replayed) dead letters to \(ZoneTopology.exchange); \(result.kept) others read and put back at the tail of \(ZoneTopology.deadLetterQueue)")
+                noteUntrusted(result)
             }
             result.notFound += unknown
             try reportNotFound(result, store: store)
@@ -304,8 +335,7 @@ struct DeadLetters: AsyncParsableCommand {
                 }
             }
             let (store, settings) = try options.open(needsBroker: true)
-            var sweep = DeadLetterSweep(settings: settings.connection, index: store)
-            sweep.batch = batch
+            let sweep = try options.sweep(settings, store: store, batch: batch)
             let (known, unknown) = try knownSelection(selection, store: store)
             var result = DeadLetterSweepProgress()
             if let known {
@@ -313,6 +343,7 @@ struct DeadLetters: AsyncParsableCommand {
             }
             if known != nil {
                 print("purged \(result.purged) dead letters from \(ZoneTopology.deadLetterQueue); \(result.kept) others read and put back at its tail")
+                noteUntrusted(result)
             }
             result.notFound += unknown
             try reportNotFound(result, store: store)
@@ -350,6 +381,17 @@ private func runSweep(_ sweep: DeadLetterSweep, _ selection: DeadLetterSelection
         case .refused: fail(error.message, status: ExitStatus.temporaryFailure)
         }
     }
+}
+
+/// Says how many untrusted messages `--all` or `--type` left in lode.dead, and how to act on one.
+private func noteUntrusted(_ result: DeadLetterSweepProgress) {
+    guard result.untrustedKept > 0 else { return }
+    FileHandle.standardError.write(Data("""
+        lodectl: \(result.untrustedKept) untrusted message\(result.untrustedKept == 1 ? "" : "s") (not published by lode-worker) \
+        left in \(ZoneTopology.deadLetterQueue): `lodectl dlq list` shows them with reason untrusted, `lodectl dlq show ID` \
+        their raw headers; replay or purge one by its id
+
+        """.utf8))
 }
 
 /// Ids asked for that the sweep did not meet in lode.dead: said precisely, exit 65.

@@ -31,7 +31,7 @@ struct LodeCtl: AsyncParsableCommand {
         version: "lodectl \(BuildInfo.versionLine)",
         subcommands: [
             Setup.self, Queues.self, Report.self, Projects.self, Rebuild.self, Notifications.self, DeadLetters.self,
-            Ping.self, Doctor.self, Backup.self,
+            Definitions.self, Ping.self, Doctor.self, Backup.self,
         ])
 }
 
@@ -55,6 +55,7 @@ struct ConnectionOptions: ParsableArguments {
         do {
             var settings = try broker.resolve().connection
             settings.connectionName = "lodectl on \(ProcessInfo.processInfo.hostName)"
+            for warning in settings.warnings { FileHandle.standardError.write(Data("lodectl: warning: \(warning)\n".utf8)) }
             return settings
         } catch {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))

@@ -40,6 +40,9 @@ struct Queues: AsyncParsableCommand {
         connection.bootstrapLogging()
         let reader = QueueReader(settings: try connection.settings(), managementURL: managementURL,
                                  headMemoLifetime: watch ? .seconds(60) : .zero)
+        if let warning = reader.insecureManagementURLWarning {
+            FileHandle.standardError.write(Data("lodectl: warning: \(warning)\n".utf8))
+        }
         do {
             repeat {
                 let figures = try await reader.read()

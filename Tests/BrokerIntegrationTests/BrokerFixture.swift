@@ -13,6 +13,10 @@ enum BrokerFixture {
             ?? ProcessInfo.processInfo.environment["LODE_TEST_AMQP_URL"] ?? ConnectionSettings.defaultURL
     }
 
+    /// The user of ``url`` (`guest` for the project's broker): what RabbitMQ takes as `user_id`
+    /// from a connection of the tests.
+    static var user: String { (try? ConnectionSettings(url: url).user) ?? "guest" }
+
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

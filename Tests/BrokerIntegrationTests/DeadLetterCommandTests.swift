@@ -37,12 +37,14 @@ extension BrokerTests {
             let body = #"{"specversion":"1.0","id":"\#(id)","source":"bt-dept/projects","type":"zone.project.status_changed","time":"2024-05-05T10:00:00+08:00","data":{"project_id":"BT-\#(id)","status":"\#(status)"}}"#
             return OutgoingMessage(exchange: ZoneTopology.exchange, routingKey: "zone.project.status_changed", body: Array(body.utf8),
                                    properties: MessageProperties(contentType: "application/cloudevents+json", deliveryMode: 2,
-                                                                 messageID: id, type: "zone.project.status_changed"),
+                                                                 messageID: id, type: "zone.project.status_changed",
+                                                                 userID: BrokerFixture.user),
                                    mandatory: true)
         }
 
         /// `count` dead letters put straight into `lode.dead`, as a worker from before the index
-        /// left them: the contract's headers, no index row, bodies that apply now.
+        /// left them: the contract's headers, published as the worker's user (a single-user
+        /// install: lodectl's too, so trusted), no index row, bodies that apply now.
         func unindexedDeadLetters(_ count: Int, prefix: String, admin: Publisher) async throws {
             let messages = (1...count).map { index in
                 var message = event("\(prefix)-\(index)")

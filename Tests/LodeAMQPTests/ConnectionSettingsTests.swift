@@ -428,3 +428,40 @@ import Testing
         }
     }
 }
+
+/// Issue 13, item 6: a URL whose user-info is ambiguous is refused, never read as a host; what
+/// weakens TLS is said.
+@Suite struct ConnectionSettingsSafetyTests {
+    @Test(arguments: [
+        "amqp://u:1234/x@h", "amqp://u:p/ss@h:5672/vhost", "amqps://u:p?x@h", "amqp://user:pa/ss@broker.example/%2F",
+    ])
+    func aRawSlashOrQuestionMarkInTheUserInfoIsRefusedWithoutShowingIt(url: String) {
+        do {
+            let settings = try ConnectionSettings(url: url)
+            Issue.record("parsed as host \(settings.host), port \(settings.port), vhost \(settings.vhost)")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("percent-encoded"), "\(text)")
+            #expect(!text.contains("1234") && !text.contains("pa/ss") && !text.contains("x@h"), "\(text)")
+        }
+    }
+
+    @Test func theSamePasswordPercentEncodedIsRead() throws {
+        let settings = try ConnectionSettings(url: "amqp://u:1234%2Fx@h")
+        #expect(settings.user == "u" && settings.password == "1234/x" && settings.host == "h")
+    }
+
+    @Test func tlsWithoutVerificationIsWarnedAbout() throws {
+        #expect(try ConnectionSettings(url: "amqps://h").warnings.isEmpty)
+        #expect(try ConnectionSettings(url: "amqp://h?verify=verify_none").warnings.isEmpty, "no TLS, nothing to verify")
+        let none = try ConnectionSettings(url: "amqps://u:secret@h?verify=verify_none").warnings
+        #expect(none.count == 1 && none[0].contains("verify_none") && !none[0].contains("secret"))
+        let sni = try ConnectionSettings(url: "amqps://h?server_name_indication=disable").warnings
+        #expect(sni.count == 1 && sni[0].contains("server_name_indication=disable"))
+    }
+
+    @Test func loopbackHostsAreKnown() {
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] { #expect(isLoopbackHost(host), "\(host)") }
+        for host in ["10.0.0.1", "broker", "128.0.0.1", "127.0.0.256", "::2"] { #expect(!isLoopbackHost(host), "\(host)") }
+    }
+}

@@ -55,6 +55,16 @@ struct PublishFailureTests {
         #expect(failure.message.contains("lodectl setup"))
     }
 
+    @Test func aRoutingKeyTheUserMayNotWriteIs77AndSaysARerunWillNotHelp() throws {
+        let closed = AMQPError(.channelClosed(replyCode: 403, replyText: "ACCESS_REFUSED - access to topic 'zone.project.status_changed' in exchange 'lode.events' in vhost 'lodestone' refused for user 'lode-invest'"),
+                               operation: "publishing", endpoint: broker)
+        let report = PublishReport(outcomes: [.confirmed, .unconfirmed], interruption: closed)
+        let failure = run.failure(for: report, chunk: try plan(2), confirmedEvents: 1, total: 2)
+        #expect(failure.exitCode == 77)
+        #expect(failure.message.contains("lode-invest") && failure.message.contains("will not help"))
+        #expect(!failure.message.contains("is safe"))
+    }
+
     @Test func aNackIs75() throws {
         let report = PublishReport(outcomes: [.nacked, .confirmed], interruption: nil)
         let failure = run.failure(for: report, chunk: try plan(2), confirmedEvents: 1, total: 2)

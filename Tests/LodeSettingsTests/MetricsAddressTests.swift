@@ -98,7 +98,7 @@ struct MetricsAddressTests {
             _ = try configFile("metrics:\n  adress: 127.0.0.1:9464\n")
         } throws: { error in
             (error as? SettingsError)?.description
-                == "Config error: lodestone.yaml:2: unknown key 'metrics.adress' (did you mean 'address'?) (known: address)"
+                == "Config error: lodestone.yaml:2: unknown key 'metrics.adress' (did you mean 'address'?) (known: address, token_file)"
         }
         #expect {
             _ = try configFile("metrics: 127.0.0.1:9464\n")

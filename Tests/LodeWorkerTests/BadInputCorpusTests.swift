@@ -90,29 +90,39 @@ struct BadInputCorpusTests {
     /// attempts from 1 to the most an `int32` holds, properties the broker takes (short strings,
     /// a header frame within 128 KiB), and read back with its reason.
     @Test func theDeadLetterOfEveryCaseIsOneTheBrokerTakes() throws {
+        let trust = DeadLetterTrust(users: ["lode-worker"])
         for testCase in Self.corpus.cases {
             let delivery = Delivery(unreceived: testCase.body, properties: testCase.properties)
             let rejected = Rejected(body: testCase.body, reason: "invalid_json", error: "corpus: \(testCase.name)")
-            let message = DeadLetter.message(for: rejected, of: delivery, publisherUser: "lode-worker")
-            let attempts = message.properties.headers?["x-lode-attempts"]?.integerValue ?? 0
-            #expect((1...DeadLetter.maxAttempts).contains(attempts), "\(testCase.name): \(attempts)")
-            #expect(message.shortStringViolation() == nil, "\(testCase.name)")
-            #expect(PropertiesWire.encode(message.properties, capacity: 128 * 1024) != nil, "\(testCase.name)")
-            #expect(DeadLetterMessage(properties: message.properties, body: message.body).record.reason == "invalid_json")
+            // Believed (a replay user's message) or not (anyone else's), its headers break nothing.
+            for trustsHeaders in [false, true] {
+                let message = DeadLetter.message(for: rejected, of: delivery, publisherUser: "lode-worker", trustsHeaders: trustsHeaders)
+                let attempts = message.properties.headers?["x-lode-attempts"]?.integerValue ?? 0
+                #expect((1...DeadLetter.maxAttempts).contains(attempts), "\(testCase.name): \(attempts)")
+                #expect(message.shortStringViolation() == nil, "\(testCase.name)")
+                #expect(PropertiesWire.encode(message.properties, capacity: 128 * 1024) != nil, "\(testCase.name)")
+                #expect(DeadLetterMessage(properties: message.properties, body: message.body, trust: trust).record.reason == "invalid_json")
+            }
         }
     }
 
-    /// Read as a message of lode.dead (forged `x-death`, `x-lode-attempts` of any type and size):
-    /// an index row with attempts from 0 up, a first failure that is a time, and a replay
-    /// without the failure's headers.
+    /// Read as a message of lode.dead (forged `x-death`, `x-lode-attempts` of any type and size),
+    /// whether its headers are believed (published as the worker's user) or not: an index row
+    /// with attempts from 0 up, a first failure that is a time, and a replay without the
+    /// failure's headers.
     @Test func forgedDeadLetterHeadersGiveASaneIndexRow() throws {
         let now = Date(timeIntervalSince1970: 1_717_000_000)
+        let trust = DeadLetterTrust(users: ["lode-worker"])
         for testCase in Self.corpus.cases {
-            let letter = DeadLetterMessage(properties: testCase.properties, body: testCase.body, now: now)
-            #expect(letter.record.attempts >= 0, "\(testCase.name): \(letter.record.attempts)")
-            #expect(letter.record.firstFailedAt.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil,
-                    "\(testCase.name): \(letter.record.firstFailedAt)")
-            #expect(letter.replay.properties.headers?["x-lode-reason"] == nil, "\(testCase.name)")
+            var asWorker = testCase.properties
+            asWorker.userID = "lode-worker"
+            for properties in [testCase.properties, asWorker] {
+                let letter = DeadLetterMessage(properties: properties, body: testCase.body, trust: trust, now: now)
+                #expect(letter.record.attempts >= 0, "\(testCase.name): \(letter.record.attempts)")
+                #expect(letter.record.firstFailedAt.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil,
+                        "\(testCase.name): \(letter.record.firstFailedAt)")
+                #expect(letter.replay(as: "lode-ctl").properties.headers?["x-lode-reason"] == nil, "\(testCase.name)")
+            }
         }
     }
 }

@@ -11,7 +11,8 @@ public struct PlannedMessage: Sendable {
 
 /// How events become AMQP messages on the wire (contract section 3): to the durable topic
 /// exchange `lode.events`, routing key = the event type, `mandatory`, persistent, with
-/// `message_id`, `type`, `app_id` = source and a `timestamp`.
+/// `message_id`, `type`, `app_id` = source, a `timestamp`, and `user_id` = the broker user the
+/// producer logs in as (RabbitMQ checks it; a worker with `departments:` requires it).
 public enum MessagePlan {
     /// The exchange every producer publishes to.
     public static let exchange = ZoneTopology.exchange
@@ -21,7 +22,7 @@ public enum MessagePlan {
     /// - Parameter texts: the events as written in the input (see ``ReadEvents/texts``), sent
     ///   as they are; empty to write each event.
     public static func single(_ events: [Event], texts: [ArraySlice<UInt8>] = [], timestamp: UInt64,
-                              exchange: String = exchange) -> [PlannedMessage] {
+                              exchange: String = exchange, userID: String? = nil) -> [PlannedMessage] {
         precondition(texts.isEmpty || texts.count == events.count, "one text per event")
         return events.indices.map { index in
             let event = events[index]
@@ -31,7 +32,7 @@ public enum MessagePlan {
                     body: texts.isEmpty ? event.encoded() : Array(texts[index]),
                     properties: MessageProperties(
                         contentType: MessageFormat.singleContentType, deliveryMode: 2, messageID: event.id,
-                        timestamp: timestamp, type: event.type.rawValue, appID: event.source),
+                        timestamp: timestamp, type: event.type.rawValue, userID: userID, appID: event.source),
                     mandatory: true),
                 eventCount: 1)
         }
@@ -41,7 +42,7 @@ public enum MessagePlan {
     /// `batchSize` events (≤ 1,000) and 1 MiB each. A batch's `message_id` is derived from the
     /// ids it holds, so the same input gives the same message ids on every run.
     public static func batched(_ events: [Event], texts: [ArraySlice<UInt8>] = [], batchSize: Int, timestamp: UInt64,
-                               exchange: String = exchange) -> [PlannedMessage] {
+                               exchange: String = exchange, userID: String? = nil) -> [PlannedMessage] {
         precondition(texts.isEmpty || texts.count == events.count, "one text per event")
         let size = min(max(1, batchSize), EventLimits.maxBatchEvents)
         return pack(events, texts: texts, maxEvents: size, maxBytes: EventLimits.maxBatchBytes).map { batch in
@@ -52,7 +53,7 @@ public enum MessagePlan {
                     properties: MessageProperties(
                         contentType: MessageFormat.batchContentType, deliveryMode: 2,
                         messageID: batchID(batch.members.map { events[$0] }),
-                        timestamp: timestamp, type: first.type.rawValue, appID: first.source),
+                        timestamp: timestamp, type: first.type.rawValue, userID: userID, appID: first.source),
                     mandatory: true),
                 eventCount: batch.members.count)
         }

@@ -88,6 +88,15 @@ public struct PublishRun: Sendable {
                 again (re-running is safe). \(confirmedEvents) of \(total) events were confirmed. (\(interruption))
                 """, confirmedEvents: confirmedEvents)
         }
+        if let interruption = report.interruption, interruption.replyCode == 403 {
+            return PublishFailure(exitCode: 77, message: """
+                the broker refused to let this user publish (\(interruption)). With departments, a broker user may \
+                write to '\(chunk.first?.message.exchange ?? MessagePlan.exchange)' only with its own event types as \
+                routing keys (docs/security.md): publish as the department that sends this type, or ask for the type to \
+                be added to its permissions. Re-running as the same user will not help. \(confirmedEvents) of \(total) \
+                events were confirmed.
+                """, confirmedEvents: confirmedEvents)
+        }
         if report.nackedCount > 0 {
             return PublishFailure(exitCode: 75, message: """
                 the broker refused \(report.nackedCount) message\(report.nackedCount == 1 ? "" : "s") (a full queue?); \
