@@ -68,4 +68,33 @@ struct PublishFailureTests {
             #expect(!run.failure(for: error, confirmedEvents: confirmed, total: 10, broker: broker).message.contains("guest:"))
         }
     }
+
+    // MARK: Publishing again after a lost connection
+
+    @Test func unconfirmedMessagesOfALostConnectionArePublishedAgain() {
+        let lost = AMQPError(.library(status: -9, message: "a socket error occurred"), operation: "publishing", endpoint: broker)
+        let report = PublishReport(outcomes: [.confirmed, .unconfirmed, .confirmed, .unconfirmed], interruption: lost)
+        #expect(PublishRun.republishable(report) == [1, 3])
+        let forced = AMQPError(.connectionClosed(replyCode: 320, replyText: "CONNECTION_FORCED - broker forced connection closure"),
+                               operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: forced)) == [0])
+        let silent = AMQPError(.heartbeatTimeout(seconds: 20), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: silent)) == [0])
+    }
+
+    @Test func nothingIsPublishedAgainAfterARefusalABlockOrAMissingExchange() {
+        let lost = AMQPError(.library(status: -9, message: "a socket error occurred"), operation: "publishing", endpoint: broker)
+        // A nack or a return is the broker's answer, not a lost connection.
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.nacked, .unconfirmed], interruption: lost)) == nil)
+        #expect(PublishRun.republishable(PublishReport(
+            outcomes: [.returned(replyCode: 312, replyText: "NO_ROUTE"), .unconfirmed], interruption: lost)) == nil)
+        let blocked = AMQPError(.blocked(reason: "low on memory"), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: blocked)) == nil)
+        let missing = AMQPError(.channelClosed(replyCode: 404, replyText: "NOT_FOUND - no exchange 'lode.events'"),
+                                operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: missing)) == nil)
+        let refused = AMQPError(.connectionClosed(replyCode: 403, replyText: "ACCESS_REFUSED"), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: refused)) == nil)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.confirmed], interruption: nil)) == nil)
+    }
 }

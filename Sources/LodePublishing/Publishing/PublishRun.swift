@@ -15,38 +15,68 @@ public struct PublishFailure: Error, Sendable, CustomStringConvertible {
 
 /// Publishes planned messages in chunks through a `Publisher` (confirms, windowed), reporting
 /// progress after each chunk, and stops at the first chunk that is not wholly confirmed.
+///
+/// When the connection goes away mid-chunk (a broker of a cluster stopped, a network blip), the
+/// chunk's unconfirmed messages are published again, through whichever broker the publisher
+/// reaches next, up to ``republishLimit`` times: they may have arrived already, and the worker
+/// recognises those by their event ids. So success still means every event confirmed.
 public struct PublishRun: Sendable {
     public var chunkSize: Int
+    /// How often one chunk's unconfirmed messages are published again after a lost connection.
+    public var republishLimit: Int
 
-    public init(chunkSize: Int = 2_000) {
+    public init(chunkSize: Int = 2_000, republishLimit: Int = 3) {
         self.chunkSize = max(1, chunkSize)
+        self.republishLimit = max(0, republishLimit)
     }
 
     /// Publishes `plan`; returns the number of events confirmed (all of them), or throws the
-    /// failure. `progress` gets the number of events confirmed so far.
+    /// failure. `progress` gets the number of events confirmed so far; `republishing` hears
+    /// of each republish (how many messages, and what interrupted the last attempt).
     public func publish(_ plan: [PlannedMessage], with publisher: Publisher,
-                        progress: (Int) -> Void = { _ in }) async throws(PublishFailure) -> Int {
+                        progress: (Int) -> Void = { _ in },
+                        republishing: (Int, AMQPError) -> Void = { _, _ in }) async throws(PublishFailure) -> Int {
         var confirmedEvents = 0
         var start = 0
         let total = plan.reduce(0) { $0 + $1.eventCount }
         while start < plan.count {
-            let chunk = plan[start..<min(start + chunkSize, plan.count)]
-            let report: PublishReport
-            do {
-                report = try await publisher.publish(chunk.map(\.message))
-            } catch {
-                throw failure(for: error, confirmedEvents: confirmedEvents, total: total, broker: publisher.settings.redactedURL)
+            var pending = Array(plan[start..<min(start + chunkSize, plan.count)])
+            var republished = 0
+            while true {
+                let report: PublishReport
+                do {
+                    report = try await publisher.publish(pending.map(\.message))
+                } catch {
+                    throw failure(for: error, confirmedEvents: confirmedEvents, total: total, broker: publisher.settings.redactedURL)
+                }
+                for (offset, outcome) in report.outcomes.enumerated() where outcome == .confirmed {
+                    confirmedEvents += pending[offset].eventCount
+                }
+                progress(confirmedEvents)
+                if report.allConfirmed { break }
+                guard republished < republishLimit, let again = Self.republishable(report), let interruption = report.interruption else {
+                    throw failure(for: report, chunk: pending[...], confirmedEvents: confirmedEvents, total: total)
+                }
+                republished += 1
+                republishing(again.count, interruption)
+                pending = again.map { pending[$0] }
             }
-            for (offset, outcome) in report.outcomes.enumerated() where outcome == .confirmed {
-                confirmedEvents += chunk[chunk.startIndex + offset].eventCount
-            }
-            progress(confirmedEvents)
-            if !report.allConfirmed {
-                throw failure(for: report, chunk: chunk, confirmedEvents: confirmedEvents, total: total)
-            }
-            start += chunk.count
+            start = min(start + chunkSize, plan.count)
         }
         return confirmedEvents
+    }
+
+    /// The messages of `report` to publish again, or `nil` when it must not be: only when the
+    /// connection went away (not a refusal, a missing route or exchange, a blocked broker) and
+    /// every message that is not confirmed is merely unconfirmed.
+    static func republishable(_ report: PublishReport) -> [Int]? {
+        guard let interruption = report.interruption, interruption.isConnectionLost, interruption.isRetryable else {
+            return nil
+        }
+        if case .blocked = interruption.kind { return nil }
+        guard report.outcomes.allSatisfy({ $0 == .confirmed || $0 == .unconfirmed }) else { return nil }
+        let unconfirmed = report.indexes { $0 == .unconfirmed }
+        return unconfirmed.isEmpty ? nil : unconfirmed
     }
 
     func failure(for error: AMQPError, confirmedEvents: Int, total: Int, broker: String) -> PublishFailure {
