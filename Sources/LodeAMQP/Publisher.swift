@@ -99,6 +99,21 @@ public final class Publisher: Sendable {
         }
     }
 
+    /// Drops the connection (nothing in flight is waited for); the next call opens a new one,
+    /// starting with the next broker of the URL list. For a connection that lives but is refused
+    /// everything (a channel whose quorum queue still points at a leader that has gone).
+    public func reconnect() async {
+        _ = try? await owner.perform("reconnecting", endpoint: settings.redactedURL) { driver in driver.drop() }
+    }
+
+    /// The broker of the live connection (of the URL list, the one that answered), as a URL
+    /// without the password; `nil` when not connected.
+    public func connectedBroker() async -> String? {
+        try? await owner.perform("reading the broker", endpoint: settings.redactedURL) { driver in
+            driver.connection.map(\.endpoint)
+        }
+    }
+
     /// Closes the connection and ends the owner thread.
     public func close() async {
         await owner.stop()
@@ -332,6 +347,16 @@ final class PublisherDriver: OwnedDriver {
             }
             if case .method(let method) = try connection.nextMethod(until: deadline) { try handleUnsolicited(method) }
         }
+    }
+
+    /// Drops the live connection on purpose: ``Publisher/reconnect()``.
+    func drop() {
+        guard let connection else { return }
+        logger.info("dropping the connection; the next publish reconnects", metadata: ["broker": "\(connection.endpoint)"])
+        connection.abort()
+        self.connection = nil
+        dialer.lost()
+        blocked = nil
     }
 
     private func lose(_ error: AMQPError) {

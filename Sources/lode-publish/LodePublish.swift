@@ -240,11 +240,8 @@ enum Terminal {
         do {
             published = try await PublishRun(chunkSize: options.chunkSize).publish(
                 plan, with: publisher, progress: { done in progress.update(done) },
-                republishing: { count, interruption in
-                    printError("""
-                        the connection was lost (\(interruption.reason)); publishing \(count) unconfirmed \
-                        message\(count == 1 ? "" : "s") again
-                        """)
+                republishing: { count, why in
+                    printError("\(count) message\(count == 1 ? "" : "s") not confirmed: \(why)")
                 })
         } catch {
             progress.finish()

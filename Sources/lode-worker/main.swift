@@ -31,9 +31,15 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             The same address serves the status page, GET / (HTML: queues, health, the year's report \
             with its targets, dead letters, failed notifications; refreshes itself).
 
+            With a RabbitMQ cluster, give every node, comma-separated (in LODE_AMQP_URL, amqp.url \
+            or --url): the worker connects to the first that answers, and when that node goes away \
+            it connects to the next at once, declares the topology again and consumes on.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
+              LODE_AMQP_URL=amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F \\
+                lode-worker --db lode.sqlite
             """)
 
     @OptionGroup var broker: BrokerOptions
