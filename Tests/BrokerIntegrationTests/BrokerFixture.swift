@@ -46,7 +46,14 @@ enum BrokerFixture {
     /// so a daemon that inherits it cannot hold the read open.
     @discardableResult
     static func script(_ arguments: String...) throws -> String {
-        let executable = repositoryRoot.appendingPathComponent("scripts/broker").path
+        try run(script: "scripts/broker", arguments)
+    }
+
+    /// Runs one of the project's scripts (`scripts/broker`, `scripts/cluster`) with `arguments`
+    /// and returns its standard output; throws on a non-zero exit.
+    @discardableResult
+    static func run(script: String, _ arguments: [String]) throws -> String {
+        let executable = repositoryRoot.appendingPathComponent(script).path
         let outputPath = NSTemporaryDirectory() + "lode-broker-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -59,23 +66,24 @@ enum BrokerFixture {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else {
-            throw ScriptFailed(arguments: arguments, status: spawned, output: "posix_spawn failed")
+            throw ScriptFailed(script: script, arguments: arguments, status: spawned, output: "posix_spawn failed")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard exitCode == 0 else {
-            throw ScriptFailed(arguments: arguments, status: exitCode, output: output)
+            throw ScriptFailed(script: script, arguments: arguments, status: exitCode, output: output)
         }
         return output
     }
 
     struct ScriptFailed: Error, CustomStringConvertible {
+        var script = "scripts/broker"
         var arguments: [String]
         var status: Int32
         var output: String
-        var description: String { "scripts/broker \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+        var description: String { "\(script) \(arguments.joined(separator: " ")) exited \(status): \(output)" }
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
