@@ -93,6 +93,7 @@ consume() {
   rm -rf "$out" "$db" "$db-wal" "$db-shm"; mkdir -p "$out"
   local target=(--db "$db")
   [[ $client == c ]] && target=(--exits)
+  [[ $client == lode-worker* ]] && target+=(--metrics "http://127.0.0.1:$METRICS_PORT/metrics")
   local line
   line=$("$PY" bench/worker/run-one.py --name "$client" --shape "$shape" --events "$events" --queue lode.work \
            --broker-pid "$BROKER_PID" --out "$out" "${target[@]}" -- "${@//@DB@/$db}") \
@@ -120,7 +121,8 @@ consume() {
   rm -f "$db" "$db-wal" "$db-shm"
 }
 
-WORKER=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH")
+METRICS_PORT=$((PORT + 5))
+WORKER=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH" --metrics-address "127.0.0.1:$METRICS_PORT")
 # A rule on every event type, every one to a webhook that never answers.
 HANG_PORT=$((PORT + 3))
 "$PY" bench/worker/hanging-webhook.py "$HANG_PORT" & HANG_PID=$!
@@ -132,7 +134,7 @@ trap 'kill "$HANG_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
     printf '  - name: every-%s\n    event: zone.%s\n    channels: [hang]\n    message: "an event"\n' "${type//./-}" "$type"
   done
 } >"$WORK/notify.yaml"
-NOTIFYING=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH" --config "$WORK/notify.yaml")
+NOTIFYING=("$BIN/lode-worker" --db @DB@ --prefetch "$PREFETCH" --config "$WORK/notify.yaml" --metrics-address "127.0.0.1:$METRICS_PORT")
 PYWORKER=("$PY" bench/worker/pika-worker.py --url "$URL" --db @DB@ --prefetch "$PREFETCH" --commit-every "$PREFETCH")
 CONSUME=("$C" consume --host 127.0.0.1 --port "$PORT" --queue lode.work --count "$COUNT" --prefetch "$PREFETCH")
 
@@ -232,6 +234,21 @@ for client, shape, label in [("lode-worker", "batched", "lode-worker"), ("lode-w
     versus_c = f"{r / c:.2f}" if c else "–"
     print(f"| {label} | {shape} | {r:,.0f} | {same} | {single} | {versus_c} | "
           f"{statistics.median(cpu):.1f} | {bcpu:.1f} | {rss:.1f} | {each} |")
+stages = ["receive", "decode", "apply", "commit_wait", "dead_letters", "acknowledge"]
+staged = [(c, s) for c, s in [("lode-worker", "batched"), ("lode-worker", "single"), ("lode-worker-notify", "batched"),
+                               ("lode-worker-notify", "single")] if any(r.get("stages") for r in pick(c, s))]
+if staged:
+    print("\nPer-stage budget (µs per event consumed, medians of the rounds; lode_worker_stage_seconds_total): "
+          "CPU of the consumer's thread (receive, decode, acknowledge) and of the pipeline's (apply), "
+          "and the transactions' time off the CPU (commit_wait, mostly the fsync)")
+    print("| worker | shape | " + " | ".join(stages) + " | CPU total | wall µs/event |")
+    print("| --- | --- | " + " | ".join("---" for _ in stages) + " | --- | --- |")
+    for client, shape in staged:
+        runs = [r for r in pick(client, shape) if r.get("stages") and r.get("consumed")]
+        per = {st: statistics.median(r["stages"].get(st, 0) / r["consumed"] * 1e6 for r in runs) for st in stages}
+        cpu = sum(v for k, v in per.items() if k not in ("commit_wait", "dead_letters"))
+        wall = statistics.median(r["seconds"] / r["events"] * 1e6 for r in runs)
+        print(f"| {client} | {shape} | " + " | ".join(f"{per[st]:.2f}" for st in stages) + f" | {cpu:.2f} | {wall:.2f} |")
 for shape in ["batched", "single"]:
     if pick("lode-worker-notify", shape) and pick("lode-worker", shape):
         # Also round by round: the two runs of a round are back to back, so they share its load.

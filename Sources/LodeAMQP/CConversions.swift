@@ -5,10 +5,24 @@ import Glibc
 // out of the library's buffers; writing places everything in a `CArena` that outlives the call.
 
 extension amqp_bytes_t {
-    /// A copy of the bytes as a Swift string (UTF-8, invalid sequences repaired).
+    /// A copy of the bytes as a Swift string (UTF-8). Each invalid sequence becomes one `?`,
+    /// never longer than the bytes it replaces: a short string of 255 bytes (a header name, a
+    /// property) stays within AMQP's 255 when it is written again, as in a dead letter. (U+FFFD,
+    /// three bytes, could make it up to three times longer: found by fuzzing.)
     var string: String {
         guard len > 0, let bytes else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+        let buffer = UnsafeRawBufferPointer(start: bytes, count: len)
+        if let valid = String(validating: buffer, as: UTF8.self) { return valid }
+        var scalars = String.UnicodeScalarView()
+        var input = buffer.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &input) {
+            case .valid(let encoded): scalars.append(Unicode.UTF8.decode(encoded))
+            case .error: scalars.append("?")
+            case .emptyInput: return String(scalars)
+            }
+        }
     }
 
     /// A copy of the bytes.

@@ -420,6 +420,36 @@ final class AMQPConnection {
         }
     }
 
+    /// Keeps the connection alive while its owner holds deliveries back on purpose (it does not
+    /// read, so unread deliveries wait in the socket and at the broker): sends a heartbeat when one
+    /// is due and counts the broker as heard from, since nothing is read by choice. Then waits up
+    /// to `deadline` for `wakeFD`, returning early when the broker closed the connection
+    /// (which fails it). Returns true when woken.
+    func holdWithoutReading(until deadline: UInt64, wakeFD: Int32) throws(AMQPError) -> Bool {
+        if let failure { throw failure }
+        lastReceive = MonotonicClock.now()
+        try keepAlive()
+        let now = MonotonicClock.now()
+        let until = min(deadline, heartbeat > 0 ? lastSend &+ UInt64(heartbeat) * 500_000_000 : deadline)
+        let waitMillis = until <= now ? 0 : Int32(min((until - now + 999_999) / 1_000_000, 60_000))
+        // POLLRDHUP (0x2000): the broker shut the connection down; POLLIN is not asked for, since
+        // unread deliveries keep the socket readable all along.
+        var fds = [pollfd(fd: socketFD, events: Int16(0x2000), revents: 0),
+                   pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&fds, wakeFD >= 0 ? 2 : 1, waitMillis)
+        guard ready > 0 else { return false }
+        if fds[0].revents != 0 {
+            throw fail(AMQPError(.connectionClosed(replyCode: 0, replyText: "the broker closed the connection while deliveries were held"),
+                                 operation: "holding deliveries", endpoint: endpoint))
+        }
+        if wakeFD >= 0 && fds[1].revents != 0 {
+            var counter: UInt64 = 0
+            _ = read(wakeFD, &counter, 8)
+            return true
+        }
+        return false
+    }
+
     /// When the heartbeat next needs attention (monotonic ns), or `UInt64.max` without heartbeats.
     var nextKeepAlive: UInt64 {
         guard heartbeat > 0 else { return .max }

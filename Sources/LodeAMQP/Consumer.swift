@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Synchronization
 import Logging
 
 /// Settings of a `Consumer`.
@@ -19,10 +20,43 @@ public struct ConsumerOptions: Sendable {
     public var startTimeout: Duration = .seconds(30)
     public var backoff = Backoff()
     public var consumerTag: String = ""
+    /// With a batch receiver (``Consumer/init(settings:queue:topology:options:logger:receiver:)``):
+    /// how many batches it may hold unsettled. Once it holds that many, the consumer stops reading
+    /// deliveries (they wait in the socket and at the broker) and only keeps the heartbeat, until
+    /// a batch is settled.
+    public var batchesInHand = 2
     public var exclusive = false
     public var arguments: FieldTable = [:]
 
     public init() {}
+}
+
+/// A batch of deliveries handed to a consumer's batch receiver, to be settled later, from any
+/// thread, with ``Consumer/settle(_:_:)``.
+public struct ReceivedBatch: Sendable {
+    public let deliveries: [Delivery]
+    public let ticket: BatchTicket
+    /// The CPU time the consumer's thread spent reading the batch off the socket and copying it
+    /// out of librabbitmq's buffers (waiting for the broker not included).
+    public let receiveCPU: Duration
+}
+
+/// Names one batch handed to a batch receiver: the connection it came on and its delivery tags
+/// (the deliveries of a batch are consecutive on their channel).
+public struct BatchTicket: Sendable, Hashable {
+    let connection: UInt64
+    let sequence: UInt64
+    let firstTag: UInt64
+    let lastTag: UInt64
+}
+
+/// What becomes of a batch handed to a batch receiver.
+public enum BatchSettlement: Sendable, Hashable {
+    /// Acknowledge every delivery of the batch.
+    case acknowledge
+    /// Send nothing: the deliveries go back to the queue when the connection closes. Frees the
+    /// batch's place, so that the consumer reads again.
+    case abandon
 }
 
 /// What a consumer reports: deliveries, and what happens to its connection and subscription.
@@ -64,9 +98,44 @@ public final class Consumer: Sendable {
         self.events = events
         owner = OwnerThread(name: "lode-amqp-consumer") { _ in
             ConsumerDriver(settings: settings, queue: queue, topology: topology, options: options,
-                           logger: logger, events: continuation, handler: handler)
+                           logger: logger, events: continuation, handler: handler, receiver: nil)
         }
     }
+
+    /// A consumer that hands each batch to `receiver` on its own thread as soon as it is read, and
+    /// lets the receiver settle it later from any thread (``settle(_:_:)``): the batches of a
+    /// pipeline, where the next batch is read and decoded while the last one is applied
+    /// elsewhere. At most ``ConsumerOptions/batchesInHand`` batches are unsettled at a time;
+    /// then the consumer reads nothing more (deliveries wait in the socket and at the broker,
+    /// which keeps the memory bounded) and only keeps the heartbeat going, as long as it takes.
+    /// `receiver` must return quickly. Batches of a lost connection are settled as usual; their
+    /// acknowledgements are dropped (the broker redelivers those deliveries).
+    public init(settings: ConnectionSettings, queue: String, topology: Topology = Topology(),
+                options: ConsumerOptions = ConsumerOptions(), logger: Logger = Logger(label: "lode.amqp.consumer"),
+                receiver: @escaping @Sendable (ReceivedBatch) -> Void) {
+        self.settings = settings
+        self.queue = queue
+        let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream()
+        self.events = events
+        owner = OwnerThread(name: "lode-amqp-consumer") { _ in
+            ConsumerDriver(settings: settings, queue: queue, topology: topology, options: options,
+                           logger: logger, events: continuation, handler: nil, receiver: receiver)
+        }
+    }
+
+    /// Settles a batch handed to the batch receiver: its acknowledgements go out from the
+    /// consumer's thread as soon as it turns to them. Callable from any thread.
+    public func settle(_ ticket: BatchTicket, _ settlement: BatchSettlement) {
+        owner.post { [self] driver in
+            let started = ThreadCPUClock.now()
+            driver.settle(ticket, settlement)
+            settleCPU.add(ThreadCPUClock.now() &- started, ordering: .relaxed)
+        }
+    }
+
+    /// CPU time the consumer's thread has spent sending acknowledgements of settled batches.
+    public var acknowledgeCPU: Duration { .nanoseconds(Int64(clamping: settleCPU.load(ordering: .relaxed))) }
+    private let settleCPU = Atomic<UInt64>(0)
 
     /// Connects, declares and subscribes; throws when that fails for `startTimeout`, or at once
     /// for an error that retrying cannot fix (a missing queue, a refused login).
@@ -138,6 +207,13 @@ public final class Consumer: Sendable {
         try await perform("reconnecting the consumer") { driver in driver.reconnect() }
     }
 
+    /// How long ago the consumer's owner thread last went round its loop. The thread comes round
+    /// at least every second or so, whether deliveries arrive, the connection is down and being
+    /// retried, or the subscription is paused; a batch handler (``init(settings:queue:topology:options:logger:handler:)``)
+    /// holds it for as long as the handler runs. A value that keeps growing means the thread is
+    /// stuck in one call: what a service manager's watchdog wants to know.
+    public var sinceLastTurn: Duration { owner.sinceLastTurn }
+
     /// The heartbeat negotiated with the broker, and the one librabbitmq itself runs (always 0).
     public func heartbeats() async -> (negotiated: Int, library: Int)? {
         try? await perform("reading heartbeat") { driver in
@@ -172,6 +248,12 @@ final class ConsumerDriver: OwnedDriver {
     let logger: Logger
     let events: AsyncStream<ConsumerEvent>.Continuation
     let handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?
+    let receiver: (@Sendable (ReceivedBatch) -> Void)?
+    /// The batches handed to `receiver` and not settled yet, oldest first.
+    private var unsettled: [BatchTicket] = []
+    private var batchSequence: UInt64 = 0
+    /// Every delivery tag up to this one, on the current connection, is acknowledged.
+    private var acknowledgedThrough: UInt64 = 0
     let watchdog = StallWatchdog()
     private(set) var connection: AMQPConnection?
     /// Numbers the connections, so a delivery tag is only ever acked on its own connection.
@@ -184,8 +266,10 @@ final class ConsumerDriver: OwnedDriver {
     private var dialer: BrokerDialer
 
     init(settings: ConnectionSettings, queue: String, topology: Topology, options: ConsumerOptions, logger: Logger,
-         events: AsyncStream<ConsumerEvent>.Continuation, handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?) {
+         events: AsyncStream<ConsumerEvent>.Continuation, handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?,
+         receiver: (@Sendable (ReceivedBatch) -> Void)?) {
         self.handler = handler
+        self.receiver = receiver
         self.settings = settings
         self.queue = queue
         self.topology = topology
@@ -273,12 +357,42 @@ final class ConsumerDriver: OwnedDriver {
                     "error": "\(failure)", "retry_in_ms": "\(delay.milliseconds)",
                 ])
             } else {
-                _ = waitForWakeup(wakeFD, until: wanted ? nextAttempt : .max)
+                // At most a second at a time, so the owner thread's loop keeps turning
+                // (``Consumer/sinceLastTurn``) while it waits to reconnect or for a resume.
+                _ = waitForWakeup(wakeFD, until: min(wanted ? nextAttempt : .max, MonotonicClock.after(.seconds(1))))
             }
             return
         }
         do throws(AMQPError) {
+            if receiver != nil, unsettled.count >= max(1, options.batchesInHand) {
+                _ = try connection.holdWithoutReading(until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
+                return
+            }
             _ = try readBatch(from: connection, until: MonotonicClock.after(.seconds(1)), wakeFD: wakeFD)
+        } catch {
+            lose(error)
+        }
+    }
+
+    /// Settles a batch of the receiver (see ``Consumer/settle(_:_:)``). A whole batch is
+    /// acknowledged with one `basic.ack` (`multiple` on its last tag) when every earlier delivery
+    /// of its connection is acknowledged, else delivery by delivery (an earlier batch is still
+    /// unsettled, or was abandoned).
+    func settle(_ ticket: BatchTicket, _ settlement: BatchSettlement) {
+        guard let position = unsettled.firstIndex(of: ticket) else { return }
+        unsettled.remove(at: position)
+        guard settlement == .acknowledge, let connection, ticket.connection == connectionNumber,
+              connection.failure == nil else { return }
+        let contiguous = acknowledgedThrough &+ 1 == ticket.firstTag
+        do throws(AMQPError) {
+            try connection.corked { () throws(AMQPError) in
+                if contiguous {
+                    try connection.ack(ticket.lastTag, multiple: true)
+                } else {
+                    for tag in ticket.firstTag...ticket.lastTag { try connection.ack(tag, multiple: false) }
+                }
+            }
+            if contiguous { acknowledgedThrough = ticket.lastTag }
         } catch {
             lose(error)
         }
@@ -289,6 +403,7 @@ final class ConsumerDriver: OwnedDriver {
     /// deliveries it handed over.
     private func readBatch(from connection: AMQPConnection, until deadline: UInt64, wakeFD: Int32,
                            lingering: Bool = true) throws(AMQPError) -> Int {
+        let cpuStarted = ThreadCPUClock.now()
         var batch: [Delivery] = []
         var bytes = 0
         var closesAt: UInt64 = 0
@@ -304,13 +419,20 @@ final class ConsumerDriver: OwnedDriver {
             arrival = try connection.nextMethod(until: closesAt, wakeFD: closesAt == 0 ? -1 : wakeFD)
         }
         connection.releaseBuffers()
-        if !batch.isEmpty { try hand(batch, on: connection) }
+        if !batch.isEmpty { try hand(batch, on: connection, readCPU: ThreadCPUClock.now() &- cpuStarted) }
         return batch.count
     }
 
     /// Gives a batch to the handler on this thread and sends its acknowledgements, or passes the
     /// batch on through `events`.
-    private func hand(_ batch: [Delivery], on connection: AMQPConnection) throws(AMQPError) {
+    private func hand(_ batch: [Delivery], on connection: AMQPConnection, readCPU: UInt64 = 0) throws(AMQPError) {
+        if let receiver, let first = batch.first?.tag.value, let last = batch.last?.tag.value {
+            batchSequence += 1
+            let ticket = BatchTicket(connection: connectionNumber, sequence: batchSequence, firstTag: first, lastTag: last)
+            unsettled.append(ticket)
+            receiver(ReceivedBatch(deliveries: batch, ticket: ticket, receiveCPU: .nanoseconds(Int64(clamping: readCPU))))
+            return
+        }
         guard let handler else {
             events.yield(.deliveries(batch))
             return
@@ -382,6 +504,7 @@ final class ConsumerDriver: OwnedDriver {
             try fresh.declare(topology)
             try fresh.setPrefetch(options.prefetch)
             connectionNumber += 1
+            acknowledgedThrough = 0
             connection = fresh
             try subscribe(fresh)
         } catch {

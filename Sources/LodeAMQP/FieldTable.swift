@@ -89,3 +89,30 @@ extension FieldValue {
         }
     }
 }
+
+extension FieldTable {
+    /// The bytes this table takes on the wire (AMQP 0-9-1 with RabbitMQ's field types): its
+    /// 4-byte length and every entry. A message's header frame must fit in the connection's
+    /// `frame_max`, so a table that comes from input is measured before it is published again.
+    public var encodedSize: Int {
+        entries.reduce(4) { size, entry in size &+ 1 &+ entry.key.utf8.count &+ 1 &+ entry.value.encodedSize }
+    }
+}
+
+extension FieldValue {
+    /// The bytes of the value after its type byte.
+    public var encodedSize: Int {
+        switch self {
+        case .bool, .int8, .uint8: 1
+        case .int16, .uint16: 2
+        case .int32, .uint32, .float: 4
+        case .int64, .uint64, .double, .timestamp: 8
+        case .decimal: 5
+        case .string(let text): 4 &+ text.utf8.count
+        case .bytes(let bytes): 4 &+ bytes.count
+        case .array(let values): values.reduce(4) { $0 &+ 1 &+ $1.encodedSize }
+        case .table(let table): table.encodedSize
+        case .void: 0
+        }
+    }
+}

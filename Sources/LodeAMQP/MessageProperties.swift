@@ -1,3 +1,4 @@
+import Foundation
 /// The AMQP 0-9-1 `basic` properties of a message; `nil` means "not set".
 public struct MessageProperties: Sendable, Hashable {
     public var contentType: String?
@@ -42,4 +43,12 @@ public struct MessageProperties: Sendable, Hashable {
 
     /// Persistent delivery (`delivery_mode` 2), everything else unset.
     public static var persistent: MessageProperties { MessageProperties(deliveryMode: 2) }
+}
+
+extension Date {
+    /// An AMQP timestamp (seconds since the epoch: any `UInt64` a producer sends), clamped to the
+    /// years 1970 to 9999 so that arithmetic and RFC 3339 formatting on it always work.
+    public init(amqpTimestamp seconds: UInt64) {
+        self.init(timeIntervalSince1970: Double(min(seconds, 253_402_300_799)))
+    }
 }

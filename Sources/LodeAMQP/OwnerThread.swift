@@ -28,6 +28,10 @@ final class OwnerThread<Driver: OwnedDriver>: Sendable {
 
     private let mailbox = Mutex(Mailbox())
     private let wakeFD: Int32
+    /// When the thread last went round its loop (monotonic ns): ran its jobs or came back from
+    /// `idle`. A driver's `idle` returns at least every second or so, so an old value means the
+    /// thread is stuck in one call.
+    private let lastTurn = Atomic<UInt64>(MonotonicClock.now())
     private let exited = DispatchSemaphore(value: 0)
 
     /// Starts the thread; `makeDriver` runs on it, so the driver never crosses threads.
@@ -44,6 +48,12 @@ final class OwnerThread<Driver: OwnedDriver>: Sendable {
 
     deinit {
         close(wakeFD)
+    }
+
+    /// How long ago the thread last went round its loop (see ``Consumer/sinceLastTurn``).
+    var sinceLastTurn: Duration {
+        let now = MonotonicClock.now(), last = lastTurn.load(ordering: .relaxed)
+        return .nanoseconds(Int64(clamping: now > last ? now - last : 0))
     }
 
     /// Queues `job`; returns false when the thread is stopping and will not run it.
@@ -108,6 +118,7 @@ final class OwnerThread<Driver: OwnedDriver>: Sendable {
 
     private func run(_ driver: Driver) {
         while true {
+            lastTurn.store(MonotonicClock.now(), ordering: .relaxed)
             let (jobs, stopping) = mailbox.withLock { mailbox in
                 defer { mailbox.jobs.removeAll(keepingCapacity: true) }
                 return (mailbox.jobs, mailbox.stopping)

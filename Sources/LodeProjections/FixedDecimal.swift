@@ -12,22 +12,33 @@ public struct FixedDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         self.places = places
     }
 
-    /// `numerator / denominator`, rounded half away from zero to `places`
-    /// decimals; `nil` when `denominator` is 0. Exact (integer arithmetic),
-    /// so 0.125 rounds to 0.13 and -0.125 to -0.13.
-    public init?(ratio numerator: Int128, over denominator: Int128, places: Int) {
+    /// `numerator × scaledBy / denominator`, rounded half away from zero to
+    /// `places` decimals; `nil` when `denominator` is 0. Exact (integer
+    /// arithmetic), so 0.125 rounds to 0.13 and -0.125 to -0.13. A result
+    /// beyond what `units` holds is clamped, never a trap.
+    public init?(ratio numerator: Int128, over denominator: Int128, places: Int, scaledBy factor: Int128 = 1) {
         guard denominator != 0 else { return nil }
-        var scale: Int128 = 1
-        for _ in 0..<places { scale *= 10 }
-        let scaled = numerator * scale
-        let negative = (scaled < 0) != (denominator < 0)
-        let magnitudeNumerator = scaled.magnitude
+        var scale = factor.magnitude
+        for _ in 0..<places { scale = scale.multipliedReportingOverflow(by: 10).partialValue }
+        let (scaled, overflow) = numerator.magnitude.multipliedReportingOverflow(by: scale)
+        let negative = ((numerator < 0) != (denominator < 0)) != (factor < 0)
         let magnitudeDenominator = denominator.magnitude
-        var quotient = magnitudeNumerator / magnitudeDenominator
-        let remainder = magnitudeNumerator % magnitudeDenominator
-        if remainder * 2 >= magnitudeDenominator { quotient += 1 }
+        var quotient: UInt128
+        if overflow {
+            quotient = .max
+        } else {
+            quotient = scaled / magnitudeDenominator
+            let remainder = scaled % magnitudeDenominator
+            if remainder >= magnitudeDenominator - remainder { quotient += 1 }
+        }
         let units = Int64(clamping: quotient)
         self.init(units: negative ? -units : units, places: places)
+    }
+
+    /// Yuan as 亿元 (10^8 yuan) with two decimals, rounded half away from
+    /// zero: 57384000000 → `573.84`.
+    public static func yi(_ yuan: Int128) -> String {
+        FixedDecimal(ratio: yuan, over: 100_000_000, places: 2)?.description ?? "0.00"
     }
 
     /// The value as a `Double` (for display arithmetic only).

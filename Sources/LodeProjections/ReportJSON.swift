@@ -1,3 +1,4 @@
+import LodeJSON
 import LodeEvents
 
 extension ZoneReport {

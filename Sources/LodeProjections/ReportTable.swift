@@ -1,55 +1,59 @@
 import LodeEvents
 
 extension ZoneReport {
-    /// The report as a text table for a terminal (`lodectl report`):
-    /// amounts in 億元 with two decimals, growth with its sign, targets as
+    /// The report as a text table for a terminal (`lodectl report`), in `language`:
+    /// amounts in 亿元 with two decimals, growth with its sign, targets as
     /// progress bars, columns aligned by display width (a CJK character
     /// takes two columns). Pure: the same report gives the same text; every
     /// line ends with a newline.
-    public func renderTable() -> String {
+    public func renderTable(language: ZoneLanguage = .default) -> String {
+        let words = ReportLabels.of(language)
         var lines: [String] = []
-        let labelWidth = 28
+        let rowLabels = [words.industrialNewStartOver100m, words.strategicEmergingNewStart, words.rareEarthNewStartOver100m]
+            + Category.allCases.map { words.projectsIntroduced + " " + $0.name(in: language) }
+        let labelWidth = max(28, rowLabels.map { displayWidth($0) }.max() ?? 0)
         func row(_ label: String, _ value: String, _ note: String = "") {
             let line = "  " + label.padded(to: labelWidth) + value.padded(left: 12) + (note.isEmpty ? "" : "  " + note)
             lines.append(line)
         }
+        let separator = language == .english ? ", " : "、"
 
-        lines.append("\(year) 年度報告")
+        lines.append(words.title(year))
         lines.append("")
-        lines.append("重大項目")
-        row("重大項目數", "\(projects.major)", "個")
-        row("總投資", Self.yi(projects.totalInvestment), "億元")
-        row("當年計劃投資", Self.yi(projects.plannedInvestment), "億元")
-        row("已完成投資", Self.yi(projects.completedInvestment), "億元")
-        row("產業類項目", "\(projects.industrial)", "個")
-        row("新開工億元以上產業類項目", "\(projects.industrialNewStartOver100m)", "個")
-        row("新開工戰略性新興產業項目", "\(projects.strategicEmergingNewStart.count)",
-            Self.growthNote(projects.strategicEmergingNewStart))
-        row("稀土產業項目", "\(projects.rareEarth)", "個")
-        row("新開工億元以上稀土產業項目", "\(projects.rareEarthNewStartOver100m.count)",
-            Self.growthNote(projects.rareEarthNewStartOver100m))
-        lines.append("  按狀態  " + ProjectStage.reported.map { "\($0.rawValue) \(projects.byStatus[$0] ?? 0)" }
-            .joined(separator: " · "))
-        lines.append("  按類別  " + Category.allCases.map { "\($0.rawValue) \(projects.byCategory[$0] ?? 0)" }
-            .joined(separator: " · "))
+        lines.append(words.projects)
+        row(words.major, "\(projects.major)", words.projectUnit)
+        row(words.totalInvestment, FixedDecimal.yi(projects.totalInvestment), words.yiUnit)
+        row(words.plannedInvestment, FixedDecimal.yi(projects.plannedInvestment), words.yiUnit)
+        row(words.completedInvestment, FixedDecimal.yi(projects.completedInvestment), words.yiUnit)
+        row(words.industrial, "\(projects.industrial)", words.projectUnit)
+        row(words.industrialNewStartOver100m, "\(projects.industrialNewStartOver100m)", words.projectUnit)
+        row(words.strategicEmergingNewStart, "\(projects.strategicEmergingNewStart.count)",
+            Self.growthNote(projects.strategicEmergingNewStart, words))
+        row(words.rareEarth, "\(projects.rareEarth)", words.projectUnit)
+        row(words.rareEarthNewStartOver100m, "\(projects.rareEarthNewStartOver100m.count)",
+            Self.growthNote(projects.rareEarthNewStartOver100m, words))
+        lines.append("  " + words.byStatus + "  " + ProjectStage.reported.map { "\($0.name(in: language)) \(projects.byStatus[$0] ?? 0)" }
+            .joined(separator: separator))
+        lines.append("  " + words.byCategory + "  " + Category.allCases.map { "\($0.name(in: language)) \(projects.byCategory[$0] ?? 0)" }
+            .joined(separator: separator))
 
         lines.append("")
-        lines.append("招商引資")
-        row("走訪對接企業", "\(recruitment.enterprisesContacted)", "家")
-        row("實地考察", "\(recruitment.siteVisits)", "次")
-        row("簽訂合作協議", "\(recruitment.agreementsSigned)", "家")
+        lines.append(words.recruitment)
+        row(words.enterprisesContacted, "\(recruitment.enterprisesContacted)", words.enterpriseUnit)
+        row(words.siteVisits, "\(recruitment.siteVisits)", words.visitUnit)
+        row(words.agreementsSigned, "\(recruitment.agreementsSigned)", words.enterpriseUnit)
         for industry in Category.reportOrder {
             let count = recruitment.projectsIntroduced[industry] ?? 0
             guard count > 0 || industry == .pmMotor || industry == .rareEarthMaterial else { continue }
-            row("引進項目 " + industry.rawValue, "\(count)", "個")
+            row(words.projectsIntroduced + " " + industry.name(in: language), "\(count)", words.projectUnit)
         }
         if !recruitment.byCampaign.isEmpty {
             lines.append("")
-            let nameWidth = max(labelWidth, recruitment.byCampaign.map { displayWidth($0.name) }.max() ?? 0)
-            lines.append("  " + "招商行動".padded(to: nameWidth) + "走訪企業".padded(left: 10)
-                + "實地考察".padded(left: 10) + "簽約企業".padded(left: 10))
+            let nameWidth = max(labelWidth, recruitment.byCampaign.map { displayWidth($0.name.terminalSafe) }.max() ?? 0)
+            lines.append("  " + words.campaign.padded(to: nameWidth) + words.campaignContacted.padded(left: 10)
+                + words.campaignVisits.padded(left: 10) + words.campaignSigned.padded(left: 10))
             for campaign in recruitment.byCampaign {
-                lines.append("  " + campaign.name.padded(to: nameWidth)
+                lines.append("  " + campaign.name.terminalSafe.padded(to: nameWidth)
                     + "\(campaign.enterprisesContacted)".padded(left: 10)
                     + "\(campaign.siteVisits)".padded(left: 10)
                     + "\(campaign.agreementsSigned)".padded(left: 10))
@@ -58,35 +62,30 @@ extension ZoneReport {
 
         if !targets.isEmpty {
             lines.append("")
-            lines.append("目標")
-            let nameWidth = max(labelWidth, targets.map { displayWidth($0.target.name) }.max() ?? 0)
+            lines.append(words.targets)
+            let nameWidth = max(labelWidth, targets.map { displayWidth($0.target.name.terminalSafe) }.max() ?? 0)
             for progress in targets {
                 let amounts = progress.target.figure.isAmount
-                    ? "\(Self.yi(progress.actual)) / \(Self.yi(progress.target.target)) 億元"
+                    ? "\(FixedDecimal.yi(progress.actual)) / \(FixedDecimal.yi(Int128(progress.target.target))) \(words.yiUnit)"
                     : "\(progress.actual) / \(progress.target.target)"
-                lines.append("  " + progress.target.name.padded(to: nameWidth) + " "
+                lines.append("  " + progress.target.name.terminalSafe.padded(to: nameWidth) + " "
                     + Self.bar(progress.progressPct) + " " + "\(progress.progressPct)%".padded(left: 7)
                     + "  " + amounts)
             }
         }
-        return lines.map { $0 + "\n" }.joined()
+        return lines.map { $0.hasSuffix(" ") ? String($0.reversed().drop { $0 == " " }.reversed()) + "\n" : $0 + "\n" }.joined()
     }
 
-    /// Yuan as 億元 (10^8 yuan) with two decimals, rounded half away from
-    /// zero: 57384000000 → `573.84`.
-    static func yi(_ yuan: Int64) -> String {
-        FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? "0.00"
-    }
 
     /// `上年 28  +14.29%`; `上年 0  —` when there is nothing to compare.
-    static func growthNote(_ growth: Growth) -> String {
+    static func growthNote(_ growth: Growth, _ words: ReportLabels = .simplified) -> String {
         let change: String
         if let pct = growth.growthPct {
             change = (pct.units > 0 ? "+" : "") + pct.description + "%"
         } else {
             change = "—"
         }
-        return "上年 \(growth.previous)  \(change)"
+        return "\(words.previousYear) \(growth.previous)  \(change)"
     }
 
     /// A bar of 20 cells, full at 100% and beyond.
@@ -98,8 +97,8 @@ extension ZoneReport {
 }
 
 extension ReportFigure {
-    /// Whether the figure is an amount of money (shown in 億元).
-    var isAmount: Bool {
+    /// Whether the figure is an amount of money (shown in 亿元).
+    public var isAmount: Bool {
         switch self {
         case .totalInvestment, .plannedInvestment, .completedInvestment: true
         default: false

@@ -135,33 +135,33 @@ public enum ReportFigure: Sendable, Hashable, CustomStringConvertible {
     public var description: String { path }
 
     /// The figure's value in a report; 0 for a campaign the report does
-    /// not have.
-    public func value(in report: ZoneReport) -> Int64 {
+    /// not have. Exact: amounts are sums of any number of projects.
+    public func value(in report: ZoneReport) -> Int128 {
         let projects = report.projects
         let recruitment = report.recruitment
         switch self {
-        case .major: return Int64(projects.major)
+        case .major: return Int128(projects.major)
         case .totalInvestment: return projects.totalInvestment
         case .plannedInvestment: return projects.plannedInvestment
         case .completedInvestment: return projects.completedInvestment
-        case .industrial: return Int64(projects.industrial)
-        case .industrialNewStartOver100m: return Int64(projects.industrialNewStartOver100m)
-        case .strategicEmergingNewStart: return Int64(projects.strategicEmergingNewStart.count)
-        case .rareEarth: return Int64(projects.rareEarth)
-        case .rareEarthNewStartOver100m: return Int64(projects.rareEarthNewStartOver100m.count)
-        case .byStatus(let stage): return Int64(projects.byStatus[stage] ?? 0)
-        case .byCategory(let category): return Int64(projects.byCategory[category] ?? 0)
-        case .enterprisesContacted: return Int64(recruitment.enterprisesContacted)
-        case .siteVisits: return Int64(recruitment.siteVisits)
-        case .agreementsSigned: return Int64(recruitment.agreementsSigned)
+        case .industrial: return Int128(projects.industrial)
+        case .industrialNewStartOver100m: return Int128(projects.industrialNewStartOver100m)
+        case .strategicEmergingNewStart: return Int128(projects.strategicEmergingNewStart.count)
+        case .rareEarth: return Int128(projects.rareEarth)
+        case .rareEarthNewStartOver100m: return Int128(projects.rareEarthNewStartOver100m.count)
+        case .byStatus(let stage): return Int128(projects.byStatus[stage] ?? 0)
+        case .byCategory(let category): return Int128(projects.byCategory[category] ?? 0)
+        case .enterprisesContacted: return Int128(recruitment.enterprisesContacted)
+        case .siteVisits: return Int128(recruitment.siteVisits)
+        case .agreementsSigned: return Int128(recruitment.agreementsSigned)
         case .campaign(let name, let figure):
             guard let campaign = recruitment.byCampaign.first(where: { ExactText($0.name) == ExactText(name) }) else { return 0 }
             switch figure {
-            case .enterprisesContacted: return Int64(campaign.enterprisesContacted)
-            case .siteVisits: return Int64(campaign.siteVisits)
-            case .agreementsSigned: return Int64(campaign.agreementsSigned)
+            case .enterprisesContacted: return Int128(campaign.enterprisesContacted)
+            case .siteVisits: return Int128(campaign.siteVisits)
+            case .agreementsSigned: return Int128(campaign.agreementsSigned)
             }
-        case .projectsIntroduced(let category): return Int64(recruitment.projectsIntroduced[category] ?? 0)
+        case .projectsIntroduced(let category): return Int128(recruitment.projectsIntroduced[category] ?? 0)
         }
     }
 }

@@ -9,32 +9,20 @@ import LodeEvents
 /// "Semantics"): every part is either a "latest by `time`" winner or a set
 /// of distinct keys, and both merge the same way in any order.
 ///
+/// Which row an event changes, and how, is ``ProjectionChange`` (shared with every store);
+/// the report is computed from ``ReportInput`` by one function for every store.
+///
 /// ## Keeping it in SQL tables
 ///
-/// Each part is one table whose rows are changed only by upserts, so a
-/// worker can keep the state in SQLite or PostgreSQL and apply a batch of
-/// events in one transaction:
-///
-/// | part | table, key | statement |
-/// | --- | --- | --- |
-/// | ``registrations`` | `project_registration (project_id)`: the winning registration's fields, its `event_time` and `event_id` | `INSERT … ON CONFLICT (project_id) DO UPDATE SET … WHERE (excluded.event_time, excluded.event_id) > (event_time, event_id)` |
-/// | ``statuses`` | `project_status (project_id)`: `status`, `event_time`, `event_id` | the same upsert-if-newer |
-/// | ``investment`` | `investment_report (project_id, period)`: `completed_investment`, `event_time`, `event_id` | the same upsert-if-newer |
-/// | ``RecruitmentYear/campaigns`` contacts | `recruitment_contact (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
-/// | ``RecruitmentYear/campaigns`` visits | `recruitment_visit_count (year, campaign)`: `visits` (the inbox lets each id through once) | `INSERT … ON CONFLICT DO UPDATE SET visits = visits + excluded.visits` |
-/// | ``RecruitmentYear/campaigns`` agreements | `recruitment_agreement (year, campaign, enterprise)` | `INSERT … ON CONFLICT DO NOTHING` |
-/// | ``RecruitmentYear/projectsIntroduced`` | `recruitment_introduction (year, industry, project_id)` | `INSERT … ON CONFLICT DO NOTHING` |
-///
-/// `event_time` is the instant as an integer (nanoseconds since the epoch
-/// fit an `INTEGER` for every year the events allow) and `event_id` a
-/// binary-collated text, so the row comparison is exactly ``EventStamp``'s
-/// order. The year-wide distinct sets kept here
-/// (``RecruitmentYear/enterprisesContacted`` and the like) are indexes for
-/// speed; in SQL they are `COUNT(DISTINCT enterprise) … WHERE year = ?`
-/// over the per-campaign tables. Status and investment rows are kept
-/// whether or not their project is registered yet: the report joins them to
-/// the registrations when it is computed, so an update that arrives before
-/// its project counts as soon as the project is registered.
+/// Each part is one table whose rows are changed only by upserts, so a worker can keep the
+/// state in SQLite or PostgreSQL and apply a batch of events in one transaction. The tables,
+/// their keys and the merge of each kind are described once, in LodeStorage's
+/// `ProjectionTable`, and both stores' statements are generated from that description (see
+/// docs/storage.md, "One home for the rules"). The stamp is `(event_seconds, event_nanos,
+/// event_id)` compared as a row value with a byte-order collation: exactly ``EventStamp``'s
+/// order. Status and investment rows are kept whether or not their project is registered yet:
+/// the report joins them to the registrations when it is computed, so an update that arrives
+/// before its project counts as soon as the project is registered.
 public struct ZoneProjection: Sendable {
     /// Which year an event's `time` falls in.
     public let calendar: ZoneCalendar
@@ -62,30 +50,30 @@ public struct ZoneProjection: Sendable {
     /// applied stays only where both compete for the same row.
     @discardableResult
     public mutating func apply(_ event: Event) -> Bool {
-        switch event.data {
-        case .projectRegistered(let registration):
-            return registrations.upsertIfNewer(registration.projectID, stamp: EventStamp(event), value: registration)
-        case .projectStatusChanged(let change):
-            return statuses.upsertIfNewer(change.projectID, stamp: EventStamp(event), value: change.status)
-        case .investmentReported(let report):
-            return investment[report.projectID, default: [:]]
-                .upsertIfNewer(report.period, stamp: EventStamp(event), value: report.completedInvestment)
-        case .enterpriseContacted(let contact):
-            let year = calendar.yearMonth(of: event.time).year
+        apply(ProjectionChange(event, calendar: calendar))
+    }
+
+    /// Applies one event's change (``ProjectionChange``), merged by its kind's rule.
+    @discardableResult
+    public mutating func apply(_ change: ProjectionChange) -> Bool {
+        switch change {
+        case .registration(let registration, let stamp):
+            return registrations.upsertIfNewer(registration.projectID, stamp: stamp, value: registration)
+        case .status(let projectID, let status, let stamp):
+            return statuses.upsertIfNewer(projectID, stamp: stamp, value: status)
+        case .investment(let projectID, let period, let amount, let stamp):
+            return investment[projectID, default: [:]].upsertIfNewer(period, stamp: stamp, value: amount)
+        case .contact(let year, let campaign, let enterprise):
             return recruitment[year, default: RecruitmentYear()]
-                .recordContact(enterprise: ExactText(contact.enterprise), campaign: ExactText(contact.campaign))
-        case .siteVisit(let visit):
-            let year = calendar.yearMonth(of: event.time).year
+                .recordContact(enterprise: ExactText(enterprise), campaign: ExactText(campaign))
+        case .visit(let year, let campaign, let eventID):
             return recruitment[year, default: RecruitmentYear()]
-                .recordVisit(eventID: ExactText(event.id), campaign: ExactText(visit.campaign))
-        case .agreementSigned(let agreement):
-            let year = calendar.yearMonth(of: event.time).year
+                .recordVisit(eventID: ExactText(eventID), campaign: ExactText(campaign))
+        case .agreement(let year, let campaign, let enterprise):
             return recruitment[year, default: RecruitmentYear()]
-                .recordAgreement(enterprise: ExactText(agreement.enterprise), campaign: ExactText(agreement.campaign))
-        case .projectIntroduced(let introduction):
-            let year = calendar.yearMonth(of: event.time).year
-            return recruitment[year, default: RecruitmentYear()]
-                .recordIntroduction(projectID: introduction.projectID, industry: introduction.industry)
+                .recordAgreement(enterprise: ExactText(enterprise), campaign: ExactText(campaign))
+        case .introduction(let year, let industry, let projectID):
+            return recruitment[year, default: RecruitmentYear()].recordIntroduction(projectID: projectID, industry: industry)
         }
     }
 

@@ -50,12 +50,12 @@ public struct ZoneReport: Sendable, Hashable {
 /// latest status is not `cancelled`.
 public struct ProjectFigures: Sendable, Hashable {
     public var major = 0
-    /// Yuan.
-    public var totalInvestment: Int64 = 0
+    /// Yuan. Sums are `Int128`: exact for any number of projects of up to 10^15 yuan each.
+    public var totalInvestment: Int128 = 0
     /// Yuan, planned for the plan year.
-    public var plannedInvestment: Int64 = 0
+    public var plannedInvestment: Int128 = 0
     /// Yuan: the latest report of each (counted project, period in the year).
-    public var completedInvestment: Int64 = 0
+    public var completedInvestment: Int128 = 0
     public var industrial = 0
     /// `industrial`, `new_start`, `total_investment` ≥ 100,000,000.
     public var industrialNewStartOver100m = 0
@@ -89,7 +89,7 @@ public struct Growth: Sendable, Hashable {
     /// (count − previous) / previous × 100, rounded half away from zero to
     /// 2 decimals; `nil` when `previous` is 0.
     public var growthPct: FixedDecimal? {
-        FixedDecimal(ratio: Int128(count - previous) * 100, over: Int128(previous), places: 2)
+        FixedDecimal(ratio: Int128(count) - Int128(previous), over: Int128(previous), places: 2, scaledBy: 100)
     }
 }
 
@@ -128,12 +128,12 @@ public struct CampaignFigures: Sendable, Hashable {
 /// How far a target is reached.
 public struct TargetProgress: Sendable, Hashable {
     public var target: ReportTarget
-    public var actual: Int64
+    public var actual: Int128
 
     /// actual / target × 100, rounded half away from zero to 1 decimal,
     /// not capped at 100.
     public var progressPct: FixedDecimal {
-        FixedDecimal(ratio: Int128(actual) * 100, over: Int128(target.target), places: 1)
+        FixedDecimal(ratio: actual, over: Int128(target.target), places: 1, scaledBy: 100)
             ?? FixedDecimal(units: 0, places: 1)
     }
 }
@@ -148,42 +148,102 @@ extension ZoneReport {
     }
 }
 
-extension ZoneProjection {
-    /// The report of `year`, with the progress of `targets` (in the order
-    /// given). Scans the projects once; recruitment is read off its
-    /// distinct sets.
-    public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
+/// What the report of a year is computed from, as any store reads it: the latest registration
+/// of every project whose plan year is the report's or the one before, each with its latest
+/// status and its completed investment in the year; and the year's recruitment counts.
+///
+/// ``ZoneReport/init(year:input:targets:)`` is the one function that turns it into the report,
+/// for the in-memory projection and every store alike: which projects count (major, not
+/// cancelled), and every project figure, are decided there and nowhere else.
+public struct ReportInput: Sendable {
+    /// A registered project of plan year Y or Y − 1, as its latest registration has it.
+    public struct Project: Sendable {
+        public var planYear: Int
+        public var major: Bool
+        public var categories: [Category]
+        public var newStart: Bool
+        public var totalInvestment: Int64
+        public var plannedInvestment: Int64
+        /// Its latest status; `nil` when it has none.
+        public var status: ProjectStatus?
+        /// The sum of the latest report of each (project, period) with its period in Y.
+        public var completedInvestment: Int128
+
+        public init(planYear: Int, major: Bool, categories: [Category], newStart: Bool, totalInvestment: Int64,
+                    plannedInvestment: Int64, status: ProjectStatus?, completedInvestment: Int128) {
+            self.planYear = planYear
+            self.major = major
+            self.categories = categories
+            self.newStart = newStart
+            self.totalInvestment = totalInvestment
+            self.plannedInvestment = plannedInvestment
+            self.status = status
+            self.completedInvestment = completedInvestment
+        }
+    }
+
+    public var projects: [Project]
+    /// The year's recruitment: distinct counts of the member rows, visit counts.
+    public var recruitment: RecruitmentFigures
+
+    public init(projects: [Project] = [], recruitment: RecruitmentFigures = RecruitmentFigures()) {
+        self.projects = projects
+        self.recruitment = recruitment
+    }
+}
+
+extension ZoneReport {
+    /// The report of `year` from what a store (or the projection) read, with the progress of
+    /// `targets`, in the order given.
+    public init(year: Int, input: ReportInput, targets: [ReportTarget]) {
         var tally = ProjectTally(year: year)
-        for (projectID, registration) in registrations {
-            let project = registration.value
-            guard project.major, project.planYear == year || project.planYear == year - 1 else { continue }
-            let stage = ProjectStage(statuses[projectID]?.value)
+        for project in input.projects where project.major {
+            let stage = ProjectStage(project.status)
             guard stage != .cancelled else { continue }
-            var completed: Int64 = 0
-            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += report.value }
             tally.add(CountedProject(
                 planYear: project.planYear, categories: project.categories, newStart: project.newStart,
                 totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
-                stage: stage, completedInvestment: completed))
+                stage: stage, completedInvestment: project.completedInvestment))
         }
-        let projects = tally.figures
+        self.init(year: year, projects: tally.figures, recruitment: input.recruitment, tracking: targets)
+    }
+}
 
-        var figures = RecruitmentFigures()
+extension ZoneProjection {
+    /// The report of `year`, with the progress of `targets` (in the order
+    /// given): ``ReportInput`` read off the dictionaries, then the one report function.
+    public func report(year: Int, targets: [ReportTarget] = []) -> ZoneReport {
+        ZoneReport(year: year, input: reportInput(year: year), targets: targets)
+    }
+
+    /// What the report of `year` is computed from.
+    public func reportInput(year: Int) -> ReportInput {
+        var input = ReportInput()
+        for (projectID, registration) in registrations {
+            let project = registration.value
+            // `year` comes from a command line or a URL: any Int, so no `year - 1` that could trap.
+            guard project.planYear == year || (project.planYear < year && year - project.planYear == 1) else { continue }
+            var completed: Int128 = 0
+            for (period, report) in investment[projectID] ?? [:] where period.year == year { completed += Int128(report.value) }
+            input.projects.append(ReportInput.Project(
+                planYear: project.planYear, major: project.major, categories: project.categories, newStart: project.newStart,
+                totalInvestment: project.totalInvestment, plannedInvestment: project.plannedInvestment,
+                status: statuses[projectID]?.value, completedInvestment: completed))
+        }
         if let tally = recruitment[year] {
-            figures.enterprisesContacted = tally.enterprisesContacted.count
-            figures.siteVisits = tally.siteVisits.count
-            figures.agreementsSigned = tally.agreementsSigned.count
-            figures.byCampaign = tally.campaigns.sorted { $0.key < $1.key }.map { name, campaign in
+            input.recruitment.enterprisesContacted = tally.enterprisesContacted.count
+            input.recruitment.siteVisits = tally.siteVisits.count
+            input.recruitment.agreementsSigned = tally.agreementsSigned.count
+            input.recruitment.byCampaign = tally.campaigns.sorted { $0.key < $1.key }.map { name, campaign in
                 CampaignFigures(
                     name: name.text, enterprisesContacted: campaign.enterprisesContacted.count,
                     siteVisits: campaign.siteVisits.count, agreementsSigned: campaign.agreementsSigned.count)
             }
             for (industry, projectIDs) in tally.projectsIntroduced {
-                figures.projectsIntroduced[industry] = projectIDs.count
+                input.recruitment.projectsIntroduced[industry] = projectIDs.count
             }
         }
-
-        return ZoneReport(year: year, projects: projects, recruitment: figures, tracking: targets)
+        return input
     }
 }
 
@@ -197,10 +257,10 @@ public struct CountedProject: Sendable {
     public var plannedInvestment: Int64
     public var stage: ProjectStage
     /// Completed investment reported for periods in the report's year.
-    public var completedInvestment: Int64
+    public var completedInvestment: Int128
 
     public init(planYear: Int, categories: [Category], newStart: Bool, totalInvestment: Int64,
-                plannedInvestment: Int64, stage: ProjectStage, completedInvestment: Int64) {
+                plannedInvestment: Int64, stage: ProjectStage, completedInvestment: Int128) {
         self.planYear = planYear
         self.categories = categories
         self.newStart = newStart
@@ -232,15 +292,16 @@ public struct ProjectTally: Sendable {
         let over100m = project.totalInvestment >= ProjectFigures.over100mThreshold
         let strategicNewStart = project.newStart && categories.contains(.strategicEmerging)
         let rareEarthNewStartOver100m = project.newStart && over100m && categories.contains(.rareEarth)
-        if project.planYear == year - 1 {
+        // `year` comes from a command line or a URL: any Int, so no `year - 1` that could trap.
+        if project.planYear < year, year - project.planYear == 1 {
             if strategicNewStart { strategicPrevious += 1 }
             if rareEarthNewStartOver100m { rareEarthPrevious += 1 }
             return
         }
         guard project.planYear == year else { return }
         projects.major += 1
-        projects.totalInvestment += project.totalInvestment
-        projects.plannedInvestment += project.plannedInvestment
+        projects.totalInvestment += Int128(project.totalInvestment)
+        projects.plannedInvestment += Int128(project.plannedInvestment)
         projects.completedInvestment += project.completedInvestment
         if categories.contains(.industrial) {
             projects.industrial += 1
@@ -258,5 +319,24 @@ public struct ProjectTally: Sendable {
         figures.strategicEmergingNewStart.previous = strategicPrevious
         figures.rareEarthNewStartOver100m.previous = rareEarthPrevious
         return figures
+    }
+}
+
+extension ZoneReport {
+    /// The years a report can be asked for: those an RFC 3339 time can name.
+    public static let years: ClosedRange<Int> = 1...9999
+
+    /// A year as a person or a URL gives it (`2024`): ASCII digits naming a year in ``years``;
+    /// otherwise `nil`, and ``yearProblem(_:)`` says what is wrong.
+    public static func year(parsing text: some StringProtocol) -> Int? {
+        guard (1...4).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let year = Int(text), years.contains(year) else { return nil }
+        return year
+    }
+
+    /// What is wrong with a year that ``year(parsing:)`` refuses, for an error message.
+    public static func yearProblem(_ text: some StringProtocol) -> String {
+        let shown = text.count > 20 ? String(text.prefix(20)) + "…" : String(text)
+        return "'\(shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())' is not a year: give one from \(years.lowerBound) to \(years.upperBound), e.g. 2024"
     }
 }

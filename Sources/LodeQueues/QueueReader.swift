@@ -1,3 +1,5 @@
+import LodeDeadLetters
+import LodeJSON
 import AsyncHTTPClient
 import Foundation
 import LodeAMQP

@@ -17,11 +17,18 @@ public struct BrokerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp("YAML config file (env LODE_CONFIG).", valueName: "file"))
     public var config: String?
 
+    @OptionGroup public var log: LogOptions
+    @Option(name: .customLong("lang"), help: ArgumentHelp(
+        "Language of what people read: zh-Hans (default), zh-Hant or en (env LODE_LANG, config language).",
+        valueName: "lang"))
+    public var language: String?
+
     public init() {}
 
     /// The flags as ``SettingsFlags``.
     public var flags: SettingsFlags {
-        SettingsFlags(url: url, passwordFile: passwordFile, config: config)
+        SettingsFlags(url: url, passwordFile: passwordFile, config: config, logFormat: log.format, logLevel: log.level,
+                      language: language)
     }
 
     /// Resolves the common settings from these flags, the environment and the config file.
@@ -35,8 +42,20 @@ public struct BrokerOptions: ParsableArguments, Sendable {
 /// `SettingsFlags.database`.
 public struct DatabaseOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
-        "Database: a SQLite file, or a postgres:// URL (env LODE_DB, config db).", valueName: "db"))
+        "Database: a SQLite file, or postgres://USER@HOST:PORT/DBNAME[?sslmode=...] without a password (env LODE_DB, config db).",
+        valueName: "db"))
     public var db: String?
 
+    @Option(name: .customLong("db-password-file"), help: ArgumentHelp(
+        "File holding PostgreSQL's password (or env LODE_DB_PASSWORD, config db.password_file / db.password).",
+        valueName: "file"))
+    public var dbPasswordFile: String?
+
     public init() {}
+
+    /// Puts these flags into `flags`.
+    public func apply(to flags: inout SettingsFlags) {
+        flags.database = db
+        flags.databasePasswordFile = dbPasswordFile
+    }
 }

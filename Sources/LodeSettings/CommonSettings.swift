@@ -9,21 +9,35 @@ import LodeEvents
 /// | --- | --- | --- | --- |
 /// | broker URL | `--url` | `LODE_AMQP_URL` | `amqp.url` |
 /// | broker password | `--password-file` | `LODE_AMQP_PASSWORD`, `LODE_AMQP_PASSWORD_FILE` | `amqp.password`, `amqp.password_file` |
-/// | database | `--db` | `LODE_DB` | `db` |
+/// | database | `--db` | `LODE_DB` | `db` (or `db.url`) |
+/// | database password (PostgreSQL) | `--db-password-file` | `LODE_DB_PASSWORD`, `LODE_DB_PASSWORD_FILE` | `db.password`, `db.password_file` |
 /// | config file | `--config` | `LODE_CONFIG` | |
+/// | log format, level | `--log-format`, `--log-level` | `LODE_LOG_FORMAT`, `LODE_LOG_LEVEL` | `log.format`, `log.level` |
+/// | language people read | `--lang` | `LODE_LANG` | `language` |
 ///
-/// A password written inside the `--url` flag is refused (it would show in `ps` and in shell
-/// history); in `LODE_AMQP_URL` or `amqp.url` it is accepted, at that source's precedence.
+/// A password written inside the `--url` or `--db` flag is refused (it would show in `ps` and in
+/// shell history); in `LODE_AMQP_URL`, `LODE_DB` or the config file it is accepted, at that
+/// source's precedence.
 public struct CommonSettings: Sendable {
     /// Where and how to reach the broker, password included (never printed: see
     /// `ConnectionSettings.redactedURL`).
     public var connection: ConnectionSettings
     /// `--db` / `LODE_DB` / `db`, when given; the program chooses its default otherwise.
     public var database: String?
+    /// PostgreSQL's password, read only when ``database`` is a `postgres://` URL; never printed.
+    public var databasePassword: String?
     /// The zone's time zone (config `timezone`), default `Asia/Shanghai`.
     public var timezone: String
     /// The config file read, if any.
     public var config: ConfigFile?
+    /// How the program logs (``LogSettings``).
+    public var log = LogSettings()
+    /// Where each value came from, for `lodectl doctor`: keys `url`, `password`, `db`, `config`,
+    /// `timezone`; values such as `--url`, `LODE_AMQP_PASSWORD`, `/etc/lodestone/lodestone.yaml:3: amqp.url`
+    /// or `default`. Never a value itself.
+    public var origins: [String: String] = [:]
+    /// What people read is written in (`--lang` / `LODE_LANG` / `language`), default Simplified Chinese.
+    public var language: ZoneLanguage = .default
 
     public static let defaultTimezone = "Asia/Shanghai"
 }
@@ -34,12 +48,22 @@ public struct SettingsFlags: Sendable, Equatable {
     public var passwordFile: String?
     public var config: String?
     public var database: String?
+    public var databasePasswordFile: String?
+    public var logFormat: String?
+    public var logLevel: String?
+    public var language: String?
 
-    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil) {
+    public init(url: String? = nil, passwordFile: String? = nil, config: String? = nil, database: String? = nil,
+                databasePasswordFile: String? = nil, logFormat: String? = nil, logLevel: String? = nil,
+                language: String? = nil) {
         self.url = url
         self.passwordFile = passwordFile
         self.config = config
         self.database = database
+        self.databasePasswordFile = databasePasswordFile
+        self.logFormat = logFormat
+        self.logLevel = logLevel
+        self.language = language
     }
 }
 
@@ -116,30 +140,58 @@ extension CommonSettings {
             return String(password)
         }
         var password: String?
+        var passwordOrigin = connection.urlHadPassword ? url.origin : SettingOrigin.builtIn
         if !needsBroker {
             // Nothing below runs: the connection keeps the URL's password, if any.
         } else if let path = flags.passwordFile {
             password = try readPassword(path, "--password-file", .usage)
+            passwordOrigin = "--password-file \(path)"
         }
         // A URL's own password counts at its URL's level: a password in LODE_AMQP_URL beats
         // amqp.password in the config file, and loses to LODE_AMQP_PASSWORD.
         if password == nil, needsBroker {
             if let value = env("LODE_AMQP_PASSWORD") {
                 password = value
+                passwordOrigin = "LODE_AMQP_PASSWORD"
             } else if let path = env("LODE_AMQP_PASSWORD_FILE") {
                 password = try readPassword(path, "LODE_AMQP_PASSWORD_FILE", .config)
+                passwordOrigin = "LODE_AMQP_PASSWORD_FILE \(path)"
             }
         }
         if password == nil, needsBroker, url.level <= .configFile || !connection.urlHadPassword, let config {
             if let entry = config.entries["amqp.password"] {
                 password = entry.value
+                passwordOrigin = "\(config.path):\(entry.line): amqp.password"
             } else if let entry = config.entries["amqp.password_file"] {
                 password = try readPassword(entry.value, "Config error: \(config.path):\(entry.line): amqp.password_file", .config)
+                passwordOrigin = "\(config.path):\(entry.line): amqp.password_file \(entry.value)"
             }
         }
         if let password { connection.password = password }
 
         let database: String? = flags.database ?? env("LODE_DB") ?? config?.entries["db"]?.value
+        var databasePassword: String?
+        if let database, Self.isPostgresURL(database) {
+            if flags.database != nil, Self.postgresURLHasPassword(database) {
+                throw SettingsError(.usage, """
+                    --db must not contain a password: command lines show in `ps` and in shell history. \
+                    Give the URL without it (postgres://USER@HOST:PORT/DBNAME) and the password in the environment \
+                    variable LODE_DB_PASSWORD, in a file named by --db-password-file (or LODE_DB_PASSWORD_FILE), or as \
+                    db.password_file or db.password in the config file.
+                    """)
+            }
+            if let path = flags.databasePasswordFile {
+                databasePassword = try readPassword(path, "--db-password-file", .usage)
+            } else if let value = env("LODE_DB_PASSWORD") {
+                databasePassword = value
+            } else if let path = env("LODE_DB_PASSWORD_FILE") {
+                databasePassword = try readPassword(path, "LODE_DB_PASSWORD_FILE", .config)
+            } else if let config, let entry = config.entries["db.password"] {
+                databasePassword = entry.value
+            } else if let config, let entry = config.entries["db.password_file"] {
+                databasePassword = try readPassword(entry.value, "Config error: \(config.path):\(entry.line): db.password_file", .config)
+            }
+        }
         let timezone = config?.entries["timezone"]?.value ?? defaultTimezone
         if let config, let entry = config.entries["timezone"] {
             do {
@@ -151,6 +203,57 @@ extension CommonSettings {
                     """)
             }
         }
-        return CommonSettings(connection: connection, database: database, timezone: timezone, config: config)
+        var settings = CommonSettings(connection: connection, database: database, databasePassword: databasePassword,
+                                      timezone: timezone, config: config)
+        settings.language = try resolveLanguage(flags: flags, environment: env, config: config)
+        settings.log = try LogSettings.resolve(formatFlag: flags.logFormat, levelFlag: flags.logLevel, environment: env,
+                                               config: config)
+        func configOrigin(_ key: String) -> String? {
+            config.flatMap { config in config.entries[key].map { "\(config.path):\($0.line): \(key)" } }
+        }
+        settings.origins = [
+            "url": url.level == .builtIn ? SettingOrigin.builtIn : SettingOrigin.strip(url.origin),
+            "password": SettingOrigin.strip(passwordOrigin),
+            "config": flags.config != nil ? "--config" : env("LODE_CONFIG") != nil ? "LODE_CONFIG" : "none",
+            "db": flags.database != nil ? "--db" : env("LODE_DB") != nil ? "LODE_DB" : configOrigin("db") ?? SettingOrigin.builtIn,
+            "timezone": configOrigin("timezone") ?? SettingOrigin.builtIn,
+        ]
+        return settings
+    }
+
+    /// Whether `text` names a PostgreSQL database.
+    static func isPostgresURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
+    }
+
+    /// Whether a `postgres://` URL holds a password (`USER:PASSWORD@`).
+    static func postgresURLHasPassword(_ text: String) -> Bool {
+        guard let scheme = text.range(of: "://") else { return false }
+        let rest = text[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
+    }
+}
+
+extension CommonSettings {
+    /// `--lang` over `LODE_LANG` over the config file's `language`, default `zh-Hans`.
+    static func resolveLanguage(flags: SettingsFlags, environment env: (String) -> String?,
+                                config: ConfigFile?) throws(SettingsError) -> ZoneLanguage {
+        let given: (text: String, kind: SettingsError.Kind, origin: String)
+        if let flag = flags.language {
+            given = (flag, .usage, "--lang")
+        } else if let value = env("LODE_LANG") {
+            given = (value, .config, "LODE_LANG")
+        } else if let config, let entry = config.entries["language"] {
+            given = (entry.value, .config, "Config error: \(config.path):\(entry.line): 'language'")
+        } else {
+            return .default
+        }
+        guard let language = ZoneLanguage(tag: given.text) else {
+            throw SettingsError(given.kind, "\(given.origin) must be one of \(ZoneLanguage.tags), got '\(given.text)'")
+        }
+        return language
     }
 }

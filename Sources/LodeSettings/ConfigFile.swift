@@ -5,7 +5,7 @@ import Yams
 /// The YAML config file (`--config` / `LODE_CONFIG`), checked against the keys Lodestone knows.
 ///
 /// Every bad key is reported with its place, as `FILE:LINE: message`, all of them at once. The
-/// sections this library reads itself (`amqp`, `db`, `timezone`, `metrics`) are checked key by key; other
+/// sections this library reads itself (`amqp`, `db`, `timezone`, `metrics`, `log`) are checked key by key; other
 /// top-level sections (`targets`, `notifications`, ...) are accepted by name and left to the
 /// program that reads them, through ``section(_:)``.
 public struct ConfigFile: @unchecked Sendable {
@@ -20,15 +20,20 @@ public struct ConfigFile: @unchecked Sendable {
 
     /// The top-level sections any Lodestone program may find in the shared config file.
     public static let knownSections: Set<String> = [
-        "amqp", "db", "timezone", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish",
+        "amqp", "db", "timezone", "language", "targets", "notifications", "rules", "channels", "worker", "metrics", "publish", "log",
     ]
     /// The keys of the `amqp` section.
     public static let amqpKeys = ["url", "password", "password_file"]
     /// The keys of the `metrics` section (see ``MetricsAddress``).
     public static let metricsKeys = ["address"]
+    /// The keys of the `log` section (see ``LogSettings``).
+    public static let logKeys = ["format", "level"]
+    /// The keys of the `db` section, when it is a mapping rather than a path or URL.
+    public static let dbKeys = ["url", "password", "password_file"]
 
     public let path: String
-    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db`, `timezone`, `metrics.address`, when present.
+    /// `amqp.url`, `amqp.password`, `amqp.password_file`, `db` (from `db` or `db.url`), `db.password`,
+    /// `db.password_file`, `timezone`, `language`, `metrics.address`, `log.format`, `log.level`, when present.
     public let entries: [String: Entry]
     private let root: Node.Mapping?
 
@@ -79,8 +84,22 @@ public struct ConfigFile: @unchecked Sendable {
         for (keyNode, value) in root ?? [:] {
             let key = keyNode.string ?? ""
             switch key {
-            case "amqp", "metrics":
-                let keys = key == "amqp" ? Self.amqpKeys : Self.metricsKeys
+            case "db":
+                // A path or URL, or a mapping with the URL and PostgreSQL's password.
+                guard case .mapping(let section) = value else {
+                    if let entry = scalar(value, key) { entries[key] = entry }
+                    continue
+                }
+                for (subKeyNode, subValue) in section {
+                    let subKey = subKeyNode.string ?? ""
+                    if Self.dbKeys.contains(subKey) {
+                        if let entry = scalar(subValue, "db.\(subKey)") { entries[subKey == "url" ? "db" : "db.\(subKey)"] = entry }
+                    } else {
+                        problem(subKeyNode, "unknown key 'db.\(subKey)'\(Self.suggestion(subKey, Self.dbKeys)) (known: \(Self.dbKeys.joined(separator: ", ")))")
+                    }
+                }
+            case "amqp", "metrics", "log":
+                let keys = key == "amqp" ? Self.amqpKeys : key == "log" ? Self.logKeys : Self.metricsKeys
                 guard case .mapping(let section) = value else {
                     problem(value, "'\(key)' must be a mapping with keys \(keys.joined(separator: ", "))")
                     continue
@@ -93,7 +112,7 @@ public struct ConfigFile: @unchecked Sendable {
                         problem(subKeyNode, "unknown key '\(key).\(subKey)'\(Self.suggestion(subKey, keys)) (known: \(keys.joined(separator: ", ")))")
                     }
                 }
-            case "db", "timezone":
+            case "timezone", "language":
                 if let entry = scalar(value, key) { entries[key] = entry }
             default:
                 if !Self.knownSections.contains(key) {

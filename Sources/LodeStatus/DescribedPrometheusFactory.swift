@@ -18,7 +18,7 @@ public struct DescribedPrometheusFactory: MetricsFactory {
     public static let defaultDurationBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                descriptions: [MetricDescription] = WorkerMetrics.descriptions) {
+                descriptions: [MetricDescription] = WorkerMetrics.descriptions + WorkerMetrics.storeDescriptions) {
         self.registry = registry
         self.descriptions = Dictionary(descriptions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }

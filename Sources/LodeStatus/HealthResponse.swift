@@ -2,7 +2,9 @@ import Foundation
 import LodeWorker
 
 /// The answer of `GET /healthz`: 200 with `{"status":"ok",...}` when the worker consumes and its
-/// store takes batches, 503 with `{"status":"unavailable","problems":[...],...}` otherwise.
+/// store takes batches, 503 with `{"status":"unavailable","problems":[...],...}` otherwise: while
+/// it is paused because its store fails (`"store":"failing"`, or `"damaged"` for a database that
+/// will not heal by itself) or the broker does not confirm its dead letters.
 public struct HealthResponse: Sendable, Equatable {
     /// 200 or 503.
     public let statusCode: Int
@@ -14,7 +16,7 @@ public struct HealthResponse: Sendable, Equatable {
         let document = Document(
             status: health.isHealthy ? "ok" : "unavailable",
             broker: health.broker.name,
-            store: health.storeError == nil ? "ok" : "failing",
+            store: health.storeError == nil ? "ok" : health.storeDamaged ? "damaged" : "failing",
             problems: health.problems,
             lastAppliedAt: health.lastAppliedAt.map { $0.ISO8601Format() },
             storeFailingSince: health.storeFailingSince.map { $0.ISO8601Format() })

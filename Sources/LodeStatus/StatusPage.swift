@@ -17,18 +17,19 @@ public enum StatusPage {
     public static func html(_ snapshot: StatusSnapshot) -> String {
         var page = HTMLDocument()
         let year = snapshot.report.year
+        let words = StatusPageLabels(snapshot.language)
         page.line("<!DOCTYPE html>")
-        page.line(#"<html lang="zh"><head><meta charset="utf-8">"#)
+        page.line(#"<html lang="\#(words.htmlLanguage)"><head><meta charset="utf-8">"#)
         page.line(#"<meta http-equiv="refresh" content="\#(max(1, snapshot.refreshSeconds))">"#)
         page.line(#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
         page.line("<title>Lodestone · \(year)</title>")
         page.line("<style>\(style)</style></head><body>")
-        page.line(#"<header><h1>Lodestone</h1><p class="meta">as of <time id="generated-at">\#(escape(timestamp(snapshot.generatedAt, snapshot.timeZone)))</time> · refreshes every \#(snapshot.refreshSeconds) s · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p></header>"#)
-        queues(snapshot, into: &page)
-        worker(snapshot, into: &page)
-        report(snapshot.report, into: &page)
-        deadLetters(snapshot, into: &page)
-        notifications(snapshot, into: &page)
+        page.line(#"<header><h1>Lodestone</h1><p class="meta">\#(words.asOf) <time id="generated-at">\#(escape(timestamp(snapshot.generatedAt, snapshot.timeZone)))</time> · \#(words.refreshes(snapshot.refreshSeconds)) · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p></header>"#)
+        queues(snapshot, words, into: &page)
+        worker(snapshot, words, into: &page)
+        report(snapshot.report, words, into: &page)
+        deadLetters(snapshot, words, into: &page)
+        notifications(snapshot, words, into: &page)
         page.line("</body></html>")
         return page.text
     }
@@ -59,91 +60,104 @@ public enum StatusPage {
 
     // MARK: - Sections
 
-    private static func queues(_ snapshot: StatusSnapshot, into page: inout HTMLDocument) {
-        page.line(#"<section id="queues"><h2>Queues</h2>"#)
+    private static func queues(_ snapshot: StatusSnapshot, _ words: StatusPageLabels, into page: inout HTMLDocument) {
+        page.line(#"<section id="queues"><h2>\#(words.queues)</h2>"#)
         if let problem = snapshot.queues.problem { page.line(#"<p class="problem">\#(escape(problem))</p>"#) }
         if snapshot.queues.figures.isEmpty {
-            page.line(#"<p class="empty">No queue figures.</p>"#)
+            page.line(#"<p class="empty">\#(words.noQueueFigures)</p>"#)
         } else {
-            page.line("<table><thead><tr><th>queue</th><th>ready</th><th>unacked</th><th>consumers</th><th>publish/s</th><th>deliver/s</th><th>ack/s</th><th>oldest</th></tr></thead><tbody>")
+            page.line("<table><thead><tr>" + words.queueColumns.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>")
             for figure in snapshot.queues.figures {
                 let warn = figure.name == "lode.dead" && (figure.ready ?? 0) > 0
                 page.line(#"<tr id="queue-\#(escape(figure.name))"\#(warn ? #" class="warn""# : "")><td>\#(escape(figure.name))</td><td class="num">\#(cell(figure.ready))</td><td class="num">\#(cell(figure.unacked))</td><td class="num">\#(cell(figure.consumers))</td><td class="num">\#(rate(figure.publishRate))</td><td class="num">\#(rate(figure.deliverRate))</td><td class="num">\#(rate(figure.ackRate))</td><td class="num">\#(figure.oldestAgeSeconds.map { humanDuration(seconds: $0) } ?? "–")</td></tr>"#)
             }
             let source = snapshot.queues.figures.first?.source
             page.line("</tbody></table>")
-            page.line(#"<p class="meta">from \#(source == .passive ? "passive declares (no rates, no unacked: the management API did not answer)" : "RabbitMQ's management API")</p>"#)
+            page.line(#"<p class="meta">\#(source == .passive ? words.fromPassive : words.fromManagement)</p>"#)
         }
         page.line("</section>")
     }
 
-    private static func worker(_ snapshot: StatusSnapshot, into page: inout HTMLDocument) {
+    private static func worker(_ snapshot: StatusSnapshot, _ words: StatusPageLabels, into page: inout HTMLDocument) {
         let health = snapshot.worker.health
         let counts = snapshot.worker.counts
-        page.line(#"<section id="worker"><h2>Worker</h2>"#)
-        page.line(#"<p><span class="badge \#(health.isHealthy ? "ok" : "bad")">\#(health.isHealthy ? "ok" : "unavailable")</span> broker <b>\#(escape(health.broker.name))</b> · store <b>\#(health.storeError == nil ? "ok" : "failing")</b></p>"#)
+        page.line(#"<section id="worker"><h2>\#(words.worker)</h2>"#)
+        page.line(#"<p><span class="badge \#(health.isHealthy ? "ok" : "bad")">\#(health.isHealthy ? words.healthy : words.unavailable)</span> \#(words.broker) <b>\#(escape(words.brokerState(health.broker)))</b> · \#(words.store) <b>\#(health.storeError == nil ? words.storeOK : words.storeFailing)</b></p>"#)
         if !health.problems.isEmpty {
             page.line("<ul class=\"problem\">" + health.problems.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
         }
         page.line("<dl>")
-        page.line("<dt>running since</dt><dd>\(escape(timestamp(snapshot.worker.startedAt, snapshot.timeZone)))</dd>")
-        page.line("<dt>last applied</dt><dd>\(health.lastAppliedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? "never")</dd>")
+        page.line("<dt>\(words.runningSince)</dt><dd>\(escape(timestamp(snapshot.worker.startedAt, snapshot.timeZone)))</dd>")
+        page.line("<dt>\(words.lastApplied)</dt><dd>\(health.lastAppliedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? words.never)</dd>")
         if let since = health.storeFailingSince {
-            page.line("<dt>store failing since</dt><dd>\(escape(timestamp(since, snapshot.timeZone)))</dd>")
+            page.line("<dt>\(words.storeFailingSince)</dt><dd>\(escape(timestamp(since, snapshot.timeZone)))</dd>")
         }
         page.line("</dl>")
-        page.line(#"<table class="counts"><caption>since the worker started</caption><thead><tr><th>messages taken</th><th>events applied</th><th>duplicates</th><th>dead-lettered</th><th>retried</th></tr></thead>"#)
+        page.line(#"<table class="counts"><caption>\#(words.sinceStart)</caption><thead><tr>"# + words.countColumns.map { "<th>\($0)</th>" }.joined() + "</tr></thead>")
         page.line(#"<tbody><tr><td class="num">\#(counts.deliveries)</td><td class="num" id="applied">\#(counts.applied)</td><td class="num">\#(counts.duplicates)</td><td class="num">\#(counts.deadLettered)</td><td class="num">\#(counts.retried)</td></tr></tbody></table>"#)
         page.line("</section>")
     }
 
-    private static func report(_ section: StatusSnapshot.ReportSection, into page: inout HTMLDocument) {
-        page.line(#"<section id="report"><h2>\#(section.year) 年度報告</h2>"#)
-        page.line(#"<p class="meta"><a href="?year=\#(section.year - 1)">\#(section.year - 1)</a> · <a href="?year=\#(section.year + 1)">\#(section.year + 1)</a></p>"#)
+    private static func report(_ section: StatusSnapshot.ReportSection, _ words: StatusPageLabels, into page: inout HTMLDocument) {
+        let labels = words.report
+        page.line(#"<section id="report"><h2>\#(escape(labels.title(section.year)))</h2>"#)
+        let neighbours = [section.year.subtractingReportingOverflow(1), section.year.addingReportingOverflow(1)]
+            .filter { !$0.overflow && ZoneReport.years.contains($0.partialValue) }.map(\.partialValue)
+        page.line(#"<p class="meta">\#(neighbours.map { #"<a href="?year=\#($0)">\#($0)</a>"# }.joined(separator: " · "))</p>"#)
         if let problem = section.problem { page.line(#"<p class="problem">\#(escape(problem))</p>"#) }
         guard let report = section.report else {
             page.line("</section>")
             return
         }
         let projects = report.projects, recruitment = report.recruitment
-        page.line(#"<div class="columns"><table class="figures"><caption>重大項目</caption><tbody>"#)
-        figureRow(&page, "major", "重大項目數", "\(projects.major)", "個")
-        figureRow(&page, "total-investment", "總投資", yi(projects.totalInvestment), "億元")
-        figureRow(&page, "planned-investment", "當年計劃投資", yi(projects.plannedInvestment), "億元")
-        figureRow(&page, "completed-investment", "已完成投資", yi(projects.completedInvestment), "億元")
-        figureRow(&page, "industrial", "產業類項目", "\(projects.industrial)", "個")
-        figureRow(&page, "industrial-new-start-over-100m", "新開工億元以上產業類項目", "\(projects.industrialNewStartOver100m)", "個")
-        figureRow(&page, "strategic-emerging-new-start", "新開工戰略性新興產業項目", "\(projects.strategicEmergingNewStart.count)",
-                  growth(projects.strategicEmergingNewStart))
-        figureRow(&page, "rare-earth", "稀土產業項目", "\(projects.rareEarth)", "個")
-        figureRow(&page, "rare-earth-new-start-over-100m", "新開工億元以上稀土產業項目", "\(projects.rareEarthNewStartOver100m.count)",
-                  growth(projects.rareEarthNewStartOver100m))
+        page.line(#"<div class="columns"><table class="figures"><caption>\#(labels.projects)</caption><tbody>"#)
+        figureRow(&page, "major", labels.major, "\(projects.major)", labels.projectUnit)
+        figureRow(&page, "total-investment", labels.totalInvestment, FixedDecimal.yi(projects.totalInvestment), labels.yiUnit)
+        figureRow(&page, "planned-investment", labels.plannedInvestment, FixedDecimal.yi(projects.plannedInvestment), labels.yiUnit)
+        figureRow(&page, "completed-investment", labels.completedInvestment, FixedDecimal.yi(projects.completedInvestment), labels.yiUnit)
+        figureRow(&page, "industrial", labels.industrial, "\(projects.industrial)", labels.projectUnit)
+        figureRow(&page, "industrial-new-start-over-100m", labels.industrialNewStartOver100m, "\(projects.industrialNewStartOver100m)", labels.projectUnit)
+        figureRow(&page, "strategic-emerging-new-start", labels.strategicEmergingNewStart, "\(projects.strategicEmergingNewStart.count)",
+                  growth(projects.strategicEmergingNewStart, labels))
+        figureRow(&page, "rare-earth", labels.rareEarth, "\(projects.rareEarth)", labels.projectUnit)
+        figureRow(&page, "rare-earth-new-start-over-100m", labels.rareEarthNewStartOver100m, "\(projects.rareEarthNewStartOver100m.count)",
+                  growth(projects.rareEarthNewStartOver100m, labels))
         page.line("</tbody></table>")
-        page.line(#"<table class="figures"><caption>招商引資</caption><tbody>"#)
-        figureRow(&page, "enterprises-contacted", "走訪對接企業", "\(recruitment.enterprisesContacted)", "家")
-        figureRow(&page, "site-visits", "實地考察", "\(recruitment.siteVisits)", "次")
-        figureRow(&page, "agreements-signed", "簽訂合作協議", "\(recruitment.agreementsSigned)", "家")
+        page.line(#"<table class="figures"><caption>\#(labels.recruitment)</caption><tbody>"#)
+        figureRow(&page, "enterprises-contacted", labels.enterprisesContacted, "\(recruitment.enterprisesContacted)", labels.enterpriseUnit)
+        figureRow(&page, "site-visits", labels.siteVisits, "\(recruitment.siteVisits)", labels.visitUnit)
+        figureRow(&page, "agreements-signed", labels.agreementsSigned, "\(recruitment.agreementsSigned)", labels.enterpriseUnit)
         for (industry, count) in recruitment.projectsIntroduced.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            figureRow(&page, "introduced-\(industry.rawValue)", "引進項目 " + industry.rawValue, "\(count)", "個")
+            figureRow(&page, "introduced-\(industry.rawValue)", labels.projectsIntroduced + " " + industry.name(in: words.language), "\(count)", labels.projectUnit)
+        }
+        page.line("</tbody></table></div>")
+        page.line(#"<div class="columns"><table class="figures" id="by-status"><caption>\#(labels.byStatus)</caption><tbody>"#)
+        for stage in ProjectStage.reported {
+            figureRow(&page, "status-\(stage.rawValue)", stage.name(in: words.language), "\(projects.byStatus[stage] ?? 0)", labels.projectUnit)
+        }
+        page.line("</tbody></table>")
+        page.line(#"<table class="figures" id="by-category"><caption>\#(labels.byCategory)</caption><tbody>"#)
+        for category in Category.allCases {
+            figureRow(&page, "category-\(category.rawValue)", category.name(in: words.language), "\(projects.byCategory[category] ?? 0)", labels.projectUnit)
         }
         page.line("</tbody></table></div>")
         if !recruitment.byCampaign.isEmpty {
-            page.line(#"<table class="campaigns"><caption>招商行動</caption><thead><tr><th>名稱</th><th>走訪企業</th><th>實地考察</th><th>簽約企業</th></tr></thead><tbody>"#)
+            page.line(#"<table class="campaigns"><caption>\#(labels.campaign)</caption><thead><tr><th>\#(words.campaignName)</th><th>\#(labels.campaignContacted)</th><th>\#(labels.campaignVisits)</th><th>\#(labels.campaignSigned)</th></tr></thead><tbody>"#)
             for campaign in recruitment.byCampaign {
                 page.line(#"<tr><td>\#(escape(campaign.name))</td><td class="num">\#(campaign.enterprisesContacted)</td><td class="num">\#(campaign.siteVisits)</td><td class="num">\#(campaign.agreementsSigned)</td></tr>"#)
             }
             page.line("</tbody></table>")
         }
-        page.line(#"<h3>目標</h3>"#)
+        page.line(#"<h3>\#(labels.targets)</h3>"#)
         if report.targets.isEmpty {
-            page.line(#"<p class="empty">No targets for \#(section.year) in the config file (<code>targets:</code>).</p>"#)
+            page.line(#"<p class="empty">\#(words.noTargets(section.year))</p>"#)
         } else {
             page.line(#"<ul class="targets">"#)
             for progress in report.targets {
                 let amounts = isAmount(progress.target.figure)
-                    ? "\(yi(progress.actual)) / \(yi(progress.target.target)) 億元"
+                    ? "\(FixedDecimal.yi(progress.actual)) / \(FixedDecimal.yi(Int128(progress.target.target))) \(labels.yiUnit)"
                     : "\(progress.actual) / \(progress.target.target)"
-                let reached = progress.actual >= progress.target.target
+                let reached = progress.actual >= Int128(progress.target.target)
                 page.line(#"<li class="target"><span class="label">\#(escape(progress.target.name))</span><span class="track" role="progressbar" aria-valuenow="\#(progress.progressPct)" aria-valuemin="0" aria-valuemax="100"><span class="bar\#(reached ? " reached" : "")" style="width:\#(barWidth(progressPct: progress.progressPct.doubleValue))"></span></span><span class="pct">\#(progress.progressPct)%</span><span class="amounts">\#(escape(amounts))</span></li>"#)
             }
             page.line("</ul>")
@@ -151,41 +165,41 @@ public enum StatusPage {
         page.line("</section>")
     }
 
-    private static func deadLetters(_ snapshot: StatusSnapshot, into page: inout HTMLDocument) {
+    private static func deadLetters(_ snapshot: StatusSnapshot, _ words: StatusPageLabels, into page: inout HTMLDocument) {
         let section = snapshot.deadLetters
-        page.line(#"<section id="dead-letters"><h2>Dead letters</h2>"#)
-        let oldest = section.oldestAgeSeconds.map { " · oldest \(humanDuration(seconds: $0))" } ?? ""
-        page.line(#"<p>lode.dead holds <b id="dead-count">\#(cell(section.count))</b>\#(oldest)</p>"#)
+        page.line(#"<section id="dead-letters"><h2>\#(words.deadLetters)</h2>"#)
+        let oldest = section.oldestAgeSeconds.map { " · \(words.oldest) \(humanDuration(seconds: $0))" } ?? ""
+        page.line(#"<p>\#(words.deadHolds(cell(section.count)))\#(oldest)</p>"#)
         if !section.recent.isEmpty {
-            page.line("<table><thead><tr><th>id</th><th>type</th><th>reason</th><th>first failed</th></tr></thead><tbody>")
+            page.line("<table><thead><tr>" + words.deadColumns.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>")
             for letter in section.recent {
-                page.line("<tr><td><code>\(escape(letter.id))</code></td><td>\(letter.type.isEmpty ? "–" : escape(letter.type))</td><td>\(escape(letter.reason))</td><td>\(letter.firstFailedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? "–")</td></tr>")
+                page.line("<tr><td><code>\(escape(letter.id))</code></td><td>\(letter.type.isEmpty ? "–" : escape(words.eventType(letter.type)))</td><td title=\"\(escape(letter.reason))\">\(escape(words.reason(letter.reason)))</td><td>\(letter.firstFailedAt.map { escape(timestamp($0, snapshot.timeZone)) } ?? "–")</td></tr>")
             }
             page.line("</tbody></table>")
         } else if section.count == 0 || (section.listAvailable && section.count == nil) {
-            page.line(#"<p class="empty">No dead letters.</p>"#)
+            page.line(#"<p class="empty">\#(words.noDeadLetters)</p>"#)
         } else if section.listAvailable {
             // Messages the broker moved there itself (poison), or older than the index.
-            page.line(#"<p class="empty">None in the worker's index; what <code>lode.dead</code> holds is indexed by <code>lodectl dlq list --sync</code>.</p>"#)
+            page.line(#"<p class="empty">\#(words.notIndexed)</p>"#)
         } else {
-            page.line(#"<p class="empty">The list of dead letters is not available here: <code>lodectl dlq list</code> shows them.</p>"#)
+            page.line(#"<p class="empty">\#(words.noList)</p>"#)
         }
         page.line("</section>")
     }
 
-    private static func notifications(_ snapshot: StatusSnapshot, into page: inout HTMLDocument) {
+    private static func notifications(_ snapshot: StatusSnapshot, _ words: StatusPageLabels, into page: inout HTMLDocument) {
         let section = snapshot.notifications
-        page.line(#"<section id="failed-notifications"><h2>Failed notifications</h2>"#)
+        page.line(#"<section id="failed-notifications"><h2>\#(words.failedNotifications)</h2>"#)
         if let problem = section.problem { page.line(#"<p class="problem">\#(escape(problem))</p>"#) }
         if section.entries.isEmpty {
-            if section.problem == nil { page.line(#"<p class="empty">No failed notifications.</p>"#) }
+            if section.problem == nil { page.line(#"<p class="empty">\#(words.noFailedNotifications)</p>"#) }
         } else {
-            page.line("<table><thead><tr><th>id</th><th>rule</th><th>channel</th><th>title</th><th>attempts</th><th>last error</th><th>recorded</th></tr></thead><tbody>")
+            page.line("<table><thead><tr>" + words.notificationColumns.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>")
             for entry in section.entries {
                 page.line(#"<tr><td class="num">\#(entry.id)</td><td>\#(escape(entry.rule))</td><td>\#(escape(entry.channel))</td><td>\#(escape(entry.title))</td><td class="num">\#(entry.attempts)</td><td>\#(escape(entry.lastError ?? ""))</td><td>\#(escape(timestamp(entry.createdAt, snapshot.timeZone)))</td></tr>"#)
             }
             page.line("</tbody></table>")
-            page.line(#"<p class="meta"><code>lodectl notifications retry ID</code> sends one again.</p>"#)
+            page.line(#"<p class="meta">\#(words.retryHint)</p>"#)
         }
         page.line("</section>")
     }
@@ -201,15 +215,11 @@ public enum StatusPage {
     private static func rate(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
 
     /// `上年 28 +14.29%`, or `上年 0` when there is no growth to show.
-    private static func growth(_ growth: Growth) -> String {
-        guard let pct = growth.growthPct else { return "上年 \(growth.previous)" }
-        return "上年 \(growth.previous) \(pct.units >= 0 ? "+" : "")\(pct)%"
+    private static func growth(_ growth: Growth, _ labels: ReportLabels) -> String {
+        guard let pct = growth.growthPct else { return "\(labels.previousYear) \(growth.previous)" }
+        return "\(labels.previousYear) \(growth.previous) \(pct.units >= 0 ? "+" : "")\(pct)%"
     }
 
-    /// Yuan as 億元 with two decimals: 57384000000 → `573.84`.
-    static func yi(_ yuan: Int64) -> String {
-        FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? "0.00"
-    }
 
     private static func isAmount(_ figure: ReportFigure) -> Bool {
         switch figure {

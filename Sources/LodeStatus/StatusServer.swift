@@ -1,4 +1,5 @@
 import Hummingbird
+import LodeProjections
 import LodeWorker
 import Logging
 import NIOCore
@@ -56,7 +57,14 @@ public struct StatusServer: Service {
         }
         if let statusPage {
             let page: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-                let year = request.uri.queryParameters["year"].flatMap { Int(String($0)) }
+                var year: Int?
+                if let text = request.uri.queryParameters["year"] {
+                    guard let parsed = ZoneReport.year(parsing: text) else {
+                        return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                                        body: ResponseBody(byteBuffer: ByteBuffer(string: "?year=\(ZoneReport.yearProblem(text))\n")))
+                    }
+                    year = parsed
+                }
                 let html = StatusPage.html(await statusPage(StatusRequest(year: year)))
                 return Response(status: .ok, headers: [.contentType: StatusPage.contentType, .cacheControl: "no-store"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: html)))

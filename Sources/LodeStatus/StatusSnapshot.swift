@@ -1,4 +1,5 @@
 import Foundation
+import LodeEvents
 import LodeProjections
 import LodeQueues
 import LodeWorker
@@ -19,6 +20,8 @@ public struct StatusSnapshot: Sendable {
     public var report: ReportSection
     public var notifications: FailedNotificationsSection
     public var deadLetters: DeadLettersSection
+    /// The language of the page (`--lang`, `LODE_LANG`, config `language`).
+    public var language: ZoneLanguage = .default
 
     public init(generatedAt: Date, timeZone: TimeZone, refreshSeconds: Int = 5, queues: QueuesSection,
                 worker: WorkerSection, report: ReportSection, notifications: FailedNotificationsSection,

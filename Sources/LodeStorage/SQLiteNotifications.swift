@@ -86,39 +86,17 @@ struct NotificationStep {
     /// (as the database has them now) and of its registrations, and the years of its recruitment
     /// events' `time`.
     private func years(of batch: [IncomingEvent], db: Database) throws -> Set<Int> {
-        var years: Set<Int> = []
-        var projects: Set<String> = []
-        for incoming in batch {
-            let event = incoming.event
-            switch event.data {
-            case .projectRegistered(let registration):
-                years.insert(registration.planYear)
-                projects.insert(registration.projectID)
-            case .projectStatusChanged(let change):
-                projects.insert(change.projectID)
-            case .investmentReported(let report):
-                projects.insert(report.projectID)
-                years.insert(report.period.year)
-            case .enterpriseContacted, .siteVisit, .agreementSigned, .projectIntroduced:
-                years.insert(calendar.yearMonth(of: event.time).year)
-            }
-        }
+        let scope = CrossingScope(batch, calendar: calendar)
+        var years = scope.years
         let statement = try db.cachedStatement(sql: "SELECT plan_year FROM project_registration WHERE project_id = ?")
-        for project in projects {
+        for project in scope.projects {
             if let year = try Int.fetchOne(statement, arguments: [project]) { years.insert(year) }
         }
         return years
     }
 
     static func projectID(of event: Event) -> String? {
-        switch event.data {
-        case .projectRegistered(let registration): registration.projectID
-        case .projectStatusChanged(let change): change.projectID
-        case .investmentReported(let report): report.projectID
-        case .agreementSigned(let agreement): agreement.projectID
-        case .projectIntroduced(let introduction): introduction.projectID
-        case .enterpriseContacted, .siteVisit: nil
-        }
+        CrossingScope.projectID(of: event)
     }
 
     /// The project as the projection knows it now, or `nil` when it is not registered.
@@ -133,7 +111,7 @@ struct NotificationStep {
         let status: String? = row["status"]
         return ProjectFacts(
             projectID: projectID, name: row["name"], planYear: row["plan_year"],
-            categories: categories.split(separator: ",").compactMap { Category(rawValue: String($0)) },
+            categories: (try? ProjectionTable.categories(categories).get()) ?? [],
             enterprise: row["enterprise"], park: row["park"], status: status.flatMap(ProjectStatus.init(rawValue:)))
     }
 }

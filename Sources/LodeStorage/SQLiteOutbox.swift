@@ -111,8 +111,8 @@ extension SQLiteOutboxSchema {
 }
 
 /// The `seqs` column of `notification_queue`: 64-bit little-endian integers, back to back.
-enum QueuedSeqs {
-    static func pack(_ seqs: [Int64]) -> [UInt8] {
+public enum QueuedSeqs {
+    public static func pack(_ seqs: [Int64]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(seqs.count * 8)
         for seq in seqs { withUnsafeBytes(of: seq.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -120,8 +120,12 @@ enum QueuedSeqs {
     }
 
     static func unpack(_ data: Data) -> [Int64] {
-        stride(from: 0, to: data.count - data.count % 8, by: 8).map { offset in
-            data.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Int64.self)) }
+        unpack([UInt8](data))
+    }
+
+    public static func unpack(_ bytes: [UInt8]) -> [Int64] {
+        stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).map { offset in
+            bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Int64.self)) }
         }
     }
 }
@@ -138,13 +142,23 @@ public struct OutboxEntry: Sendable, Hashable {
     public var createdAt: Date
     public var lastError: String?
     public var deliveredAt: Date?
+
+    public init(id: Int64, rule: String, channel: String, state: DeliveryState, attempts: Int, title: String, key: String,
+                createdAt: Date, lastError: String?, deliveredAt: Date?) {
+        self.id = id
+        self.rule = rule
+        self.channel = channel
+        self.state = state
+        self.attempts = attempts
+        self.title = title
+        self.key = key
+        self.createdAt = createdAt
+        self.lastError = lastError
+        self.deliveredAt = deliveredAt
+    }
 }
 
-extension SQLiteZoneStore: NotificationOutbox {
-    /// Puts notifications in the outbox in a transaction of their own; a key already there is
-    /// skipped. Returns how many were new. (Notifications caused by events are written by
-    /// ``apply(_:)`` in the batch's transaction instead; this is for notifications made by
-    /// hand, such as a test message to a channel.)
+extension SQLiteZoneStore {
     @discardableResult
     public func enqueue(_ notifications: [ZoneNotification]) throws(StorageError) -> Int {
         try writing("recording notifications") { db in try SQLiteOutboxSchema.record(notifications, in: db) }
@@ -286,8 +300,6 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
-    /// Event notifications still queued behind the deliveries (not yet in
-    /// ``outboxEntries(failedOnly:limit:)``), per rule and channel.
     public func queuedNotificationCounts() throws(StorageError) -> [(rule: String, channel: String, count: Int)] {
         try reading("counting queued notifications") { db in
             try Row.fetchAll(db, sql: """
@@ -296,7 +308,6 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
-    /// The key of every notification recorded, whether sent, being sent or still queued.
     public func recordedNotificationKeys() throws(StorageError) -> Set<String> {
         try reading("reading notification keys") { db in
             var keys = Set(try String.fetchAll(db, sql: "SELECT key FROM notification_delivery"))
@@ -310,8 +321,6 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
-    /// The outbox's deliveries, newest last; only the failed ones when `failedOnly`. Event
-    /// notifications still queued (``queuedNotificationCounts()``) are not among them yet.
     public func outboxEntries(failedOnly: Bool = false, limit: Int = 1000) throws(StorageError) -> [OutboxEntry] {
         try reading("listing notifications") { db in
             let rows = try Row.fetchAll(db, sql: """
@@ -332,8 +341,6 @@ extension SQLiteZoneStore: NotificationOutbox {
         }
     }
 
-    /// Makes a failed delivery pending again, due now, with a fresh retry period; `false` when
-    /// there is no failed delivery with that id.
     public func retryDelivery(_ id: Int64, now: Date = Date()) throws(StorageError) -> Bool {
         try writing("retrying a notification") { db in
             try db.execute(sql: """

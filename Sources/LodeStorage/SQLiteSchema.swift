@@ -153,10 +153,7 @@ enum SQLiteSchema {
 
     /// The projection tables, which ``SQLiteZoneStore/rebuild()`` empties
     /// and fills again from the event log.
-    static let projectionTables = [
-        "project_registration", "project_status", "investment_report",
-        "recruitment_contact", "recruitment_visit_count", "recruitment_agreement", "recruitment_introduction",
-    ]
+    static let projectionTables = ProjectionTable.all.map(\.name)
 }
 
 /// The statements of the apply path, prepared once per connection and
@@ -186,47 +183,13 @@ enum SQLiteStatements {
         SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_recent) + (SELECT COUNT(*) FROM inbox_collision)
         """
 
-    static let upsertRegistration = """
-        INSERT INTO project_registration (project_id, name, plan_year, categories, new_start, total_investment,
-          planned_investment, major, enterprise, park, capacity, event_seconds, event_nanos, event_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (project_id) DO UPDATE SET
-          name = excluded.name, plan_year = excluded.plan_year, categories = excluded.categories,
-          new_start = excluded.new_start, total_investment = excluded.total_investment,
-          planned_investment = excluded.planned_investment, major = excluded.major,
-          enterprise = excluded.enterprise, park = excluded.park, capacity = excluded.capacity,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
-            > (project_registration.event_seconds, project_registration.event_nanos, project_registration.event_id)
-        """
-    static let upsertStatus = """
-        INSERT INTO project_status (project_id, status, event_seconds, event_nanos, event_id)
-        VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (project_id) DO UPDATE SET
-          status = excluded.status,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
-            > (project_status.event_seconds, project_status.event_nanos, project_status.event_id)
-        """
-    static let upsertInvestment = """
-        INSERT INTO investment_report (project_id, period_year, period_month, completed_investment,
-          event_seconds, event_nanos, event_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (project_id, period_year, period_month) DO UPDATE SET
-          completed_investment = excluded.completed_investment,
-          event_seconds = excluded.event_seconds, event_nanos = excluded.event_nanos, event_id = excluded.event_id
-        WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
-            > (investment_report.event_seconds, investment_report.event_nanos, investment_report.event_id)
-        """
-    static let insertContact =
-        "INSERT INTO recruitment_contact (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    // The projection's statements, generated from the tables' one description.
+    static let upsertRegistration = ProjectionTable.registration.sqliteUpsert
+    static let upsertStatus = ProjectionTable.status.sqliteUpsert
+    static let upsertInvestment = ProjectionTable.investment.sqliteUpsert
+    static let insertContact = ProjectionTable.contact.sqliteUpsert
     /// Adds a batch's visits of one (year, campaign).
-    static let addVisits = """
-        INSERT INTO recruitment_visit_count (year, campaign, visits) VALUES (?, ?, ?)
-        ON CONFLICT (year, campaign) DO UPDATE SET visits = visits + excluded.visits
-        """
-    static let insertAgreement =
-        "INSERT INTO recruitment_agreement (year, campaign, enterprise) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let insertIntroduction =
-        "INSERT INTO recruitment_introduction (year, industry, project_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let addVisits = ProjectionTable.visitCount.sqliteUpsert
+    static let insertAgreement = ProjectionTable.agreement.sqliteUpsert
+    static let insertIntroduction = ProjectionTable.introduction.sqliteUpsert
 }

@@ -72,7 +72,7 @@ public struct SQLiteStoreConfiguration: Sendable {
 ///
 /// One writer connection, used by one call at a time; reads (``report(year:targets:)``)
 /// use reader connections and do not wait for the writer.
-public final class SQLiteZoneStore: ZoneStore {
+public final class SQLiteZoneStore: ZoneDatabase {
     /// The database file.
     public let path: String
     public let calendar: ZoneCalendar
@@ -269,7 +269,12 @@ public final class SQLiteZoneStore: ZoneStore {
         try pool.writeWithoutTransaction(body)
     }
 
-    /// Closes the database; later calls fail.
+    public var location: String { path }
+
+    /// A SQLite file belongs to one worker: two workers on one queue would split the events
+    /// between two files (see docs/scaling.md).
+    public var allowsConcurrentWorkers: Bool { false }
+
     public func close() throws(StorageError) {
         do {
             try pool.close()
@@ -487,10 +492,7 @@ private struct ProjectionWriter {
 
     /// Same content is a duplicate, other content a conflicting duplicate.
     private func compare(_ event: Event, withApplied applied: Event) -> EventOutcome {
-        if applied.canonicalContent == event.canonicalContent { return .duplicate }
-        return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, appliedFingerprint: applied.contentFingerprint,
-            refusedFingerprint: event.contentFingerprint))
+        EventOutcome.comparing(event, withApplied: applied)
     }
 
     /// Writes what ``project(_:)`` gathered in memory: one row change per
@@ -508,42 +510,36 @@ private struct ProjectionWriter {
     /// Updates the projection tables (visits: in memory until ``flush()``);
     /// returns whether a figure changed.
     mutating func project(_ event: Event) throws -> Bool {
-        let instant = event.time.instant
-        let seconds = SQLValue.integer(instant.secondsSinceEpoch)
-        let nanos = SQLValue.integer(Int64(instant.nanoseconds))
-        let id = SQLValue.text(event.id)
         let changed: Int
-        switch event.data {
-        case .projectRegistered(let project):
+        switch ProjectionChange(event, calendar: calendar) {
+        case .registration(let project, let stamp):
             changed = try upsertRegistration.run(
                 .text(project.projectID), .text(project.name), .int(project.planYear),
-                .text(project.categories.map(\.rawValue).joined(separator: ",")),
+                .text(ProjectionTable.categoriesText(project.categories)),
                 .bool(project.newStart), .integer(project.totalInvestment), .integer(project.plannedInvestment),
                 .bool(project.major), .optionalText(project.enterprise), .optionalText(project.park),
-                .optionalText(project.capacity), seconds, nanos, id)
-        case .projectStatusChanged(let change):
-            changed = try upsertStatus.run(.text(change.projectID), .text(change.status.rawValue), seconds, nanos, id)
-        case .investmentReported(let report):
+                .optionalText(project.capacity), .integer(stamp.instant.secondsSinceEpoch),
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .status(let projectID, let status, let stamp):
+            changed = try upsertStatus.run(
+                .text(projectID), .text(status.rawValue), .integer(stamp.instant.secondsSinceEpoch),
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .investment(let projectID, let period, let amount, let stamp):
             changed = try upsertInvestment.run(
-                .text(report.projectID), .int(report.period.year), .int(report.period.month),
-                .integer(report.completedInvestment), seconds, nanos, id)
-        case .enterpriseContacted(let contact):
-            changed = try insertContact.run(.int(year(of: event)), .text(contact.campaign), .text(contact.enterprise))
-        case .siteVisit(let visit):
+                .text(projectID), .int(period.year), .int(period.month), .integer(amount),
+                .integer(stamp.instant.secondsSinceEpoch), .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+        case .contact(let year, let campaign, let enterprise):
+            changed = try insertContact.run(.int(year), .text(campaign), .text(enterprise))
+        case .visit(let year, let campaign, _):
             // The inbox lets each id through once: every visit counts.
-            pendingVisits[VisitKey(year: year(of: event), campaign: ExactText(visit.campaign)), default: 0] += 1
+            pendingVisits[VisitKey(year: year, campaign: ExactText(campaign)), default: 0] += 1
             changed = 1
-        case .agreementSigned(let agreement):
-            changed = try insertAgreement.run(.int(year(of: event)), .text(agreement.campaign), .text(agreement.enterprise))
-        case .projectIntroduced(let introduction):
-            changed = try insertIntroduction.run(
-                .int(year(of: event)), .text(introduction.industry.rawValue), .text(introduction.projectID))
+        case .agreement(let year, let campaign, let enterprise):
+            changed = try insertAgreement.run(.int(year), .text(campaign), .text(enterprise))
+        case .introduction(let year, let industry, let projectID):
+            changed = try insertIntroduction.run(.int(year), .text(industry.rawValue), .text(projectID))
         }
         return changed > 0
-    }
-
-    private func year(of event: Event) -> Int {
-        calendar.yearMonth(of: event.time).year
     }
 }
 

@@ -7,11 +7,11 @@ import GRDB
 /// consuming and retries the same batch with backoff (contract section 3: a
 /// failure that is not the event's fault never dead-letters);
 /// ``Kind/invalidData`` is the batch's fault; the others need an operator.
-/// When ``SQLiteZoneStore/apply(_:)`` throws, nothing of the batch was
-/// written: its transaction was rolled back.
+/// When a store's `apply` throws, nothing of the batch was written: its
+/// transaction was rolled back.
 public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is, for the caller to decide what to do.
-    public enum Kind: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         /// Not the data's fault and likely to pass later: the database is
         /// locked or busy past the busy timeout, the disk is full, an I/O
         /// error, the file or its directory is read-only, the file cannot be
@@ -37,16 +37,20 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     public let kind: Kind
     /// What failed, on what, and what to do; never holds a password.
     public let message: String
-    /// The database file the store was opened on.
+    /// The database the store was opened on: a SQLite file's path, or a PostgreSQL URL
+    /// without its password.
     public let path: String
     /// SQLite's extended result code, when SQLite reported the failure.
     public let sqliteCode: Int32?
+    /// PostgreSQL's SQLSTATE, when the server reported the failure.
+    public let sqlState: String?
 
-    public init(kind: Kind, message: String, path: String, sqliteCode: Int32? = nil) {
+    public init(kind: Kind, message: String, path: String, sqliteCode: Int32? = nil, sqlState: String? = nil) {
         self.kind = kind
         self.message = message
         self.path = path
         self.sqliteCode = sqliteCode
+        self.sqlState = sqlState
     }
 
     /// Whether the same call may pass when tried again later.

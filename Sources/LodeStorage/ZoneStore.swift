@@ -1,10 +1,12 @@
+import Foundation
 import LodeEvents
+import LodeNotifications
 import LodeProjections
 
 /// The worker's store: the inbox, the event log and the projection tables,
 /// changed together in one transaction per batch.
 ///
-/// SQLite now (``SQLiteZoneStore``), PostgreSQL later; the worker, `lodectl
+/// SQLite (``SQLiteZoneStore``) or PostgreSQL (LodePostgres); the worker, `lodectl
 /// report` and `lodectl rebuild` see only this protocol. Every call blocks
 /// the calling thread on database I/O: call it from a thread of its own (or
 /// NIO's thread pool), never from the cooperative pool.
@@ -97,6 +99,12 @@ public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible 
     /// ``Event/contentFingerprint`` of the refused one.
     public let refusedFingerprint: String
 
+    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String) {
+        self.eventID = eventID
+        self.appliedFingerprint = appliedFingerprint
+        self.refusedFingerprint = refusedFingerprint
+    }
+
     /// The text for the dead letter's `x-lode-error`.
     public var description: String {
         "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
@@ -141,6 +149,9 @@ public struct StoreCounts: Sendable, Hashable {
     public var conflictingDuplicates = 0
     /// Batches committed.
     public var batchesCommitted = 0
+    /// Transactions rolled back and run again after a serialization failure or a deadlock
+    /// with another worker (PostgreSQL; never an error, never a dead letter).
+    public var transactionRetries = 0
 
     public init() {}
 }
@@ -149,4 +160,62 @@ public struct StoreCounts: Sendable, Hashable {
 public struct RebuildSummary: Sendable, Hashable {
     /// Events read from the event log and applied again.
     public var eventsReplayed: Int
+
+    public init(eventsReplayed: Int) {
+        self.eventsReplayed = eventsReplayed
+    }
+}
+
+/// The outbox as operators and tools see it: `lodectl notifications`, the status page.
+public protocol NotificationOutboxAdministration: Sendable {
+    /// Puts notifications in the outbox in a transaction of their own; a key already there is
+    /// skipped. Returns how many were new. (Notifications caused by events are written by
+    /// ``ZoneStore/apply(_:)`` in the batch's transaction instead; this is for notifications made
+    /// by hand, such as a test message to a channel.)
+    @discardableResult
+    func enqueue(_ notifications: [ZoneNotification]) throws(StorageError) -> Int
+    /// The outbox's deliveries, newest last, at most `limit`; only the failed ones when
+    /// `failedOnly`. Event notifications still queued are not among them yet.
+    func outboxEntries(failedOnly: Bool, limit: Int) throws(StorageError) -> [OutboxEntry]
+    /// Event notifications still queued behind the deliveries, per rule and channel.
+    func queuedNotificationCounts() throws(StorageError) -> [(rule: String, channel: String, count: Int)]
+    /// Makes a failed delivery pending again, due now; `false` when there is no failed delivery
+    /// with that id.
+    func retryDelivery(_ id: Int64, now: Date) throws(StorageError) -> Bool
+    /// The key of every notification recorded, whether sent, being sent or still queued.
+    func recordedNotificationKeys() throws(StorageError) -> Set<String>
+}
+
+extension NotificationOutboxAdministration {
+    public func outboxEntries(failedOnly: Bool = false) throws(StorageError) -> [OutboxEntry] {
+        try outboxEntries(failedOnly: failedOnly, limit: 1000)
+    }
+
+    public func retryDelivery(_ id: Int64) throws(StorageError) -> Bool {
+        try retryDelivery(id, now: Date())
+    }
+}
+
+/// Everything the worker's database does, whichever database it is: the batches (``ZoneStore``),
+/// the outbox for the dispatcher (``NotificationOutbox``) and for operators
+/// (``NotificationOutboxAdministration``), and the dead-letter index (``DeadLetterIndex``).
+/// What `StoreFactory.open` returns; nothing outside the storage targets names a store's type.
+public protocol ZoneDatabase: ZoneStore, ProjectListReader, NotificationOutbox, NotificationOutboxAdministration, DeadLetterIndex {
+    /// What the store is opened on, for logs: a file's path, or a URL without its password.
+    var location: String { get }
+    /// Whether several workers may apply batches to this one database at the same time
+    /// (PostgreSQL); a SQLite file belongs to one worker (see docs/scaling.md).
+    var allowsConcurrentWorkers: Bool { get }
+    /// Closes the database; later calls fail.
+    func close() throws(StorageError)
+}
+
+extension EventOutcome {
+    /// The outcome of `event` whose id was applied before as `applied`: the same canonical
+    /// content is a duplicate; other content a conflicting duplicate, the first one staying.
+    public static func comparing(_ event: Event, withApplied applied: Event) -> EventOutcome {
+        if applied.canonicalContent == event.canonicalContent { return .duplicate }
+        return .conflictingDuplicate(ConflictingDuplicate(
+            eventID: event.id, appliedFingerprint: applied.contentFingerprint, refusedFingerprint: event.contentFingerprint))
+    }
 }

@@ -9,9 +9,10 @@ import LodeAMQP
 /// `basic.get` would count a delivery against the queue's delivery limit), so the age is
 /// measured from what the worker sees:
 ///
-/// - while a batch is in hand (read, not yet acknowledged or given back), the age of its oldest
-///   event: now − the oldest AMQP `timestamp` of its deliveries (a delivery without one counts
-///   from when it was read). It grows while the store retries a batch.
+/// - while batches are in hand (read, not yet acknowledged or given back: one applying, the next
+///   decoded behind it), the age of their oldest event: now − the oldest AMQP `timestamp` of
+///   their deliveries (a delivery without one counts from when it was read). It grows while the
+///   store is down and the worker holds its batches.
 /// - otherwise, while polls keep seeing ready messages and nothing has arrived since the first
 ///   of them (``waitingSince``): now − that poll. A lower bound (the head was in the queue at
 ///   that poll at the latest), so a backlog the worker does not take (disconnected, a zombie
@@ -19,8 +20,10 @@ import LodeAMQP
 ///   no false jump.
 /// - otherwise 0: idle, or consuming as fast as events come.
 public struct ConsumerProgress: Sendable, Hashable {
-    /// The oldest publish time of the batch in hand; `nil` when none is in hand.
-    public private(set) var oldestInHand: Date?
+    /// The oldest publish time of each batch in hand, in the order they were read.
+    public private(set) var batchesInHand: [Date] = []
+    /// The oldest publish time of the batches in hand; `nil` when none is in hand.
+    public var oldestInHand: Date? { batchesInHand.min() }
     /// The first poll that saw ready messages in the queue since the worker last read or
     /// finished a batch or (re)subscribed; `nil` when no such poll happened.
     public private(set) var waitingSince: Date?
@@ -30,14 +33,14 @@ public struct ConsumerProgress: Sendable, Hashable {
     /// A batch was read. `oldestPublished` is the oldest AMQP `timestamp` of its deliveries,
     /// `nil` when none has one.
     public mutating func batchRead(oldestPublished: Date?, at now: Date) {
-        oldestInHand = min(oldestPublished ?? now, now)
+        batchesInHand.append(min(oldestPublished ?? now, now))
         waitingSince = nil
     }
 
-    /// The batch in hand was acknowledged or given back. A batch that took long (a store that
-    /// retried) does not count as time the queue waited on a consumer that gets nothing.
+    /// The oldest batch in hand was acknowledged or given back. A batch that took long (a store
+    /// that retried) does not count as time the queue waited on a consumer that gets nothing.
     public mutating func batchDone(at now: Date) {
-        oldestInHand = nil
+        if !batchesInHand.isEmpty { batchesInHand.removeFirst() }
         waitingSince = nil
     }
 

@@ -53,6 +53,7 @@ extension Worker {
                 logger.debug("outbox count failed", metadata: ["error": "\(error)"])
             }
         }
+        metrics.acknowledgeCPU(total: consumer.acknowledgeCPU)
         let timeout = options.stallTimeout
         let (age, stalled) = metrics.updateProgress(stallTimeout: timeout, at: Date())
         guard stalled, health.broker != .stopping else { return }

@@ -1,18 +1,7 @@
 import LodeAMQP
+import LodeDeadLetters
 import LodeEvents
 import LodeStorage
-
-/// One event, or one whole message that could not be split into events, that the worker cannot
-/// apply: it goes to `lode.dead` with its reason.
-public struct Rejected: Sendable {
-    /// The bytes of the event (or of the whole message).
-    public var body: [UInt8]
-    public var reason: String
-    public var error: String
-    public var eventID: String?
-    /// The event's `type` attribute as written, when the body had one (for the metrics' `type` label).
-    public var eventType: String? = nil
-}
 
 /// What the deliveries of one batch hold: the events to apply (each with the index of the
 /// delivery it came in) and what must be dead-lettered.

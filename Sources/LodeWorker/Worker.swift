@@ -1,3 +1,4 @@
+import LodeDeadLetters
 import Dispatch
 import Foundation
 import LodeAMQP
@@ -54,6 +55,7 @@ public struct WorkerCounts: Sendable, Hashable {
     public var applied = 0
     public var duplicates = 0
     public var deadLettered = 0
+    /// Waits after a failure that was not the events' fault (each followed by a retry).
     public var retried = 0
 }
 
@@ -61,14 +63,18 @@ public struct WorkerCounts: Sendable, Hashable {
 /// store's inbox, event log and projection change in one transaction; what cannot be applied is
 /// published to `lode.dead` with a confirm; and only then are the deliveries acknowledged.
 ///
-/// Everything happens on the consumer's own thread (its batch handler): the store is
-/// synchronous, and a failure that is not the events' fault (database locked, disk full) is
-/// retried there with capped backoff, which holds further deliveries back (prefetch) until it
-/// passes. A crash anywhere loses nothing: unacknowledged deliveries come back, and the inbox
-/// skips what was already applied.
+/// Two threads share the work. The consumer's thread reads a batch, decodes and validates it,
+/// and hands it to the ``BatchPipeline``'s thread, which applies it (``BatchStep`` decides every
+/// step) while the consumer reads and decodes the next one. At most two batches are in hand; then
+/// the consumer reads nothing more and only keeps the heartbeat. A failure that is not the
+/// events' fault (database locked, full, read-only, damaged; dead letters not confirmed) pauses
+/// the pipeline with capped backoff and holds the batches: nothing is given back or
+/// dead-lettered for it, the connection stays up, `/healthz` says why. A crash anywhere loses
+/// nothing: unacknowledged deliveries come back, and the inbox skips what was already applied.
 public final class Worker: Sendable {
     let consumer: Consumer
     private let deadLetters: Publisher
+    private let pipeline: BatchPipeline
     let store: any ZoneStore
     let options: WorkerOptions
     let logger: Logger
@@ -84,16 +90,30 @@ public final class Worker: Sendable {
         self.logger = logger
         let deadLetters = Publisher(settings: settings, topology: ZoneTopology.topology, logger: logger)
         self.deadLetters = deadLetters
-        let counts = counts, metrics = metrics
-        consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
-                            options: options.consumerOptions, logger: logger) { deliveries, acknowledgements in
-            Worker.handle(deliveries, acknowledgements, store: store, deadLetters: deadLetters,
-                          options: options, counts: counts, metrics: metrics, logger: logger)
+        let metrics = metrics
+        // The pipeline settles through the consumer, which is made after it.
+        let settler = Settler()
+        let pipeline = BatchPipeline(store: store, deadLetters: deadLetters, options: options, metrics: metrics,
+                                     counts: counts, logger: logger) { ticket, settlement in
+            settler.consumer.withLock { $0 }?.settle(ticket, settlement)
         }
+        self.pipeline = pipeline
+        consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
+                            options: options.consumerOptions, logger: logger, receiver: { batch in
+            metrics.read(batch.deliveries)
+            let started = ThreadCPUClock.now()
+            let decoded = DecodedDeliveries(batch.deliveries)
+            metrics.spent(.nanoseconds(Int64(clamping: ThreadCPUClock.now() &- started)), in: .decode)
+            metrics.spent(batch.receiveCPU, in: .receive)
+            metrics.received(decoded)
+            pipeline.submit(DecodedBatch(ticket: batch.ticket, deliveries: batch.deliveries, decoded: decoded))
+        })
+        settler.consumer.withLock { $0 = consumer }
     }
 
     /// Connects, declares the topology and starts consuming.
     public func start() async throws(AMQPError) {
+        pipeline.start()
         try await deadLetters.connect()
         try await consumer.start()
     }
@@ -103,147 +123,20 @@ public final class Worker: Sendable {
 
     public var totals: WorkerCounts { counts.value.withLock { $0 } }
 
-    /// Stops taking deliveries, lets the batch in hand finish (commit, dead letters, acks), and
-    /// closes the connections.
+    /// Stops taking deliveries; finishes, commits and acknowledges the batches in hand while the
+    /// store takes them, or gives them back unacknowledged at once when it fails (they are
+    /// delivered again after the connection closes); then closes the connections.
     public func stop() async {
         try? await consumer.cancel()
+        await pipeline.drain()
         await consumer.close()
         await deadLetters.close()
     }
+}
 
-    private static func handle(_ deliveries: [Delivery], _ acknowledgements: Acknowledgements, store: any ZoneStore,
-                               deadLetters: Publisher, options: WorkerOptions, counts: SharedCounts,
-                               metrics: WorkerMetrics, logger: Logger) {
-        metrics.read(deliveries)
-        var decoded = DecodedDeliveries(deliveries)
-        metrics.received(decoded)
-        var outcomes: [EventOutcome] = []
-        outcomes.reserveCapacity(decoded.events.count)
-        var start = 0
-        while start < decoded.events.count {
-            let end = min(start + max(1, options.transactionEvents), decoded.events.count)
-            let events = Array(decoded.events[start..<end])
-            guard let outcome = durably("a batch", options: options, logger: logger, onRetry: {
-                counts.value.withLock { $0.retried += 1 }
-                metrics.retrying(decoded)
-            }, { () throws(StorageError) in try metrics.applying { () throws(StorageError) in try store.apply(events) } }) else {
-                // The store refuses the batch as a whole (damaged database, a bug): give the
-                // deliveries back; what was committed already is skipped as duplicates later.
-                metrics.requeued(decoded)
-                acknowledgements.nackAll(deliveries, requeue: true)
-                return
-            }
-            outcomes += outcome.outcomes
-            start = end
-        }
-        let outcome = BatchOutcome(outcomes: outcomes)
-        for (index, conflict) in outcome.conflicts {
-            decoded.rejected.append((decoded.eventDelivery[index], Rejected(
-                body: decoded.events[index].body, reason: "conflicting_duplicate", error: conflict.description,
-                eventID: conflict.eventID)))
-        }
-        if !decoded.rejected.isEmpty {
-            let messages = decoded.rejected.map { deadLetter($0.rejected, of: deliveries[$0.delivery]) }
-            // The index row first, then the publish: a crash between leaves a row whose message
-            // is not in lode.dead yet, and the deliveries unacknowledged; they come back, are
-            // dead-lettered again under the same id (derived from reason and body) and published.
-            // The other order could leave a dead letter acknowledged and published but missing
-            // from `lodectl dlq list` until a sweep meets it.
-            if let index = store as? any DeadLetterIndex, durably("the dead-letter index", options: options, logger: logger, {
-                () throws(StorageError) in
-                try index.recordDeadLetters(messages.map { DeadLetterMessage(properties: $0.properties, body: $0.body).record })
-            }) == nil {
-                metrics.requeued(decoded)
-                acknowledgements.nackAll(deliveries, requeue: true)
-                return
-            }
-            guard let report = publishBlocking(messages, with: deadLetters), report.allConfirmed else {
-                logger.error("dead letters not confirmed; deliveries requeued")
-                metrics.requeued(decoded)
-                acknowledgements.nackAll(deliveries, requeue: true)
-                return
-            }
-            for rejected in decoded.rejected {
-                logger.warning("dead-lettered", metadata: [
-                    "reason": "\(rejected.rejected.reason)", "event_id": "\(rejected.rejected.eventID ?? "-")",
-                    "error": "\(rejected.rejected.error)",
-                ])
-            }
-        }
-        acknowledgements.ackAll(deliveries)
-        metrics.finished(decoded, outcome)
-        counts.value.withLock {
-            $0.deliveries += deliveries.count
-            $0.applied += outcome.applied
-            $0.duplicates += outcome.duplicates
-            $0.deadLettered += decoded.rejected.count
-        }
-    }
-
-    /// Runs `write` on the store (`what` it writes, for the log), retrying with capped backoff
-    /// while the store is unavailable (not the events' fault; `onRetry` before each wait). `nil`
-    /// when the store refuses it for good; it then waits one backoff step too, so a damaged
-    /// database does not spin through redeliveries.
-    private static func durably<T>(_ what: String, options: WorkerOptions, logger: Logger, onRetry: () -> Void = {},
-                                   _ write: () throws(StorageError) -> T) -> T? {
-        var backoff = options.backoff
-        while true {
-            do throws(StorageError) {
-                return try write()
-            } catch where error.isRetryable {
-                let delay = backoff.nextDelay()
-                onRetry()
-                logger.warning("store unavailable, retrying", metadata: [
-                    "writing": "\(what)", "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
-                ])
-                Thread.sleep(forTimeInterval: delay.seconds)
-            } catch {
-                logger.error("store refused \(what); deliveries requeued", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff.nextDelay().seconds)
-                return nil
-            }
-        }
-    }
-
-    /// The dead letter of the contract: the original body (of the event, or of the whole message)
-    /// and properties, with the `x-lode-*` headers.
-    static func deadLetter(_ rejected: Rejected, of delivery: Delivery) -> OutgoingMessage {
-        var properties = delivery.properties
-        var headers = properties.headers ?? FieldTable()
-        headers["x-lode-reason"] = .string(rejected.reason)
-        headers["x-lode-error"] = .string(String(rejected.error.prefix(4000)))
-        // A replayed dead letter (`lodectl dlq replay`) keeps its attempts and first failure.
-        let earlierAttempts = headers["x-lode-attempts"]?.integerValue ?? 0
-        headers["x-lode-attempts"] = .int32(Int32(clamping: earlierAttempts + (headers["x-delivery-count"]?.integerValue ?? 0) + 1))
-        if headers["x-lode-first-failed-at"]?.stringValue == nil {
-            headers["x-lode-first-failed-at"] = .string(Date().ISO8601Format())
-        }
-        if let id = rejected.eventID { headers["x-lode-event-id"] = .string(String(id.prefix(255))) }
-        headers[DeadLetterMessage.idHeader] = .string(DeadLetterMessage.id(reason: rejected.reason, body: rejected.body))
-        properties.headers = headers
-        properties.deliveryMode = 2
-        if rejected.body != delivery.body {
-            // One event out of a batch: it travels as a single event now.
-            properties.contentType = MessageFormat.singleContentType
-            properties.messageID = rejected.eventID.map { String($0.prefix(255)) } ?? properties.messageID
-        }
-        return OutgoingMessage(exchange: "", routingKey: ZoneTopology.deadLetterQueue, body: rejected.body,
-                               properties: properties, mandatory: true)
-    }
-
-    /// Publishes from the consumer's thread and waits for the confirms. The handler is synchronous
-    /// by design (no thread switch per batch); this is the one place it waits for async work.
-    private static func publishBlocking(_ messages: [OutgoingMessage], with publisher: Publisher) -> PublishReport? {
-        let result = Mutex<PublishReport?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let report = try? await publisher.publish(messages)
-            result.withLock { $0 = report }
-            done.signal()
-        }
-        done.wait()
-        return result.withLock { $0 }
-    }
+/// Lets the pipeline reach the consumer that feeds it (made after the pipeline).
+private final class Settler: Sendable {
+    let consumer = Mutex<Consumer?>(nil)
 }
 
 /// The worker's totals, shared between the consumer's thread and readers.

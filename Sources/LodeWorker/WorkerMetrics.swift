@@ -67,7 +67,16 @@ public final class WorkerMetrics: Sendable {
         help: "Events (or whole messages) moved to lode.dead, confirmed by the broker, by x-lode-reason.")
     public static let retried = MetricDescription(
         "lode_worker_events_retried_total", .counter, labels: ["type", "cause"],
-        help: "Events whose batch was tried again: cause store_unavailable (the store failed, not the events; retried in place) or requeued (deliveries given back to lode.work).")
+        help: "Events whose transaction was tried again after a wait: cause store_unavailable (the store failed, not the events; the worker holds its deliveries meanwhile and gives nothing back).")
+    public static let storeFailures = MetricDescription(
+        "lode_worker_store_failures_total", .counter, labels: ["kind"],
+        help: "Store operations that failed for a reason that is not the events' fault (kind unavailable: busy, locked, full, read-only, I/O; damaged: corrupt or not a database; configuration; internal), each followed by a wait and a retry. Consuming is paused meanwhile.")
+    public static let paused = MetricDescription(
+        "lode_worker_paused", .gauge,
+        help: "1 while the worker holds its batch and takes no deliveries because the store (or the broker, for dead letters) fails; 0 otherwise.")
+    public static let stageSeconds = MetricDescription(
+        "lode_worker_stage_seconds_total", .counter, labels: ["stage"],
+        help: "Seconds spent in each stage of the worker's path: receive (CPU of the consumer's thread reading and copying deliveries), decode (CPU decoding and validating them), apply (CPU of the store's transactions: inbox, event log, figures, outbox), commit_wait (the transactions' time off the CPU: mostly the commit's fsync), dead_letters (indexing and publishing dead letters until confirmed), acknowledge (CPU sending acknowledgements). Divided by the events consumed: what an event costs per stage.")
     public static let batchSize = MetricDescription(
         "lode_worker_batch_events", .histogram,
         buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000],
@@ -102,9 +111,19 @@ public final class WorkerMetrics: Sendable {
         "lode_worker_consumer_stalls_total", .counter,
         help: "Times the consumer watchdog found the consumer connected and subscribed but getting nothing while lode.work had ready messages (a zombie consumer), and reconnected it.")
 
+    /// Recorded by the PostgreSQL store itself (LodePostgres), not by the worker: not in
+    /// ``descriptions``; ``storeDescriptions`` lists it for the exporter.
+    public static let storeRetries = MetricDescription(
+        "lode_store_transaction_retries_total", .counter,
+        help: "Transactions the PostgreSQL store rolled back and ran again after a serialization failure or a deadlock with another worker; never an error, never a dead letter.")
+
     /// Every metric the worker records.
-    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, batchSize, applyLatency, lastApplied,
+    public static let descriptions = [consumed, applied, duplicates, deadLettered, retried, storeFailures, paused, stageSeconds, batchSize,
+                                      applyLatency, lastApplied,
                                       queueReady, queueConsumers, oldestUnappliedAge, outbox, brokerConnected, reconnects, stalls]
+
+    /// The metrics a store records while the worker uses it.
+    public static let storeDescriptions = [storeRetries]
 
     /// The queues whose depth and consumers the worker polls.
     public static let polledQueues = [ZoneTopology.workQueue, ZoneTopology.deadLetterQueue]
@@ -123,7 +142,10 @@ public final class WorkerMetrics: Sendable {
     private let appliedByType: [String: Counter]
     private let duplicatesByType: [String: Counter]
     private let retriedInPlace: [String: Counter]
-    private let retriedRequeued: [String: Counter]
+    private let storeFailuresByKind: [StorageError.Kind: Counter]
+    private let pausedGauge: Gauge
+    private let stageCounters: [WorkerStage: FloatingPointCounter]
+    private let acknowledgeCPUSeen = Mutex<Duration>(.zero)
     private let batchEvents: Recorder
     private let applyTime: CoreMetrics.Timer
     private let lastAppliedTime: Gauge
@@ -150,7 +172,14 @@ public final class WorkerMetrics: Sendable {
         appliedByType = counters(Self.applied)
         duplicatesByType = counters(Self.duplicates)
         retriedInPlace = counters(Self.retried, [("cause", "store_unavailable")])
-        retriedRequeued = counters(Self.retried, [("cause", "requeued")])
+        storeFailuresByKind = Dictionary(uniqueKeysWithValues: StorageError.Kind.allCases.map {
+            ($0, Counter(label: Self.storeFailures.name, dimensions: [("kind", $0.rawValue)], factory: factory))
+        })
+        pausedGauge = Gauge(label: Self.paused.name, dimensions: [], factory: factory)
+        stageCounters = Dictionary(uniqueKeysWithValues: WorkerStage.allCases.map {
+            ($0, FloatingPointCounter(label: Self.stageSeconds.name, dimensions: [("stage", $0.rawValue)], factory: factory))
+        })
+        pausedGauge.record(0)
         batchEvents = Recorder(label: Self.batchSize.name, dimensions: [], aggregate: true, factory: factory)
         applyTime = CoreMetrics.Timer(label: Self.applyLatency.name, dimensions: [], factory: factory)
         lastAppliedTime = Gauge(label: Self.lastApplied.name, dimensions: [], factory: factory)
@@ -183,7 +212,7 @@ public final class WorkerMetrics: Sendable {
         let oldest = deliveries.compactMap(\.properties.timestamp).min()
         let now = Date()
         progress.withLock {
-            $0.batchRead(oldestPublished: oldest.map { Date(timeIntervalSince1970: Double($0)) }, at: now)
+            $0.batchRead(oldestPublished: oldest.map { Date(amqpTimestamp: $0) }, at: now)
         }
     }
 
@@ -194,50 +223,68 @@ public final class WorkerMetrics: Sendable {
         batchEvents.record(decoded.events.count + decoded.rejected.count)
     }
 
-    /// Runs the store's transaction for a batch, timing it and keeping its outcome for `/healthz`.
-    func applying(_ apply: () throws(StorageError) -> BatchOutcome) throws(StorageError) -> BatchOutcome {
-        let started = ContinuousClock.now
-        do {
-            let outcome = try apply()
-            applyTime.record(duration: ContinuousClock.now - started)
-            state.withLock { $0.storeSucceeded() }
-            return outcome
-        } catch {
-            state.withLock { $0.storeFailed("\(error)", at: Date()) }
-            throw error
+    /// A transaction of the store committed, in `duration`, `cpu` of it on the CPU.
+    func committed(in duration: Duration, cpu: Duration) {
+        applyTime.record(duration: duration)
+        spent(cpu, in: .apply)
+        spent(max(.zero, duration - cpu), in: .commitWait)
+    }
+
+    /// Time spent in a stage of the worker's path (`lode_worker_stage_seconds_total`).
+    func spent(_ duration: Duration, in stage: WorkerStage) {
+        stageCounters[stage]?.increment(by: max(0, duration.seconds))
+    }
+
+    /// The consumer's total CPU for acknowledgements so far: what is new since the last call
+    /// goes to the `acknowledge` stage.
+    func acknowledgeCPU(total: Duration) {
+        let added = acknowledgeCPUSeen.withLock { seen in
+            defer { seen = max(seen, total) }
+            return total - seen
         }
+        if added > .zero { spent(added, in: .acknowledge) }
     }
 
-    /// The store failed for a reason that is not the events' own; the batch is tried again.
-    func retrying(_ decoded: DecodedDeliveries) {
-        for incoming in decoded.events { retriedInPlace[incoming.event.type.rawValue]?.increment() }
+    /// The batch's last action failed for a reason that is not the events' fault (`pause`); the
+    /// worker waits and tries again, holding its deliveries. `events` are the events of the
+    /// transaction that waits, when it is one.
+    func paused(_ pause: BatchStep.Pause, events: ArraySlice<IncomingEvent>, at now: Date) {
+        if let kind = pause.storageError?.kind { storeFailuresByKind[kind]?.increment() }
+        if pause.storageError != nil {
+            for incoming in events { retriedInPlace[incoming.event.type.rawValue]?.increment() }
+        }
+        pausedGauge.record(1)
+        state.withLock { $0.paused(pause, at: now) }
     }
 
-    /// The batch's deliveries go back to the queue, to be delivered again.
-    func requeued(_ decoded: DecodedDeliveries) {
-        for incoming in decoded.events { retriedRequeued[incoming.event.type.rawValue]?.increment() }
-        for (_, rejected) in decoded.rejected { retriedRequeued[Self.typeLabel(rejected.eventType)]?.increment() }
+    /// The failure that paused the worker passed.
+    func resumed() {
+        pausedGauge.record(0)
+        state.withLock { $0.resumed() }
+    }
+
+    /// The oldest batch in hand was given up (the worker stops while its store fails): its
+    /// deliveries go back to the queue when the connection closes.
+    func abandoned() {
         let now = Date()
         progress.withLock { $0.batchDone(at: now) }
     }
 
     /// The batch is committed, its dead letters confirmed, its deliveries acknowledged.
-    /// `decoded.rejected` holds every dead letter, conflicting duplicates included.
-    func finished(_ decoded: DecodedDeliveries, _ outcome: BatchOutcome) {
-        for (incoming, result) in zip(decoded.events, outcome.outcomes) {
+    func finished(_ step: BatchStep) {
+        for (incoming, result) in zip(step.events, step.outcomes) {
             switch result {
-            case .applied: appliedByType[incoming.event.type.rawValue]?.increment()
-            case .duplicate: duplicatesByType[incoming.event.type.rawValue]?.increment()
-            case .conflictingDuplicate:
-                deadLetteredCounter(type: incoming.event.type.rawValue, reason: "conflicting_duplicate").increment()
+            case .applied?: appliedByType[incoming.event.type.rawValue]?.increment()
+            case .duplicate?: duplicatesByType[incoming.event.type.rawValue]?.increment()
+            case .conflictingDuplicate?, nil: break  // counted below, as dead letters
             }
         }
-        for (_, rejected) in decoded.rejected where rejected.reason != "conflicting_duplicate" {
-            deadLetteredCounter(type: Self.typeLabel(rejected.eventType), reason: rejected.reason).increment()
+        for cause in step.deadLetters {
+            deadLetteredCounter(type: Self.typeLabel(cause.rejected.eventType), reason: cause.rejected.reason).increment()
         }
         let now = Date()
         progress.withLock { $0.batchDone(at: now) }
-        if outcome.applied > 0 {
+        if step.outcomes.contains(where: { if case .applied? = $0 { true } else { false } }) {
             lastAppliedTime.record(now.timeIntervalSince1970)
             state.withLock { $0.lastAppliedAt = now }
         }
@@ -324,6 +371,14 @@ public final class WorkerMetrics: Sendable {
     public var consumerProgress: ConsumerProgress { progress.withLock { $0 } }
 }
 
+/// The stages of the worker's path that `lode_worker_stage_seconds_total` accounts for.
+public enum WorkerStage: String, Sendable, Hashable, CaseIterable {
+    case receive, decode, apply
+    case commitWait = "commit_wait"
+    case deadLetters = "dead_letters"
+    case acknowledge
+}
+
 /// Why the consumer set its subscription up again (`lode_worker_reconnects_total{cause}`).
 public enum ReconnectCause: String, Sendable, Hashable, CaseIterable {
     /// The connection failed (broker restarted, network, heartbeat missed).
@@ -385,10 +440,15 @@ public struct WorkerHealth: Sendable, Hashable {
     }
 
     public var broker: Broker = .starting
-    /// The error of the last store transaction, `nil` when it succeeded (or none ran yet).
+    /// While the worker is paused because its store fails: the store's error; `nil` otherwise.
     public var storeError: String?
-    /// Since when the store has been failing, with no success in between.
+    /// Whether that error says the database is damaged (corrupt, not a database): it will not
+    /// heal by itself.
+    public var storeDamaged = false
+    /// Since when the worker has been paused (store or dead letters failing), with no success in between.
     public var storeFailingSince: Date?
+    /// While the worker is paused because the broker does not confirm its dead letters: why.
+    public var deadLetterError: String?
     /// When the last batch that applied at least one new event was committed.
     public var lastAppliedAt: Date?
 
@@ -410,21 +470,40 @@ public struct WorkerHealth: Sendable, Hashable {
         case .cancelledByBroker: problems.append("the broker cancelled the subscription to lode.work")
         case .stopping: problems.append("shutting down")
         }
-        if let storeError { problems.append("store failing: \(storeError)") }
+        let since = storeFailingSince.map { " since \($0.ISO8601Format())" } ?? ""
+        if let storeError {
+            problems.append("store failing\(since); consuming paused, retrying with backoff, nothing dead-lettered: \(storeError)")
+            if storeDamaged {
+                problems.append("the database is damaged and will not heal by itself: restore it from a backup or point --db at a healthy copy; the events stay in lode.work meanwhile")
+            }
+        }
+        if let deadLetterError {
+            problems.append("dead letters not confirmed by the broker\(since); consuming paused, retrying: \(deadLetterError)")
+        }
         return problems
     }
 
     /// Consuming, and the store's last transaction succeeded.
     public var isHealthy: Bool { problems.isEmpty }
 
-    mutating func storeSucceeded() {
-        storeError = nil
-        storeFailingSince = nil
+    mutating func paused(_ pause: BatchStep.Pause, at time: Date) {
+        if let error = pause.storageError {
+            storeError = "\(error)"
+            storeDamaged = error.kind == .damaged
+            deadLetterError = nil
+        } else {
+            deadLetterError = pause.description
+            storeError = nil
+            storeDamaged = false
+        }
+        if storeFailingSince == nil { storeFailingSince = time }
     }
 
-    mutating func storeFailed(_ error: String, at time: Date) {
-        storeError = error
-        if storeFailingSince == nil { storeFailingSince = time }
+    mutating func resumed() {
+        storeError = nil
+        storeDamaged = false
+        deadLetterError = nil
+        storeFailingSince = nil
     }
 }
 

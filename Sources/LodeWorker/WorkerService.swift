@@ -15,13 +15,17 @@ import ServiceLifecycle
 public struct WorkerService: Service {
     public let worker: Worker
     private let logger: Logger
-    /// Called once consuming has started (for the executable's log line).
+    /// Called once consuming has started (for the executable's log line, systemd's `READY=1`).
     private let onConsuming: @Sendable () -> Void
+    /// Called once when shutdown begins, before the batch in hand is finished (systemd's `STOPPING=1`).
+    private let onStopping: @Sendable () -> Void
 
-    public init(worker: Worker, logger: Logger, onConsuming: @escaping @Sendable () -> Void = {}) {
+    public init(worker: Worker, logger: Logger, onConsuming: @escaping @Sendable () -> Void = {},
+                onStopping: @escaping @Sendable () -> Void = {}) {
         self.worker = worker
         self.logger = logger
         self.onConsuming = onConsuming
+        self.onStopping = onStopping
     }
 
     public func run() async throws {
@@ -36,6 +40,7 @@ public struct WorkerService: Service {
             // Returns on graceful shutdown, throws on cancellation: either way, stop cleanly.
             try? await gracefulShutdown()
             logger.info("stopping: finishing the batch in hand")
+            onStopping()
             worker.metrics.recordStopping()
             await worker.stop()
             group.cancelAll()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeEvents
 import LodePublishing
 import LodeSettings
@@ -13,8 +14,8 @@ struct LodePublish: AsyncParsableCommand {
         commandName: "lode-publish",
         abstract: "Validate zone events and publish them to RabbitMQ, with publisher confirms.",
         discussion: """
-            Reads events as NDJSON (one CloudEvents event per line) or CSV exported from a \
-            spreadsheet, from a file or - (stdin), or builds one event from flags. Every event \
+            Reads events as NDJSON (one CloudEvents event per line), a spreadsheet's CSV, or an \
+            Excel workbook (.xlsx), from a file or - (stdin), or builds one event from flags. Every event \
             is validated before anything is sent: on any error nothing is published, each \
             error is printed as FILE:LINE: message, and the exit status is 65.
 
@@ -27,13 +28,17 @@ struct LodePublish: AsyncParsableCommand {
               NDJSON file, one CloudEvents event per line:
                 lode-publish events.ndjson
                 some-script | lode-publish -
-              CSV from a spreadsheet, one event type per file (header: data fields and
-              optional id, time, source):
+              A workbook or a CSV from a spreadsheet (headers in Chinese or English, amounts
+              with a unit, times in the zone's time zone; UTF-8, GBK or UTF-16 CSV):
+                lode-publish 项目登记.xlsx --sheet 项目登记
                 lode-publish --type project-status status.csv
-                  project_id,status,time,note
-                  BT-17,started,2024-05-05T10:00:00+08:00,"开工仪式, 一期"
+                  项目编号,状态,时间,备注
+                  BT-17,已开工,2024/5/5 10:00,"开工仪式, 一期"
                 lode-publish --type zone.project.registered --time-now \\
                   --source dev-office projects.csv
+              Several event types in one sheet: a column 事件类型 (type) naming each row's.
+              A ready-to-fill sheet:
+                lode-publish template project-registered -o 项目登记.xlsx
               One event from flags:
                 lode-publish project-status --project BT-17 --status started
                 lode-publish site-visit --enterprise 北方稀土 \\
@@ -57,8 +62,9 @@ struct LodePublish: AsyncParsableCommand {
             The options of reading a file: lode-publish help file; of one event:
             lode-publish help project-status (and each other event command).
             """,
+        version: "lode-publish \(BuildInfo.versionLine)",
         subcommands: [
-            PublishInput.self, ProjectRegisteredEvent.self, ProjectStatusEvent.self, InvestmentEvent.self,
+            PublishInput.self, TemplateCommand.self, ProjectRegisteredEvent.self, ProjectStatusEvent.self, InvestmentEvent.self,
             EnterpriseContactedEvent.self, SiteVisitEvent.self, AgreementSignedEvent.self, ProjectIntroducedEvent.self,
         ],
         defaultSubcommand: PublishInput.self)
@@ -102,22 +108,34 @@ struct PublishingOptions: ParsableArguments {
 struct PublishInput: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "file",
-        abstract: "Publish the events of an NDJSON or CSV file (the default command).")
+        abstract: "Publish the events of an NDJSON, CSV or .xlsx file (the default command).")
 
-    @Argument(help: ArgumentHelp("NDJSON or CSV file, or - for stdin.", valueName: "input"))
+    @Argument(help: ArgumentHelp("NDJSON, CSV or .xlsx file, or - for stdin.", valueName: "input"))
     var input: String
 
     @Option(help: ArgumentHelp("""
-        The event type of a CSV file (e.g. project-status or zone.project.status_changed); \
-        makes the input CSV.
+        The event type of every row of a CSV file or sheet (e.g. project-status or \
+        zone.project.status_changed), unless a type (事件类型) column names each row's; makes \
+        the input CSV when it is not a workbook.
         """, valueName: "type"))
     var type: String?
 
-    @Option(help: ArgumentHelp("Input format; default: csv when --type is given or the file ends in .csv, else ndjson.",
-                               valueName: "ndjson|csv"))
+    @Option(help: ArgumentHelp("""
+        Input format; default: xlsx for a workbook (a .xlsx name, or a ZIP archive), csv when \
+        --type is given or the file ends in .csv/.tsv/.txt, else ndjson.
+        """, valueName: "ndjson|csv|xlsx"))
     var format: String?
 
-    @Flag(help: "Give CSV rows without a time the current time.")
+    @Option(help: ArgumentHelp("The sheet of a workbook to read; default: the first.", valueName: "name"))
+    var sheet: String?
+
+    @Option(help: ArgumentHelp("""
+        The encoding of a CSV file: utf-8, gb18030 (gbk) or utf-16; default: detected \
+        (a byte order mark, else UTF-8, else GB18030).
+        """, valueName: "encoding"))
+    var encoding: String?
+
+    @Flag(help: "Give CSV and sheet rows without a time the current time.")
     var timeNow = false
 
     @OptionGroup var options: PublishingOptions
@@ -125,33 +143,58 @@ struct PublishInput: AsyncParsableCommand {
     func run() async throws {
         let started = ContinuousClock.now
         let fileName = input == "-" ? "<stdin>" : input
-        let isCSV: Bool
-        switch format {
-        case "csv": isCSV = true
-        case "ndjson": isCSV = false
-        case nil: isCSV = type != nil || input.lowercased().hasSuffix(".csv")
-        case let other?: throw ValidationError("--format must be ndjson or csv, got '\(other)'")
-        }
         var eventType: EventType?
         if let type {
-            guard let known = EventType(name: type) else {
+            guard let known = SpreadsheetVocabulary.eventType(named: type) else {
                 let names = EventType.allCases.map(\.rawValue) + EventType.shortNames.keys.sorted()
                 throw ValidationError("unknown --type '\(type)'; the types are \(names.joined(separator: ", "))")
             }
             eventType = known
         }
-        if isCSV, eventType == nil {
-            throw ValidationError("a CSV file needs --type: it holds events of one type (e.g. --type project-status)")
+        var forcedEncoding: TextEncoding?
+        if let encoding {
+            guard let known = TextEncoding(name: encoding) else {
+                throw ValidationError("unknown --encoding '\(encoding)'; give utf-8, gb18030 (or gbk) or utf-16")
+            }
+            forcedEncoding = known
         }
         let settings = try Terminal.resolve(options.broker)
         let bytes = try Terminal.readInput(input)
+        let lowered = input.lowercased()
+        let kind: String
+        switch format {
+        case "csv", "ndjson", "xlsx": kind = format ?? ""
+        case nil:
+            if lowered.hasSuffix(".xlsx") || lowered.hasSuffix(".xlsm") || bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+                kind = "xlsx"
+            } else if type != nil || [".csv", ".tsv", ".txt"].contains(where: lowered.hasSuffix) {
+                kind = "csv"
+            } else {
+                kind = "ndjson"
+            }
+        case let other?: throw ValidationError("--format must be ndjson, csv or xlsx, got '\(other)'")
+        }
+        if sheet != nil, kind != "xlsx" { throw ValidationError("--sheet is for a workbook (.xlsx)") }
+        let calendar: ZoneCalendar
+        do {
+            calendar = try ZoneCalendar(timeZoneIdentifier: settings.timezone)
+        } catch {
+            Terminal.printError("\(error)")
+            throw ExitCode(78)
+        }
         let events: ReadEvents
         do {
-            if let eventType {
-                let now = timeNow ? Terminal.now(timezone: settings.timezone) : nil
-                events = try CSVEventReader(type: eventType, fileName: fileName, defaultSource: options.source, defaultTime: now)
+            let now = timeNow ? Terminal.now(timezone: settings.timezone) : nil
+            switch kind {
+            case "xlsx":
+                events = try WorkbookEventReader(type: eventType, fileName: fileName, sheet: sheet, defaultSource: options.source,
+                                                 defaultTime: now, calendar: calendar)
                     .read(bytes).deduplicated(fileName: fileName)
-            } else {
+            case "csv":
+                events = try CSVEventReader(type: eventType, fileName: fileName, defaultSource: options.source, defaultTime: now,
+                                            calendar: calendar, encoding: forcedEncoding)
+                    .read(bytes).deduplicated(fileName: fileName)
+            default:
                 events = try NDJSONEventReader(fileName: fileName).read(bytes).deduplicated(fileName: fileName)
             }
         } catch {
@@ -165,12 +208,16 @@ struct PublishInput: AsyncParsableCommand {
 /// The shared steps of the commands: settings, input, publishing, reporting.
 enum Terminal {
     static func resolve(_ broker: BrokerOptions) throws -> CommonSettings {
+        let settings: CommonSettings
         do {
-            return try broker.resolve()
+            settings = try broker.resolve()
         } catch {
             printError(error.description)
             throw ExitCode(error.exitCode)
         }
+        // Errors only, unless --log-level, LODE_LOG_LEVEL or log.level says otherwise.
+        settings.log.bootstrap(defaultLevel: .error)
+        return settings
     }
 
     static func readInput(_ path: String) throws -> [UInt8] {
@@ -232,8 +279,7 @@ enum Terminal {
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection
         connection.connectionName = "lode-publish"
-        var logger = Logger(label: "lode.publish")
-        logger.logLevel = .error
+        let logger = Logger(label: "lode.publish")
         let publisher = Publisher(settings: connection, options: publisherOptions, logger: logger)
         let progress = ProgressDisplay(total: events.count, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
         let published: Int
@@ -308,3 +354,60 @@ final class ProgressDisplay: Sendable {
     }
 }
 
+
+/// `lode-publish template TYPE -o FILE.xlsx|.csv`: a ready-to-fill sheet for one event type.
+struct TemplateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "template",
+        abstract: "Write a ready-to-fill sheet for an event type (.xlsx or .csv).",
+        discussion: """
+            The header row names each column in Simplified Chinese (--lang en: the field names), \
+            amounts in 万元; a workbook also explains each column when a cell is selected, offers \
+            dropdowns for categories, statuses and 是/否, and has a second sheet of notes. Fill it \
+            in and publish it with `lode-publish FILE`.
+
+            EXAMPLES
+              lode-publish template project-registered -o 项目登记.xlsx
+              lode-publish template investment --lang en -o investment.csv
+            """)
+
+    @Argument(help: ArgumentHelp("The event type: project-registered, project-status, investment, ... or its wire name.",
+                                 valueName: "type"))
+    var type: String
+
+    @Option(name: .customLong("lang"), help: ArgumentHelp("zh-Hans (default) or en; also LODE_LANG.", valueName: "lang"))
+    var language: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The file to write: .xlsx or .csv.", valueName: "file"))
+    var output: String
+
+    func run() throws {
+        guard let eventType = SpreadsheetVocabulary.eventType(named: type) else {
+            let names = EventType.allCases.map(\.rawValue) + EventType.shortNames.keys.sorted()
+            throw ValidationError("unknown type '\(type)'; the types are \(names.joined(separator: ", "))")
+        }
+        let tag = language ?? ProcessInfo.processInfo.environment["LODE_LANG"] ?? ZoneLanguage.default.rawValue
+        guard let zoneLanguage = ZoneLanguage(tag: tag) else {
+            throw ValidationError("--lang must be one of \(ZoneLanguage.tags), got '\(tag)'")
+        }
+        let template = SheetTemplate(type: eventType, language: zoneLanguage)
+        let bytes: [UInt8]
+        let lowered = output.lowercased()
+        if lowered.hasSuffix(".xlsx") {
+            do {
+                bytes = try template.xlsx()
+            } catch {
+                Terminal.printError("\(error)")
+                throw ExitCode(70)
+            }
+        } else if lowered.hasSuffix(".csv") {
+            bytes = template.csv()
+        } else {
+            throw ValidationError("-o must name a .xlsx or .csv file, got '\(output)'")
+        }
+        guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+            Terminal.printError("cannot write \(output): \(String(cString: strerror(errno)))")
+            throw ExitCode(73)
+        }
+    }
+}

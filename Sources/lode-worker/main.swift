@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeDelivery
 import LodeNotifications
 import LodeProjections
@@ -8,10 +9,14 @@ import LodeQueues
 import LodeSettings
 import LodeStatus
 import LodeStorage
+import LodeSystemd
+import LodeStores
+import LodeWire
 import LodeWorker
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 @main
 struct LodeWorkerCommand: AsyncParsableCommand {
@@ -31,6 +36,16 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             The same address serves the status page, GET / (HTML: queues, health, the year's report \
             with its targets, dead letters, failed notifications; refreshes itself).
 
+            Under systemd (Type=notify, NOTIFY_SOCKET set) it sends READY=1 once it consumes, \
+            STATUS= lines, WATCHDOG=1 while its consumer keeps turning (WatchdogSec=) and \
+            STOPPING=1 on SIGTERM: deploy/systemd/lode-worker.service, docs/operations.md.
+
+            The store: a SQLite file (the default, lodestone.sqlite) for one worker, or a PostgreSQL \
+            database (--db postgres://USER@HOST:PORT/DBNAME, password in LODE_DB_PASSWORD or \
+            --db-password-file) for any number of workers on one lode.work. A worker on a SQLite file \
+            refuses to start (exit 78) while another worker consumes lode.work: the two would split the \
+            figures between two stores.
+
             With a RabbitMQ cluster, give every node, comma-separated (in LODE_AMQP_URL, amqp.url \
             or --url): the worker connects to the first that answers, and when that node goes away \
             it connects to the next at once, declares the topology again and consumes on.
@@ -38,9 +53,12 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464
+              lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
+              LODE_DB_PASSWORD_FILE=/etc/lodestone/db-password lode-worker --db postgres://lode@db.example:5432/lodestone
               LODE_AMQP_URL=amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F \\
                 lode-worker --db lode.sqlite
-            """)
+            """,
+        version: "lode-worker \(BuildInfo.versionLine)")
 
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
@@ -78,14 +96,8 @@ struct LodeWorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let startedAt = Date()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "lode.worker")
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         let settings: CommonSettings
         let options: WorkerOptions
         let address: MetricsAddress
@@ -93,10 +105,10 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let targets: [Int: [ReportTarget]]
         do {
             settings = try CommonSettings.resolve(flags: flags)
-            options = try WorkerOptions.resolve(
+            options = WorkerOptions(try WorkerTuning.resolve(
                 flags: WorkerFlags(prefetch: prefetch, transactionEvents: transactionEvents, transactionMilliseconds: transactionMs,
                                    notificationGiveUpHours: notificationGiveUpHours, stallSeconds: stallSeconds),
-                config: settings.config)
+                config: settings.config))
             targets = try settings.config?.reportTargets() ?? [:]  // a bad target is reported now, not at the first report
             address = try MetricsAddress.resolve(flag: metricsAddress, config: settings.config)
             notifications = try settings.config?.notificationSettings() ?? NotificationSettings()
@@ -104,23 +116,55 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
         }
+        settings.log.bootstrap(defaultLevel: .info)
+        let logger = Logger(label: "lode.worker")
         // Before the worker exists: its metrics go to the backend bootstrapped here.
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
 
-        let store: SQLiteZoneStore
+        let request = StoreRequest(
+            database: settings.database, password: settings.databasePassword, timeZone: settings.timezone,
+            notificationRules: notifications.rules, targets: targets,
+            applicationName: "lode-worker on \(ProcessInfo.processInfo.hostName)")
+        let store: any ZoneDatabase
         do {
-            store = try StoreLocation.open(settings, notifications: notifications)
+            store = try StoreFactory.open(request, logger: Logger(label: "lode.store"))
         } catch {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
-            throw ExitCode(69)
+            // A store that settings point wrongly at, or that a newer Lodestone wrote, is not
+            // fixed by starting again (systemd's RestartPreventExitStatus=78); the rest may pass.
+            if let error = error as? SettingsError { throw ExitCode(error.exitCode) }
+            throw ExitCode((error as? StorageError)?.kind == .configuration ? 78 : 69)
         }
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
+        // Before consuming: a worker on a SQLite file must be the only consumer of lode.work.
+        let claim = WorkQueueClaim(kind: store.allowsConcurrentWorkers ? .shared : .sole, settings: connection,
+                                   logger: Logger(label: "lode.worker.claim"))
+        do {
+            try await claim.acquire()
+        } catch {
+            await claim.release()
+            FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
+            throw ExitCode(error.kind == .refused ? 78 : 69)
+        }
         let worker = Worker(settings: connection, store: store, options: options, logger: logger)
 
-        // Shut down in reverse order: the worker drains first, /healthz answers until it has.
-        var services: [any Service] = []
+        // Shut down in reverse order: the worker drains first, /healthz answers until it has, and
+        // systemd's watchdog is fed until the end. The claim first, so that it is given back last,
+        // once the worker has drained.
+        var services: [any Service] = [WorkQueueClaimService(claim: claim)]
+        // Under systemd (Type=notify): READY=1 once consuming, STOPPING=1 at shutdown, STATUS= lines,
+        // and WATCHDOG=1 while the consumer's thread keeps turning.
+        let notifier = ServiceNotifier()
+        let phase = ServicePhase()
+        if let notifier {
+            notifier.status("starting: connecting to the broker")
+            services.append(WatchdogService(
+                notifier: notifier, request: WatchdogRequest(), logger: logger,
+                sinceLastTurn: { phase.isConsuming ? worker.sinceLastTurn : nil },
+                status: { worker.statusLine }))
+        }
         // The status page reads the queues over a connection of its own, opened at its first request.
         let queues = QueueReader(settings: settings.connection, managementURL: managementURL, headMemoLifetime: .seconds(60))
         if case .listen(let host, let port) = address {
@@ -129,14 +173,20 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             }
             let status = WorkerStatusSource(
                 worker: worker, store: store, targets: targets, queues: queues,
-                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt)
+                timeZone: TimeZone(identifier: settings.timezone) ?? .current, startedAt: startedAt,
+                language: settings.language)
             services.append(StatusServer(host: host, port: port, registry: prometheus.registry,
                                          health: { worker.health }, statusPage: { await status.snapshot($0) }, logger: logger))
         }
-        let database = settings.database ?? StoreLocation.defaultPath
-        services.append(WorkerService(worker: worker, logger: logger) {
+        let database = request.redactedDatabase
+        services.append(WorkerService(worker: worker, logger: logger, onConsuming: {
             logger.info("consuming", metadata: ["queue": "lode.work", "db": "\(database)"])
-        })
+            phase.set(.consuming)
+            notifier?.ready(status: worker.consumingLine)
+        }, onStopping: {
+            phase.set(.stopping)
+            notifier?.stopping(status: "stopping: finishing the batch in hand")
+        }))
         if !notifications.channels.isEmpty {
             // Sends what the store records; apart from the consumer, so a hanging webhook costs
             // the consume rate nothing.
@@ -160,10 +210,50 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         } catch let error as StatusServerError {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             throw ExitCode(69)
+        } catch let error as WorkQueueClaimError {
+            FileHandle.standardError.write(Data("lode-worker: stopping: \(error)\n".utf8))
+            throw ExitCode(78)
         }
+        await claim.release()
+        try? store.close()
         let totals = worker.totals
         logger.info("stopped", metadata: [
             "applied": "\(totals.applied)", "duplicates": "\(totals.duplicates)", "dead_lettered": "\(totals.deadLettered)",
         ])
+    }
+}
+
+extension WorkerOptions {
+    /// The defaults, with what the flags and the config file set.
+    init(_ tuning: WorkerTuning) {
+        self.init()
+        if let value = tuning.prefetch { prefetch = UInt16(clamping: value) }
+        if let value = tuning.transactionEvents { transactionEvents = value }
+        if let value = tuning.transactionMilliseconds { transactionWindow = .milliseconds(value) }
+        if let value = tuning.notificationGiveUpHours { notificationGiveUp = .seconds(value * 3600) }
+        if let value = tuning.stallSeconds { stallTimeout = .seconds(value) }
+    }
+}
+
+/// Where the worker is in its life, for the watchdog: only a consuming worker is checked (its
+/// start and its drain are bounded by systemd's TimeoutStartSec= and TimeoutStopSec=).
+final class ServicePhase: Sendable {
+    enum Phase { case starting, consuming, stopping }
+    private let phase = Mutex(Phase.starting)
+
+    var isConsuming: Bool { phase.withLock { $0 == .consuming } }
+
+    func set(_ new: Phase) { phase.withLock { $0 = new } }
+}
+
+/// Holds the worker's claim on `lode.work` while it runs (``WorkQueueClaim/hold()``); a claim
+/// lost to another kind of worker ends the service group.
+struct WorkQueueClaimService: Service {
+    let claim: WorkQueueClaim
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await claim.hold()
+        }
     }
 }

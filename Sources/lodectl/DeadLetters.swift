@@ -1,3 +1,5 @@
+import LodeDeadLetters
+import LodeJSON
 import ArgumentParser
 import Foundation
 import LodeAMQP
@@ -5,6 +7,7 @@ import LodeEvents
 import LodeProjections
 import LodeSettings
 import LodeStorage
+import LodeStores
 import LodeWire
 import LodeWorker
 import Logging
@@ -48,21 +51,17 @@ struct DeadLetters: AsyncParsableCommand {
 
         /// The index (the worker's store) and the settings; the broker's password is read only
         /// when `needsBroker`.
-        func open(needsBroker: Bool) throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = verbose ? .debug : .critical
-                return handler
-            }
+        func open(needsBroker: Bool) throws -> (store: any ZoneDatabase, settings: CommonSettings) {
             var flags = broker.flags
-            flags.database = database.db
+            database.apply(to: &flags)
             do {
                 let settings = try CommonSettings.resolve(flags: flags, needsBroker: needsBroker)
+                settings.log.bootstrap(defaultLevel: verbose ? .debug : .critical)
                 var connection = settings.connection
                 connection.connectionName = "lodectl dlq on \(ProcessInfo.processInfo.hostName)"
                 var resolved = settings
                 resolved.connection = connection
-                return (try StoreLocation.open(settings), resolved)
+                return (try StoreFactory.open(settings.storeRequest(for: "lodectl dlq")), resolved)
             } catch let error as SettingsError {
                 fail("\(error)", status: error.exitCode)
             } catch {
@@ -143,9 +142,10 @@ struct DeadLetters: AsyncParsableCommand {
         }
 
         func printTable(_ records: [DeadLetterRecord]) {
+            // Every cell comes from a message anyone could publish: one line, nothing a terminal acts on.
             let rows = records.map { record in
-                [record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
-                    + (history ? [record.state.rawValue] : []) + [oneLine(record.error, max: 80)]
+                ([record.id, record.type ?? "-", record.reason, String(record.attempts), record.firstFailedAt]
+                    + (history ? [record.state.rawValue] : [])).map(\.terminalSafe) + [oneLine(record.error.terminalSafe, max: 80)]
             }
             let header = ["id", "type", "reason", "attempts", "first failed at"] + (history ? ["state"] : []) + ["error"]
             print(Table(header: header, rows: rows).text)
@@ -207,7 +207,7 @@ struct DeadLetters: AsyncParsableCommand {
                 ("reason", record.reason), ("error", record.error), ("attempts", String(record.attempts)),
                 ("first failed", record.firstFailedAt), ("event id", record.eventID ?? "-"),
             ]
-            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+            for (label, value) in fields { print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value.terminalSafe) }
             print("\nproperties and headers:")
             print(PrettyJSON.text(of: record.properties, indent: "  "))
             print("\nbody (\(record.body.count) bytes):")
@@ -324,7 +324,7 @@ struct DeadLetters: AsyncParsableCommand {
 /// The ids the index knows, to sweep for; ids it has never seen cannot be in lode.dead under
 /// that id (`list --sync` indexes every message there), so they are reported without reading
 /// the queue. `nil` when none is known: nothing to sweep.
-private func knownSelection(_ selection: DeadLetterSelection, store: SQLiteZoneStore) throws
+private func knownSelection(_ selection: DeadLetterSelection, store: any ZoneDatabase) throws
     -> (selection: DeadLetterSelection?, unknown: [String]) {
     guard case .ids(let ids) = selection else { return (selection, []) }
     var known: Set<String> = []
@@ -353,7 +353,7 @@ private func runSweep(_ sweep: DeadLetterSweep, _ selection: DeadLetterSelection
 }
 
 /// Ids asked for that the sweep did not meet in lode.dead: said precisely, exit 65.
-private func reportNotFound(_ result: DeadLetterSweepProgress, store: SQLiteZoneStore) throws {
+private func reportNotFound(_ result: DeadLetterSweepProgress, store: any ZoneDatabase) throws {
     guard !result.notFound.isEmpty else { return }
     var lines: [String] = []
     for id in result.notFound {
@@ -419,11 +419,14 @@ func oneLine(_ text: String, max: Int) -> String {
 enum PrettyJSON {
     static func text(of bytes: [UInt8], indent: String) -> String {
         guard let value = try? JSONParser.parse(bytes) else {
-            return indent + String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "\n" + indent)
+            // Not JSON: its lines as text, each made safe for the terminal.
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { indent + String($0).terminalSafe }.joined(separator: "\n")
         }
         var out = indent
         write(value, level: 0, indent: indent, into: &out)
-        return out
+        // JSON escapes C0 controls already; C1 controls and bidirectional overrides it leaves.
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
     }
 
     private static func write(_ value: JSONValue, level: Int, indent: String, into out: inout String) {

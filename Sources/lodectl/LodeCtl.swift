@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import LodeAMQP
+import LodeBuildInfo
 import LodeSettings
 import LodeProjections
 import LodeStorage
+import LodeStores
 import LodeWire
 import LodeWorker
 import Logging
@@ -19,11 +21,19 @@ struct LodeCtl: AsyncParsableCommand {
             (amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F).
             Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in \
             --url: command lines show in `ps`.
+            Database (report, rebuild, notifications, dlq): --db, LODE_DB or the config file's db: a \
+            SQLite file (default lodestone.sqlite) or postgres://USER@HOST:PORT/DBNAME, its password in \
+            LODE_DB_PASSWORD, --db-password-file or the config file's db.password_file, never in --db.
             Exit codes: 0 success, 64 usage, 65 no such dead letter or notification, 66 unreadable \
-            file, 69 broker or database unavailable, 75 temporary failure (safe to re-run), 78 bad \
-            configuration.
+            file, 69 broker or database unavailable (or a failed `doctor` check), 70 a workbook could not \
+            be assembled, 73 a backup or output file (-o) that exists or cannot be written, 75 temporary \
+            failure (safe to re-run), 78 bad configuration.
             """,
-        subcommands: [Setup.self, Queues.self, Report.self, Rebuild.self, Notifications.self, DeadLetters.self, Ping.self])
+        version: "lodectl \(BuildInfo.versionLine)",
+        subcommands: [
+            Setup.self, Queues.self, Report.self, Projects.self, Rebuild.self, Notifications.self, DeadLetters.self,
+            Ping.self, Doctor.self, Backup.self,
+        ])
 }
 
 /// Exit codes from sysexits, as the contract specifies.
@@ -31,6 +41,7 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let unavailable: Int32 = 69
     static let temporaryFailure: Int32 = 75
+    static let cannotCreate: Int32 = 73
 }
 
 struct ConnectionOptions: ParsableArguments {
@@ -52,13 +63,11 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// Errors only, `--verbose` for debug; `--log-level` (or LODE_LOG_LEVEL, config log.level)
+    /// and `--log-format` as for every executable. A bad setting is reported by ``settings()``.
     func bootstrapLogging() {
-        let level: Logger.Level = verbose ? .debug : .error
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let log = (try? CommonSettings.resolve(flags: broker.flags, needsBroker: false).log) ?? LogSettings()
+        log.bootstrap(defaultLevel: verbose ? .debug : .error)
     }
 }
 
@@ -202,17 +211,17 @@ struct StoreOptions: ParsableArguments {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
 
-    func open() throws -> SQLiteZoneStore {
+    func open() throws -> any ZoneDatabase {
         try openWithSettings().store
     }
 
     /// The store, and the settings it was found through (the config file's targets, ...).
-    func openWithSettings() throws -> (store: SQLiteZoneStore, settings: CommonSettings) {
+    func openWithSettings() throws -> (store: any ZoneDatabase, settings: CommonSettings) {
         var flags = broker.flags
-        flags.database = database.db
+        database.apply(to: &flags)
         do {
             let settings = try CommonSettings.resolve(flags: flags, needsBroker: false)
-            return (try StoreLocation.open(settings), settings)
+            return (try StoreFactory.open(settings.storeRequest(for: "lodectl")), settings)
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("lodectl: \(error)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -227,17 +236,30 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the zone's figures for a year, from the worker's store.",
         discussion: """
-            Amounts in 亿元, growth with its sign; --json prints the contract's JSON (section 4). \
-            Targets come from the config file's `targets:` section, per year (see \
-            config/lodestone.example.yaml); progress is shown as bars.
+            Amounts in 亿元, growth with its sign, in the language of --lang (zh-Hans by \
+            default, zh-Hant, en; env LODE_LANG, config language); --json prints the contract's \
+            JSON (section 4), the same in every language. Targets come from the config file's \
+            `targets:` section, per year (see config/lodestone.example.yaml); progress is shown \
+            as bars. --xlsx writes the report as a workbook: the figures, targets and campaigns on \
+            its first sheet, the projects behind them on the second (see `lodectl projects`).
 
-            Example:
+            Examples:
               lodectl report --year 2024 --db lodestone.sqlite --config /etc/lodestone/lodestone.yaml
+              lodectl report --year 2024 --lang en
+              lodectl report --year 2024 --xlsx -o 2024-report.xlsx
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The plan year.") var year: Int
+    @Option(help: "The plan year (1 to 9999).") var year: Int
     @Flag(help: "The contract's JSON instead of a table.") var json = false
+    @Flag(help: "An .xlsx workbook (the report, then the project list), to -o FILE.") var xlsx = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write --xlsx.", valueName: "file")) var output: String?
+
+    func validate() throws {
+        guard ZoneReport.years.contains(year) else { throw ValidationError("--year: \(ZoneReport.yearProblem(String(year)))") }
+        if json && xlsx { throw ValidationError("give --json or --xlsx, not both") }
+        if xlsx, output == nil { throw ValidationError("--xlsx needs -o FILE.xlsx") }
+    }
 
     func run() throws {
         let (store, settings) = try store.openWithSettings()
@@ -249,7 +271,13 @@ struct Report: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         let report = try store.report(year: year, targets: targets)
-        print(json ? report.jsonText() : report.renderTable(), terminator: json ? "\n" : "")
+        if xlsx {
+            let export = ProjectExport(language: settings.language)
+            let sheets = [export.sheet(report), export.sheet(try store.projects(year: year), year: year)]
+            try write(try export.workbook(sheets), to: output)
+            return
+        }
+        print(json ? report.jsonText() : report.renderTable(language: settings.language), terminator: json ? "\n" : "")
     }
 }
 
@@ -262,5 +290,13 @@ struct Rebuild: ParsableCommand {
     func run() throws {
         let summary = try store.open().rebuild()
         print("rebuilt from the event log: \(summary)")
+    }
+}
+
+extension CommonSettings {
+    /// What the store is opened with: the database, its password, the zone's time zone.
+    func storeRequest(for program: String) -> StoreRequest {
+        StoreRequest(database: database, password: databasePassword, timeZone: timezone,
+                     applicationName: "\(program) on \(ProcessInfo.processInfo.hostName)")
     }
 }

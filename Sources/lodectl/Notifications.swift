@@ -1,7 +1,9 @@
+import LodeJSON
 import ArgumentParser
 import Foundation
 import LodeEvents
 import LodeNotifications
+import LodeProjections
 import LodeStorage
 
 /// `lodectl notifications`: what the outbox holds, and sending a failed one again.
@@ -53,8 +55,8 @@ struct Notifications: ParsableCommand {
             }
             for entry in entries {
                 var line = "\(entry.id)\t\(entry.state.rawValue)\t\(entry.rule) → \(entry.channel)\t"
-                line += "\(entry.createdAt.ISO8601Format())\tattempts \(entry.attempts)\t\(entry.title)"
-                if let error = entry.lastError, entry.state != .delivered { line += "\t(\(error))" }
+                line += "\(entry.createdAt.ISO8601Format())\tattempts \(entry.attempts)\t\(entry.title.terminalSafe)"
+                if let error = entry.lastError, entry.state != .delivered { line += "\t(\(error.terminalSafe))" }
                 print(line)
             }
             // Event notifications wait in order behind each rule's pending deliveries; they get

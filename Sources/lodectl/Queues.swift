@@ -1,3 +1,4 @@
+import LodeJSON
 import ArgumentParser
 import Foundation
 import LodeEvents

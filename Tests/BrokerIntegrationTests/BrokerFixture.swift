@@ -54,6 +54,20 @@ enum BrokerFixture {
     @discardableResult
     static func run(script: String, _ arguments: [String]) throws -> String {
         let executable = repositoryRoot.appendingPathComponent(script).path
+        let (exitCode, output) = try run(executable, arguments)
+        guard exitCode == 0 else {
+            throw ScriptFailed(script: script, arguments: arguments, status: exitCode, output: output)
+        }
+        return output
+    }
+
+    /// Runs `executable ARGS...` (an absolute path) to its end; its exit status (128 + the signal
+    /// that ended it) and what it wrote to standard output.
+    static func run(_ executable: String, _ arguments: String...) throws -> (status: Int32, output: String) {
+        try run(executable, arguments)
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "lode-broker-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -66,16 +80,12 @@ enum BrokerFixture {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else {
-            throw ScriptFailed(script: script, arguments: arguments, status: spawned, output: "posix_spawn failed")
+            throw ScriptFailed(script: executable, arguments: arguments, status: spawned, output: "posix_spawn failed")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        guard exitCode == 0 else {
-            throw ScriptFailed(script: script, arguments: arguments, status: exitCode, output: output)
-        }
-        return output
+        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
     }
 
     struct ScriptFailed: Error, CustomStringConvertible {

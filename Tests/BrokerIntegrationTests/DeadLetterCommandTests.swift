@@ -1,3 +1,4 @@
+import LodeJSON
 import Foundation
 import GRDB
 import LodeAMQP
@@ -70,18 +71,18 @@ extension BrokerTests {
             let directory = try BrokerFixture.temporaryDirectory("lode-dlq")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let db = directory + "/zone.sqlite"
-            // A store that refuses one event: the stand-in for a bug the next release fixes. The
-            // worker gives it back every time, and the broker's delivery limit moves it to
-            // lode.dead (a poison message, which no index row announces).
+            // A store that refuses one event: the stand-in for a value this release's schema
+            // refuses. The worker applies the batch's events one by one and dead-letters that
+            // one alone, with the store's error (reason store_rejected).
             _ = try store(db)
             let database = try DatabaseQueue(path: db)
             try await database.write { db in
                 try db.execute(sql: """
-                    CREATE TRIGGER refuse_poison BEFORE INSERT ON event_log WHEN NEW.event_id = 'evt-poison'
-                    BEGIN SELECT RAISE(ABORT, 'a bug in this release'); END
+                    CREATE TRIGGER refuse_event BEFORE INSERT ON event_log WHEN NEW.event_id = 'evt-refused'
+                    BEGIN SELECT RAISE(ABORT, 'a value this release refuses'); END
                     """)
             }
-            let worker = try startWorker(db: db)
+            var worker = try startWorker(db: db)
 
             // An invalid event: the worker dead-letters it itself (and indexes it).
             #expect(try await admin.publish([event("evt-1"), event("evt-bad", status: "exploded")]).allConfirmed)
@@ -104,29 +105,44 @@ extension BrokerTests {
             #expect(shown.stdout.contains(#""x-lode-reason": "invalid_event""#) && shown.stdout.contains(#""status": "exploded""#),
                     "\(shown.stdout)")
 
-            // The poison message: the broker moves it after ten deliveries.
+            // The refused event, with its neighbours of the same batch applied.
+            #expect(try await admin.publish([event("evt-2"), event("evt-refused"), event("evt-3")]).allConfirmed)
+            #expect(try await BrokerFixture.eventually { try await deadCount(admin) == 2 }, "\(worker.stderr)")
+            #expect(try await BrokerFixture.eventually { try store(db).loggedEventCount() == 3 })
+            let refusedEntry = try #require(try await list(db: db).first { $0["reason"] == .string("store_rejected") })
+            #expect(refusedEntry["event_id"] == .string("evt-refused"))
+            if case .string(let error)? = refusedEntry["error"] { #expect(error.contains("a value this release refuses"), "\(error)") }
+            guard case .string(let refusedID)? = refusedEntry["id"] else { return }
+
+            // A poison message: the worker is stopped, and a consumer that gives it back ten times
+            // makes the broker move it to lode.dead by itself, where no index row announces it.
+            worker.signal(SIGTERM)
+            #expect(await worker.exitStatus() == 0, "\(worker.stderr)")
             #expect(try await admin.publish([event("evt-poison")]).allConfirmed)
-            #expect(try await BrokerFixture.eventually(timeout: .seconds(90)) { try await deadCount(admin) == 2 }, "\(worker.stderr)")
-            #expect(try await list(db: db).count == 1, "not indexed until a sweep meets it")
+            try await Self.poison(admin: admin) { try await deadCount(admin) == 3 }
+            #expect(try await list(db: db).count == 2, "not indexed until a sweep meets it")
             listed = try await list(["--sync"], db: db)
-            #expect(listed.count == 2)
+            #expect(listed.count == 3)
             let poison = try #require(listed.first { $0["reason"] == .string("poison") }, "\(listed)")
             #expect(poison["event_id"] == .string("evt-poison"))
             guard case .string(let poisonID)? = poison["id"] else { return }
-            #expect(try await BrokerFixture.eventually { try await deadCount(admin) == 2 }, "the sync put both back")
+            #expect(try await BrokerFixture.eventually { try await deadCount(admin) == 3 }, "the sync put them back")
+            worker = try startWorker(db: db)
 
             // Purge off a terminal without --yes: refused, nothing removed.
             let refused = try await lodectl(["purge", badID], db: db)
             #expect(refused.status == 64)
             #expect(refused.stderr.contains("--yes"), "\(refused.stderr)")
-            #expect(try await deadCount(admin) == 2)
+            #expect(try await deadCount(admin) == 3)
 
-            // The fix, then the replay: applied once, gone from lode.dead.
-            try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_poison") }
-            let replayed = try await lodectl(["replay", poisonID], db: db)
-            #expect(replayed.status == 0, "\(replayed.stderr)")
-            #expect(replayed.stdout.contains("replayed 1 "), "\(replayed.stdout)")
-            #expect(try await BrokerFixture.eventually { try store(db).loggedEventCount() == 2 }, "\(worker.stderr)")
+            // The fix, then the replays: each applied once, gone from lode.dead.
+            try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_event") }
+            for id in [refusedID, poisonID] {
+                let replayed = try await lodectl(["replay", id], db: db)
+                #expect(replayed.status == 0, "\(replayed.stderr)")
+                #expect(replayed.stdout.contains("replayed 1 "), "\(replayed.stdout)")
+            }
+            #expect(try await BrokerFixture.eventually { try store(db).loggedEventCount() == 5 }, "\(worker.stderr)")
             let purged = try await lodectl(["purge", badID, "--yes"], db: db)
             #expect(purged.status == 0, "\(purged.stderr)")
             #expect(try await BrokerFixture.eventually { try await deadCount(admin) == 0 })
@@ -141,10 +157,25 @@ extension BrokerTests {
 
             worker.signal(SIGTERM)
             #expect(await worker.exitStatus() == 0, "\(worker.stderr)")
-            #expect(try store(db).loggedEventCount() == 2)
+            #expect(try store(db).loggedEventCount() == 5)
             #expect(try await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount == 0)
             #expect(try await deadCount(admin) == 0)
             await admin.close()
+        }
+
+        /// Gives the head of lode.work back to the queue until the broker's delivery limit moves it
+        /// to lode.dead (x-death reason delivery_limit): a poison message made on demand.
+        static func poison(admin: Publisher, until moved: () async throws -> Bool) async throws {
+            var options = ConsumerOptions()
+            options.prefetch = 1
+            options.maxBatch = 1
+            let consumer = Consumer(settings: try BrokerFixture.settings(), queue: ZoneTopology.workQueue,
+                                    topology: ZoneTopology.topology, options: options) { deliveries, acknowledgements in
+                acknowledgements.nackAll(deliveries, requeue: true)
+            }
+            try await consumer.start()
+            #expect(try await BrokerFixture.eventually(timeout: .seconds(60)) { try await moved() }, "not moved to lode.dead")
+            await consumer.close()
         }
 
         @Test func aReplayKilledHalfWayLosesNothingAndARerunFinishesIt() async throws {

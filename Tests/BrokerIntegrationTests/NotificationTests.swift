@@ -1,3 +1,5 @@
+import Crypto
+import LodeJSON
 import Foundation
 import LodeAMQP
 import LodeEvents
@@ -95,11 +97,10 @@ extension BrokerTests {
             // Each cause once at the receiver, each signed as documented.
             let keys = receiver.requests.compactMap { $0.headers["x-lode-idempotency-key"] }
             #expect(keys.count == expected.count)
-            #expect(Set(keys) == Set(expected.map { SHA256.hash(Array($0.utf8)).hex }))
+            #expect(Set(keys) == Set(expected.map { SHA256.hash(data: Array($0.utf8)).hex }))
             for request in receiver.requests {
                 let timestamp = request.headers["x-lode-timestamp"] ?? ""
-                let signature = "sha256=" + HMACSHA256.authenticationCode(
-                    for: Array((timestamp + ".").utf8) + request.body, key: Array(Self.secret.utf8)).hex
+                let signature = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array((timestamp + ".").utf8) + request.body, using: SymmetricKey(data: Array(Self.secret.utf8))).hex
                 #expect(request.headers["x-lode-signature"] == signature)
             }
 

@@ -32,7 +32,7 @@ struct CommandLineTests {
         let outcome = try await PublishProcess.run(
             ["--type", "project-status", "--url", "amqp://guest@127.0.0.1:\(unusedPort())/", input])
         #expect(outcome.status == 65)
-        #expect(outcome.stderr.contains("\(input):3: status: expected one of"))
+        #expect(outcome.stderr.contains("\(input):3: status: 'strted' is not a status; the statuses are 已签约 (signed)"))
         #expect(outcome.stderr.contains("\(input):4: time:"))
     }
 
@@ -73,9 +73,22 @@ struct CommandLineTests {
         #expect(outcome.stdout.contains("lode-publish project-status --project BT-17 --status started"))
     }
 
-    @Test func aCSVFileWithoutTypeIsAUsageError() async throws {
-        let input = try PublishProcess.file("project_id\n", extension: "csv")
+    @Test func aCSVFileWithoutTypeOrATypeColumnSaysHowToNameIt() async throws {
+        let input = try PublishProcess.file("project_id,status,time\nBT-1,started,2024-05-05 10:00\n", extension: "csv")
         defer { unlink(input) }
-        #expect(try await PublishProcess.run([input]).status == 64)
+        let outcome = try await PublishProcess.run(["--check", input])
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("\(input):1: the sheet holds no 'type' (事件类型) column and no --type was given"))
+        // With a type column, several types in one file.
+        let mixed = try PublishProcess.file("""
+            事件类型,项目编号,状态,企业名称,招商行动,时间
+            项目状态,BT-1,已开工,,,2024/5/5 10:00
+            实地考察,,,北方稀土,百日攻坚,2024/5/6 9:00
+
+            """, extension: "csv")
+        defer { unlink(mixed) }
+        let checked = try await PublishProcess.run(["--check", "--json", mixed])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout.contains(#""valid":2"#))
     }
 }

@@ -1,3 +1,4 @@
+import LodeJSON
 import Foundation
 import LodeAMQP
 import LodeEvents

@@ -81,7 +81,7 @@ extension BrokerTests {
             var served = ""
             #expect(try await BrokerFixture.eventually(timeout: .seconds(120), poll: .milliseconds(500)) {
                 served = try await HTTPGet.fetch(page).body
-                return served.contains(#"<tr id="figure-major"><th>重大項目數</th><td class="num">71</td>"#)
+                return served.contains(#"<tr id="figure-major"><th>重大项目数</th><td class="num">71</td>"#)
                     && served.contains(#"<b id="dead-count">1</b>"#)
             }, "\(served)")
 
@@ -89,23 +89,27 @@ extension BrokerTests {
             let dom = try await Self.browse(chromium, "--dump-dom", page, profile: directory + "/chromium")
             #expect(dom.status == 0, "chromium: \(dom.stderr)")
             let html = dom.stdout
-            #expect(html.contains("2024 年度報告"), "\(html)")
+            #expect(html.contains("2024 年度报告"), "\(html)")
+            #expect(html.contains(#"<html lang="zh-Hans">"#))
             #expect(html.contains(#"<td class="num">71</td>"#))
-            #expect(html.contains(#"<td class="num">573.84</td><td>億元</td>"#))
+            #expect(html.contains(#"<td class="num">573.84</td><td>亿元</td>"#))
             #expect(html.contains(#"<td class="num">904</td>"#))
             // The targets: 71 of 100 projects, 573.84 of 1000 亿元, as bars of that width.
             #expect(html.contains(#"<span class="bar" style="width:71.0%"></span>"#), "\(html)")
             #expect(html.contains(#"<span class="bar" style="width:57.4%"></span>"#))
-            #expect(html.contains("573.84 / 1000.00 億元"))
+            #expect(html.contains("573.84 / 1000.00 亿元"))
             // A name from the config is text, not markup: no script element reached the page.
             #expect(html.contains("重大项目 (包头 &lt;script&gt;alert(1)&lt;/script&gt;)"))
             #expect(!html.contains("<script"))
             // lode.dead: one dead letter, its age known (read from its x-lode-first-failed-at).
-            #expect(html.contains(#"<b id="dead-count">1</b> · oldest "#), "\(html)")
+            #expect(html.contains(#"<b id="dead-count">1</b> 条 · 最早 "#), "\(html)")
             // ... and listed from the worker's index of dead letters, with its reason.
             // (A body that is not JSON has no type to show.)
-            #expect(html.contains("<td>–</td><td>invalid_json</td>"), "\(html)")
-            #expect(html.contains(#"<span class="badge ok">ok</span> broker <b>connected</b>"#))
+            #expect(html.contains(#"<td>–</td><td title="invalid_json">不是有效的 JSON</td>"#), "\(html)")
+            #expect(html.contains(#"<span class="badge ok">正常</span> 消息服务器 <b>已连接</b>"#))
+            // Categories and statuses by their names.
+            #expect(html.contains(#"<tr id="figure-category-pm_motor"><th>稀土永磁电机</th>"#))
+            #expect(html.contains(#"<tr id="figure-status-planned"><th>计划中</th>"#))
 
             let screenshot = directory + "/status.png"
             let shot = try await Self.browse(chromium, "--screenshot=\(screenshot)", page, profile: directory + "/chromium")
@@ -119,6 +123,25 @@ extension BrokerTests {
 
             worker.signal(SIGTERM)
             #expect(await worker.exitStatus() == 0, "\(worker.stderr)")
+
+            // The same store, the page in Traditional Chinese (--lang) and in English (LODE_LANG).
+            for (arguments, language, expected) in [
+                (["--lang", "zh-Hant"], [String: String](), ["2024 年度報告", #"<th>重大項目數</th><td class="num">71</td>"#, "<th>稀土永磁電機</th>", "<h2>佇列</h2>"]),
+                ([], ["LODE_LANG": "en"], ["Report for 2024", #"<th>major projects</th><td class="num">71</td>"#, "<th>PM motor</th>", "<h2>Queues</h2>"]),
+            ] {
+                var environmentWithLanguage = environment
+                environmentWithLanguage.merge(language) { $1 }
+                let again = try ServiceProcess("lode-worker", [
+                    "--metrics-address", "127.0.0.1:0", "--db", directory + "/zone.sqlite", "--config", config,
+                    "--management-url", BrokerTests.QueuesCommand.managementURL,
+                ] + arguments, environment: environmentWithLanguage)
+                let url = try await again.metricsBase() + "/?year=2024"
+                let shown = try await Self.browse(chromium, "--dump-dom", url, profile: directory + "/chromium")
+                #expect(shown.status == 0, "chromium: \(shown.stderr)")
+                for text in expected { #expect(shown.stdout.contains(text), "\(text) in \(shown.stdout)") }
+                again.signal(SIGTERM)
+                #expect(await again.exitStatus() == 0, "\(again.stderr)")
+            }
             try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
             await admin.close()
         }

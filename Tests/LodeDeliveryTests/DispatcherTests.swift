@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import LodeDelivery
@@ -63,8 +64,7 @@ struct DispatcherTests {
         for request in receiver.requests {
             // What a receiver does (docs/notifications.md): HMAC-SHA256 of "<timestamp>.<body>".
             let timestamp = try #require(request.headers["x-lode-timestamp"])
-            let expected = "sha256=" + HMACSHA256.authenticationCode(
-                for: Array((timestamp + ".").utf8) + request.body, key: Array(Self.secret.utf8)).hex
+            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array((timestamp + ".").utf8) + request.body, using: SymmetricKey(data: Array(Self.secret.utf8))).hex
             #expect(request.headers["x-lode-signature"] == expected)
             #expect(abs(Double(timestamp)! - Date().timeIntervalSince1970) < 60)
         }
@@ -139,7 +139,7 @@ struct DispatcherTests {
         })
         #expect(query["access_token"] == "t0k")
         let timestamp = try #require(query["timestamp"])
-        let sign = Data(HMACSHA256.authenticationCode(for: Array((timestamp + "\nSECabc").utf8), key: Array("SECabc".utf8)).bytes)
+        let sign = Data(HMAC<SHA256>.authenticationCode(for: Array((timestamp + "\nSECabc").utf8), using: SymmetricKey(data: Array("SECabc".utf8))))
             .base64EncodedString()
         #expect(query["sign"] == sign)
         #expect(ding.text.contains(#""msgtype":"text""#) && ding.text.contains("年产5万吨稀土永磁材料项目 开工"))

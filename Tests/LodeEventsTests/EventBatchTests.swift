@@ -1,3 +1,4 @@
+import LodeJSON
 import Testing
 @testable import LodeEvents
 

@@ -1,3 +1,5 @@
+import Crypto
+import LodeJSON
 import Testing
 @testable import LodeEvents
 
@@ -80,7 +82,7 @@ struct EventEncodingTests {
         let event = try Event.decode(Fixtures.body(Fixtures.envelope(.siteVisit)))
         let id = Event.derivedID(type: event.type, source: event.source, time: event.time, data: event.data)
         // The canonical JSON below and SHA-256 define it; the pinned value was checked with sha256sum.
-        #expect(id == "sha256:" + SHA256.hash(Array(#"{"data":{"campaign":"百日攻堅","enterprise":"臥龍控股集團","visitors":6},"source":"bt-zone/projects","time":"2024-05-05T10:00:00+08:00","type":"zone.recruitment.site_visit"}"#.utf8)).hex.prefix(32))
+        #expect(id == "sha256:" + SHA256.hash(data: Array(#"{"data":{"campaign":"百日攻堅","enterprise":"臥龍控股集團","visitors":6},"source":"bt-zone/projects","time":"2024-05-05T10:00:00+08:00","type":"zone.recruitment.site_visit"}"#.utf8)).hex.prefix(32))
         #expect(id == "sha256:3a740343948eb6adf121c8c6e489bc0b")
         #expect(Event(derivingIDFromSource: event.source, time: event.time, data: event.data).id == id)
     }

@@ -1,3 +1,4 @@
+import LodeJSON
 import Testing
 @testable import LodeEvents
 
@@ -199,7 +200,41 @@ struct EnvelopeValidationTests {
         #expect(issue(Fixtures.envelope().setting("source", nil)) == "source: required attribute is missing")
         #expect(issue(Fixtures.envelope(source: "")) != nil)
         #expect(issue(Fixtures.envelope(source: String(repeating: "s", count: 256))) != nil)
-        #expect(decode(Fixtures.envelope(source: "包頭稀土高新區/招商局")).value != nil)
+        #expect(decode(Fixtures.envelope(source: "bt-hitech/investment-promotion-bureau")).value != nil)
+    }
+
+    /// CloudEvents 1.0: `source` is a URI-reference (RFC 3986). The message shows the
+    /// percent-encoded form, which is accepted.
+    @Test func requiresASourceThatIsAURIReferenceAndShowsItsPercentEncodedForm() {
+        let message = issue(Fixtures.envelope(source: "发改委 项目科"))
+        #expect(message == "source: expected a URI-reference (RFC 3986), such as 'bt-hitech/development-reform-bureau' or 'urn:bt-hitech:dept', found '发改委 项目科', which holds a space and non-ASCII characters; percent-encoded it reads '%E5%8F%91%E6%94%B9%E5%A7%94%20%E9%A1%B9%E7%9B%AE%E7%A7%91', or use an ASCII name")
+        #expect(decode(Fixtures.envelope(source: "%E5%8F%91%E6%94%B9%E5%A7%94%20%E9%A1%B9%E7%9B%AE%E7%A7%91")).value != nil)
+        #expect(decode(Fixtures.envelope(source: "包頭稀土高新區/招商局")).value == nil)
+        for valid in ["urn:bt-hitech:statistics", "https://bt.example.cn/depts/7?x=1#top", "/depts/7", "./a:b", "//[::1]:8080/x", "a%2Fb"] {
+            #expect(issue(Fixtures.envelope(source: valid)) == nil, "\(valid)")
+        }
+        #expect(issue(Fixtures.envelope(source: "2024:dept"))?.contains("a ':' before the first '/' must end a scheme") == true)
+        #expect(issue(Fixtures.envelope(source: "dept#a#b"))?.contains("more than one '#'") == true)
+        #expect(issue(Fixtures.envelope(source: "dept[1]"))?.contains("'[' and ']'") == true)
+        #expect(issue(Fixtures.envelope(source: "50%off"))?.contains("a '%' not followed by two hex digits") == true)
+        #expect(issue(Fixtures.envelope(source: "a{b}\"x"))?.contains("the characters '\"' '{' '}'") == true)
+        #expect(issue(Fixtures.envelope(source: "dept\u{1B}[2J"))?.contains("control characters") == true)
+    }
+
+    /// CloudEvents 1.0: attribute names are lower-case ASCII letters and digits; extension values
+    /// are strings, booleans or 32-bit integers; `subject` is non-empty, `dataschema` an absolute URI.
+    @Test func extensionAttributesFollowCloudEventsNamingAndTypes() {
+        #expect(issue(Fixtures.envelope().setting("Bad-Ext", .string("1"))) == "Bad-Ext: not a CloudEvents attribute name: names are lower-case letters and digits only (a-z, 0-9); rename it, e.g. 'badext'")
+        #expect(issue(Fixtures.envelope().setting("my_ext", .string("1")))?.hasPrefix("my_ext: not a CloudEvents attribute name") == true)
+        #expect(issue(Fixtures.envelope().setting("", .string("1")))?.contains("an attribute needs a name") == true)
+        #expect(issue(Fixtures.envelope().setting("trace", .object([]))) == "trace: expected an extension value (a string, a boolean or an integer), found an object: CloudEvents extensions hold no structured values")
+        #expect(issue(Fixtures.envelope().setting("weight", .number(JSONNumber(text: "1.5")!)))?.hasPrefix("weight: expected an extension value (a string, a boolean or an integer from -2147483648 to 2147483647), found 1.5") == true)
+        #expect(issue(Fixtures.envelope().setting("big", .integer(2_147_483_648))) != nil)
+        #expect(issue(Fixtures.envelope().setting("small", .integer(-2_147_483_648))) == nil)
+        #expect(issue(Fixtures.envelope().setting("flag", .bool(true)).setting("none", .null)) == nil)
+        #expect(issue(Fixtures.envelope().setting("subject", .string(""))) == "subject: expected a non-empty string, found an empty string")
+        #expect(issue(Fixtures.envelope().setting("dataschema", .string("schemas/a.json"))) == "dataschema: expected an absolute URI (with a scheme, such as 'https://'), found 'schemas/a.json'")
+        #expect(issue(Fixtures.envelope().setting("dataschema", .string("https://bt.example.cn/schemas/a.json"))) == nil)
     }
 
     @Test func rejectsAnUnknownTypeWithItsOwnReason() {
@@ -241,7 +276,7 @@ struct EnvelopeValidationTests {
         let plain = try Event.decode(Fixtures.body(Fixtures.envelope()))
         let extended = try Event.decode(Fixtures.body(Fixtures.envelope()
             .setting("traceparent", .string("00-abc-def-01"))
-            .setting("partitionkey", .object([JSONMember("x", .array([]))]))
+            .setting("partitionkey", .string("BT-2024"))
             .setting("subject", .string("BT-2024-001"))))
         #expect(extended == plain)
     }

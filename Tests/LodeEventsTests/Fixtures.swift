@@ -1,3 +1,4 @@
+import LodeJSON
 import LodeEvents
 
 /// Valid events of every type, as JSON, and ways to change them.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LodeEvents
 import LodeNotifications
@@ -27,8 +28,7 @@ struct ChannelPayloadTests {
         #expect(request.header("X-Lode-Timestamp") == "1700000000")
         #expect(request.header("X-Lode-Idempotency-Key") == "idem-1")
         // What a receiver does: HMAC over the header's timestamp, ".", and the raw body.
-        let expected = "sha256=" + HMACSHA256.authenticationCode(
-            for: Array("1700000000.".utf8) + request.body, key: Array("whsec-test".utf8)).hex
+        let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array("1700000000.".utf8) + request.body, using: SymmetricKey(data: Array("whsec-test".utf8))).hex
         #expect(request.header("X-Lode-Signature") == expected)
         let body = try json(request.body)
         #expect(body["idempotency_key"] == .string("idem-1"))

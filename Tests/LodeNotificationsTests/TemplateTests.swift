@@ -1,5 +1,6 @@
 import LodeEvents
 import LodeNotifications
+import LodeProjections
 import Testing
 
 @Suite("Message templates")
@@ -15,8 +16,8 @@ struct TemplateTests {
         let template = try Template(text)
         #expect(template.placeholders == Set(Placeholder.allCases))
         var values: [Placeholder: String] = [:]
-        for placeholder in Placeholder.allCases { values[placeholder] = "<\(placeholder.rawValue)>" }
-        #expect(template.render(values) == Placeholder.allCases.map { "\($0.rawValue)=<\($0.rawValue)>" }.joined(separator: ";"))
+        for placeholder in Placeholder.allCases { values[placeholder] = "(\(placeholder.rawValue))" }
+        #expect(template.render(values) == Placeholder.allCases.map { "\($0.rawValue)=(\($0.rawValue))" }.joined(separator: ";"))
     }
 
     @Test func doubledBracesAreLiteralAndAMissingValueIsEmpty() throws {
@@ -47,10 +48,10 @@ struct TemplateTests {
     }
 
     @Test func amountsInYiHaveTwoDecimalsRoundedHalfAwayFromZero() {
-        #expect(NotificationRules.yi(125_000_000) == "1.25")
-        #expect(NotificationRules.yi(57_384_000_000) == "573.84")
-        #expect(NotificationRules.yi(500_000) == "0.01")
-        #expect(NotificationRules.yi(499_999) == "0.00")
-        #expect(NotificationRules.yi(0) == "0.00")
+        #expect(FixedDecimal.yi(125_000_000) == "1.25")
+        #expect(FixedDecimal.yi(57_384_000_000) == "573.84")
+        #expect(FixedDecimal.yi(500_000) == "0.01")
+        #expect(FixedDecimal.yi(499_999) == "0.00")
+        #expect(FixedDecimal.yi(0) == "0.00")
     }
 }

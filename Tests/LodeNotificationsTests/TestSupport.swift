@@ -1,3 +1,4 @@
+import LodeJSON
 import Foundation
 import LodeEvents
 import LodeNotifications
@@ -33,7 +34,7 @@ func report(year: Int = 2024, agreements: Int = 0, pmMotor: Int = 0, campaign: (
         recruitment.byCampaign = [CampaignFigures(name: campaign.0, enterprisesContacted: 0, siteVisits: campaign.1, agreementsSigned: 0)]
     }
     var projects = ProjectFigures()
-    projects.totalInvestment = totalInvestment
+    projects.totalInvestment = Int128(totalInvestment)
     return ZoneReport(year: year, projects: projects, recruitment: recruitment, tracking: [])
 }
 

@@ -1,3 +1,4 @@
+import LodeJSON
 import LodeEvents
 import Testing
 @testable import LodeProjections
@@ -34,15 +35,15 @@ struct RoundingTests {
     ])
     func progressIsRoundedToOneDecimalAndNotCapped(actual: Int64, target: Int64, expected: String) throws {
         let goal = try ReportTarget(name: "t", figure: .major, target: target)
-        #expect(TargetProgress(target: goal, actual: actual).progressPct.description == expected)
+        #expect(TargetProgress(target: goal, actual: Int128(actual)).progressPct.description == expected)
     }
 
     @Test func amountsAreShownIn100MillionYuanWithTwoDecimals() {
-        #expect(ZoneReport.yi(57_384_000_000) == "573.84")
-        #expect(ZoneReport.yi(31_830_000_000) == "318.30")
-        #expect(ZoneReport.yi(0) == "0.00")
-        #expect(ZoneReport.yi(500_000) == "0.01")
-        #expect(ZoneReport.yi(499_999) == "0.00")
+        #expect(FixedDecimal.yi(57_384_000_000) == "573.84")
+        #expect(FixedDecimal.yi(31_830_000_000) == "318.30")
+        #expect(FixedDecimal.yi(0) == "0.00")
+        #expect(FixedDecimal.yi(500_000) == "0.01")
+        #expect(FixedDecimal.yi(499_999) == "0.00")
     }
 }
 
@@ -162,10 +163,52 @@ struct ReportOutputTests {
     @Test func tableColumnsAlignByDisplayWidth() {
         let table = report(Self.events).renderTable()
         // Every figure row has its value ending at the same column.
-        let rows = table.split(separator: "\n").filter { $0.hasPrefix("  ") && ($0.hasSuffix(" 個") || $0.hasSuffix(" 億元") || $0.hasSuffix(" 家") || $0.hasSuffix(" 次")) }
+        let rows = table.split(separator: "\n").filter { $0.hasPrefix("  ") && ($0.hasSuffix(" 个") || $0.hasSuffix(" 亿元") || $0.hasSuffix(" 家") || $0.hasSuffix(" 次")) }
         #expect(rows.count >= 10)
         let ends = Set(rows.map { row in displayWidth(row) - displayWidth(row.split(separator: " ").last ?? "") })
         #expect(ends.count == 1)
+    }
+
+    /// Characters that differ between the scripts: a Simplified view has none of the
+    /// Traditional ones, and the reverse.
+    static let traditionalOnly: Set<Character> = Set("項數總資當劃產業類開億戰興實簽協議訪對際標個狀態別進動")
+    static let simplifiedOnly: Set<Character> = Set("项数总资当划产业类开亿战兴实签协议访对际标个状态别进动")
+
+    @Test(arguments: ZoneLanguage.allCases)
+    func theTableIsInOneLanguageCategoriesAndStatusesIncluded(language: ZoneLanguage) throws {
+        let table = report(Self.events, targets: []).renderTable(language: language)
+        // The page's own words: without the data (a campaign's name).
+        let words = table.replacingOccurrences(of: "百日攻堅", with: "").filter { !$0.isASCII }
+        switch language {
+        case .simplifiedChinese:
+            #expect(table.hasPrefix("2024 年度报告\n"))
+            #expect(table.contains("重大项目数"))
+            #expect(table.contains("按状态  计划中 "))
+            #expect(table.contains("稀土永磁电机"))
+            #expect(words.allSatisfy { !Self.traditionalOnly.contains($0) }, "\(table)")
+        case .traditionalChinese:
+            #expect(table.contains("重大項目數"))
+            #expect(table.contains("按狀態  計劃中 "))
+            #expect(table.contains("稀土永磁電機"))
+            #expect(words.allSatisfy { !Self.simplifiedOnly.contains($0) }, "\(table)")
+        case .english:
+            #expect(table.hasPrefix("Report for 2024\n"))
+            #expect(table.contains("by status  planned "))
+            #expect(table.contains("PM motor"))
+            // Only the figures' own characters are not ASCII: bars, the ≥ and the em dash.
+            #expect(words.allSatisfy { "█░≥—·".contains($0) }, "\(table)")
+        }
+        // No wire code of a category or status in the table.
+        for code in ["pm_motor", "rare_earth", "strategic_emerging", "in_production", "rare_earth_material"] {
+            #expect(!table.contains(code), "\(code) in \(table)")
+        }
+    }
+
+    @Test func theJSONIsTheSameInEveryLanguage() {
+        // The JSON has no language: its text is one, whatever the table's.
+        let value = report(Self.events)
+        #expect(value.jsonText().contains("\"pm_motor\""))
+        #expect(!value.jsonText().contains("稀土永磁"))
     }
 
     @Test func displayWidthCountsWideCharactersTwice() {

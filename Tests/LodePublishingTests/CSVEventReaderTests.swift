@@ -5,7 +5,7 @@ import Testing
 @Suite("CSV files to events")
 struct CSVEventReaderTests {
     func read(_ type: EventType, _ text: String, source: String = "dept", timeNow: EventTime? = nil) throws(InvalidInput) -> ReadEvents {
-        try CSVEventReader(type: type, fileName: "in.csv", defaultSource: source, defaultTime: timeNow).read(Array(text.utf8))
+        try CSVEventReader(type: type, fileName: "in.csv", defaultSource: source, defaultTime: timeNow, calendar: SpreadsheetFixtures.shanghai).read(Array(text.utf8))
     }
 
     func problems(_ type: EventType, _ text: String, timeNow: EventTime? = nil) -> [String] {
@@ -70,7 +70,7 @@ struct CSVEventReaderTests {
     @Test func unknownAndMissingColumnsAreReportedAtTheHeader() {
         let found = problems(.projectStatusChanged, "project_id,stauts,time\nBT-1,started,2024-03-01T09:00:00+08:00\n")
         #expect(found.contains { $0.hasPrefix("in.csv:1: unknown column 'stauts'") && $0.contains("did you mean 'status'") })
-        #expect(found.contains { $0 == "in.csv:1: no column 'status', which zone.project.status_changed requires" })
+        #expect(found.contains { $0 == "in.csv:1: no column 'status' (状态), which zone.project.status_changed requires" })
     }
 
     @Test func aRowWithTheWrongNumberOfCellsIsAnError() {
@@ -95,9 +95,9 @@ struct CSVEventReaderTests {
         #expect(problems(.investmentReported, negative).first?.contains("completed_investment") == true)
     }
 
-    @Test func booleansAreTrueOrFalseInAnyCase() {
-        let bad = Self.registeredHeader + "\nBT-1,x,2024,industrial,yes,1,1,2024-03-01T09:00:00+08:00\n"
-        #expect(problems(.projectRegistered, bad).first?.contains("expected true or false, found 'yes'") == true)
+    @Test func booleansAreTrueOrFalseInAnyCaseOrShiFou() {
+        let bad = Self.registeredHeader + "\nBT-1,x,2024,industrial,maybe,1,1,2024-03-01T09:00:00+08:00\n"
+        #expect(problems(.projectRegistered, bad).first?.contains("expected 是 or 否 (true or false), found 'maybe'") == true)
     }
 }
 
@@ -106,7 +106,7 @@ struct DerivedIDTests {
     static let text = "project_id,status,time\nBT-1,started,2024-03-01T09:00:00+08:00\n"
 
     func id(_ text: String, source: String = "dept") throws -> String {
-        try CSVEventReader(type: .projectStatusChanged, fileName: "x", defaultSource: source).read(Array(text.utf8)).events[0].id
+        try CSVEventReader(type: .projectStatusChanged, fileName: "x", defaultSource: source, calendar: SpreadsheetFixtures.shanghai).read(Array(text.utf8)).events[0].id
     }
 
     @Test func theSameRowGetsTheSameIdOnEveryRun() throws {
@@ -127,7 +127,7 @@ struct DerivedIDTests {
 
     @Test func identicalRowsAreOneEvent() throws {
         let text = Self.text + "BT-1,started,2024-03-01T09:00:00+08:00\n"
-        let read = try CSVEventReader(type: .projectStatusChanged, fileName: "x", defaultSource: "d").read(Array(text.utf8))
+        let read = try CSVEventReader(type: .projectStatusChanged, fileName: "x", defaultSource: "d", calendar: SpreadsheetFixtures.shanghai).read(Array(text.utf8))
         #expect(read.events.count == 2)
         #expect(try read.deduplicated(fileName: "x").events.count == 1)
     }

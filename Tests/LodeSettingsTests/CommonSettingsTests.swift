@@ -89,6 +89,31 @@ struct CommonSettingsTests {
         }
     }
 
+    @Test func theLanguageIsSimplifiedChineseUnlessAFlagTheEnvironmentOrTheConfigSaysOtherwise() throws {
+        #expect(try resolve(SettingsFlags()).language == .simplifiedChinese)
+        let config = try configFile("language: zh-Hant\n")
+        defer { unlink(config) }
+        #expect(try resolve(SettingsFlags(config: config)).language == .traditionalChinese)
+        #expect(try resolve(SettingsFlags(config: config), ["LODE_LANG": "en"]).language == .english)
+        #expect(try resolve(SettingsFlags(config: config, language: "zh-CN"), ["LODE_LANG": "en"]).language == .simplifiedChinese)
+        #expect(throws: SettingsError.self) { try resolve(SettingsFlags(language: "fr")) }
+        do {
+            _ = try resolve(SettingsFlags(language: "fr"))
+        } catch {
+            #expect(error.kind == .usage)
+            #expect(error.description.contains("--lang must be one of zh-Hans, zh-Hant, en, got 'fr'"))
+        }
+        let bad = try configFile("language: klingon\n")
+        defer { unlink(bad) }
+        do {
+            _ = try resolve(SettingsFlags(config: bad))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.kind == .config)
+            #expect(error.description.contains("\(bad):1: 'language' must be one of"))
+        }
+    }
+
     @Test func aPasswordInTheURLFlagIsRefusedWithoutShowingIt() {
         do {
             _ = try resolve(SettingsFlags(url: "amqp://bob:s3cret-pw@host/"))

@@ -38,7 +38,8 @@ struct HealthTests {
         #expect(answer.statusCode == 503)
         #expect(answer.body.contains(#""store":"failing""#))
         #expect(answer.body.contains(#""store_failing_since":"2024-06-01T00:00:00Z""#))
-        #expect(answer.body.contains("store failing: storage error (unavailable) on zone.sqlite: disk I/O error"))
+        #expect(answer.body.contains("store failing since 2024-06-01T00:00:00Z; consuming paused"))
+        #expect(answer.body.contains("storage error (unavailable) on zone.sqlite: disk I/O error"))
     }
 
     @Test func aBlockedConnectionStillConsumes() {

@@ -30,11 +30,13 @@ struct MetricsTests {
             Self.delivery(#"{"specversion":"1.0","id":"c","source":"s","type":"zone.project.registered","time":"2024-01-01T00:00:00Z","data":{}}"#, tag: 4),
         ])
         metrics.received(decoded)
-        let outcome = try metrics.applying { () throws(StorageError) in
-            BatchOutcome(outcomes: [.applied(changedProjection: true), .duplicate])
-        }
+        var step = BatchStep(events: decoded.events, eventDelivery: decoded.eventDelivery, rejected: decoded.rejected,
+                             transactionEvents: 100, backoff: Backoff())
+        #expect(step.next() == .apply(0..<2))
+        step.applied(BatchOutcome(outcomes: [.applied(changedProjection: true), .duplicate]))
+        metrics.committed(in: .milliseconds(3), cpu: .milliseconds(1))
         let before = Date().timeIntervalSince1970
-        metrics.finished(decoded, outcome)
+        metrics.finished(step)
         let text = factory.registry.emitToString()
         let lines = Set(text.split(separator: "\n").map(String.init))
 
@@ -50,6 +52,9 @@ struct MetricsTests {
             #"lode_worker_events_applied_total{type="zone.recruitment.site_visit"} 0"#,
             #"lode_worker_events_retried_total{type="zone.project.registered",cause="store_unavailable"} 0"#,
             "lode_worker_batch_events_count 1",
+            #"lode_worker_stage_seconds_total{stage="apply"} 0.001"#,
+            #"lode_worker_stage_seconds_total{stage="commit_wait"} 0.002"#,
+            #"lode_worker_stage_seconds_total{stage="receive"} 0"#,
             "lode_worker_apply_seconds_count 1",
             "# TYPE lode_worker_events_applied_total counter",
             "# TYPE lode_worker_batch_events histogram",
@@ -68,31 +73,39 @@ struct MetricsTests {
         #expect(abs(seconds - before) < 60)
     }
 
-    @Test func retriesAndRequeuesAreCountedByCause() throws {
+    @Test func storeFailuresAreCountedByKindAndTheWaitingEventsAsRetried() throws {
         let factory = DescribedPrometheusFactory(registry: PrometheusCollectorRegistry())
         let metrics = WorkerMetrics(factory: factory)
         let decoded = DecodedDeliveries([Self.delivery(Self.statusChanged("a"), tag: 1)])
-        metrics.retrying(decoded)
-        metrics.retrying(decoded)
-        metrics.requeued(decoded)
-        let text = factory.registry.emitToString()
+        let locked = StorageError(kind: .unavailable, message: "database is locked", path: "zone.sqlite")
+        metrics.paused(.store(locked), events: decoded.events[...], at: Date())
+        metrics.paused(.store(locked), events: decoded.events[...], at: Date())
+        metrics.paused(.store(StorageError(kind: .damaged, message: "malformed", path: "zone.sqlite")), events: [], at: Date())
+        var text = factory.registry.emitToString()
         #expect(text.contains(#"lode_worker_events_retried_total{type="zone.project.status_changed",cause="store_unavailable"} 2"#), "\(text)")
-        #expect(text.contains(#"lode_worker_events_retried_total{type="zone.project.status_changed",cause="requeued"} 1"#), "\(text)")
+        #expect(text.contains(#"lode_worker_store_failures_total{kind="unavailable"} 2"#), "\(text)")
+        #expect(text.contains(#"lode_worker_store_failures_total{kind="damaged"} 1"#), "\(text)")
+        #expect(text.contains("lode_worker_paused 1"), "\(text)")
+        metrics.resumed()
+        text = factory.registry.emitToString()
+        #expect(text.contains("lode_worker_paused 0"), "\(text)")
     }
 
-    @Test func aStoreFailureShowsInHealthUntilTheNextSuccess() throws {
+    @Test func aPauseShowsInHealthUntilItPasses() throws {
         let metrics = WorkerMetrics(factory: DescribedPrometheusFactory(registry: PrometheusCollectorRegistry()))
         metrics.record(.connection(.connected(heartbeat: 60)))
         #expect(metrics.health.isHealthy)
-        #expect(throws: StorageError.self) {
-            _ = try metrics.applying { () throws(StorageError) -> BatchOutcome in
-                throw StorageError(kind: .unavailable, message: "database is locked", path: "zone.sqlite")
-            }
-        }
+        metrics.paused(.store(StorageError(kind: .unavailable, message: "database is locked", path: "zone.sqlite")), events: [], at: Date())
         #expect(!metrics.health.isHealthy)
         #expect(metrics.health.storeError?.contains("database is locked") == true)
         #expect(metrics.health.storeFailingSince != nil)
-        _ = try metrics.applying { () throws(StorageError) in BatchOutcome(outcomes: []) }
+        #expect(metrics.health.problems.first?.contains("consuming paused") == true)
+        metrics.paused(.store(StorageError(kind: .damaged, message: "file is not a database", path: "zone.sqlite")), events: [], at: Date())
+        #expect(metrics.health.storeDamaged)
+        #expect(metrics.health.problems.contains { $0.contains("will not heal by itself") })
+        metrics.paused(.deadLetterPublish("1 of 1: 1 nacked"), events: [], at: Date())
+        #expect(metrics.health.storeError == nil && metrics.health.deadLetterError?.contains("nacked") == true)
+        metrics.resumed()
         #expect(metrics.health.isHealthy)
         #expect(metrics.health.storeFailingSince == nil)
         metrics.record(.connection(.connectionLost(AMQPError(.connectionClosed(replyCode: 320, replyText: "CONNECTION_FORCED"), operation: "reading", endpoint: "amqp://x"))))

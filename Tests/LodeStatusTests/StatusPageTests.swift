@@ -1,3 +1,4 @@
+import LodeJSON
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -48,15 +49,61 @@ struct StatusPageTests {
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains(#"<meta charset="utf-8">"#))
         #expect(html.contains(#"<meta http-equiv="refresh" content="5">"#))
-        #expect(html.contains(#"<tr id="figure-major"><th>重大項目數</th><td class="num">71</td>"#))
-        #expect(html.contains(#"<td class="num">573.84</td><td>億元</td>"#))
+        #expect(html.contains(#"<tr id="figure-major"><th>重大项目数</th><td class="num">71</td>"#))
+        #expect(html.contains(#"<td class="num">573.84</td><td>亿元</td>"#))
         #expect(html.contains("上年 28 +14.29%"))
         #expect(html.contains(#"<td class="num">904</td>"#))
-        #expect(html.contains("2024 年度報告"))
+        #expect(html.contains("2024 年度报告"))
+        #expect(html.contains(#"<html lang="zh-Hans">"#))
         // No external assets, no scripts.
         #expect(!html.contains("<script"))
         #expect(!html.contains("src="))
         #expect(!html.contains("stylesheet"))
+    }
+
+    /// Characters that differ between the scripts (see ReportOutputTests).
+    static let traditionalOnly: Set<Character> = Set("項數總資當劃產業類開億戰興實簽協議訪對際標個狀態別進動隊處庫據於認試務")
+    static let simplifiedOnly: Set<Character> = Set("项数总资当划产业类开亿战兴实签协议访对际标个状态别进动队处库据于认试务")
+
+    @Test(arguments: ZoneLanguage.allCases)
+    func thePageIsInOneLanguageCategoriesStatusesAndReasonsIncluded(language: ZoneLanguage) throws {
+        let dead = StatusSnapshot.DeadLettersSection(
+            count: 1, oldestAgeSeconds: 75,
+            recent: [DeadLetterSummary(id: "x1", type: "zone.project.status_changed", reason: "invalid_event", firstFailedAt: nil)],
+            listAvailable: true)
+        let queues = [QueueFigures(name: "lode.work", ready: 1, unacked: 0, consumers: 1, source: .management)]
+        var snapshot = Self.snapshot(report: Self.report(targets: []), queues: queues, dead: dead)
+        snapshot.language = language
+        let html = StatusPage.html(snapshot)
+        #expect(html.contains(#"<html lang="\#(language.rawValue)">"#))
+        // The page's own words, without the data (the campaign's name) and the markup.
+        let words = html.replacingOccurrences(of: "<b>春季</b>招商", with: "").replacingOccurrences(of: "&lt;b&gt;春季&lt;/b&gt;招商", with: "")
+        let nonASCII = words.filter { !$0.isASCII }
+        switch language {
+        case .simplifiedChinese:
+            #expect(html.contains("<h2>队列</h2>"))
+            #expect(html.contains(#"<tr id="figure-status-planned"><th>计划中</th>"#))
+            #expect(html.contains(#"<tr id="figure-category-pm_motor"><th>稀土永磁电机</th>"#))
+            #expect(html.contains(#"<td>项目状态</td><td title="invalid_event">事件无效</td>"#))
+            #expect(nonASCII.allSatisfy { !Self.traditionalOnly.contains($0) }, "\(html)")
+        case .traditionalChinese:
+            #expect(html.contains("<h2>佇列</h2>"))
+            #expect(html.contains(#"<th>計劃中</th>"#))
+            #expect(html.contains(#"<th>稀土永磁電機</th>"#))
+            #expect(nonASCII.allSatisfy { !Self.simplifiedOnly.contains($0) }, "\(html)")
+        case .english:
+            #expect(html.contains("<h2>Queues</h2>"))
+            #expect(html.contains(#"<tr id="figure-status-planned"><th>planned</th>"#))
+            #expect(html.contains(#"<th>PM motor</th>"#))
+            #expect(html.contains(#"<td>project status</td><td title="invalid_event">invalid event</td>"#))
+            #expect(nonASCII.allSatisfy { "–·≥—".contains($0) }, "\(nonASCII)")
+        }
+        // No wire code of a category or status shown as text.
+        for code in ["pm_motor", "in_production", "rare_earth_material", "strategic_emerging"] {
+            #expect(!html.replacingOccurrences(of: "id=\"figure-category-\(code)\"", with: "")
+                .replacingOccurrences(of: "id=\"figure-introduced-\(code)\"", with: "")
+                .replacingOccurrences(of: "id=\"figure-status-\(code)\"", with: "").contains(code), "\(code)")
+        }
     }
 
     @Test func escapesNamesFromTheConfigAndTheEvents() throws {
@@ -68,7 +115,9 @@ struct StatusPageTests {
         let dead = StatusSnapshot.DeadLettersSection(
             count: 1, oldestAgeSeconds: 75,
             recent: [DeadLetterSummary(id: "<id>", type: "zone.<x>", reason: "invalid_json", firstFailedAt: nil)], listAvailable: true)
-        let html = StatusPage.html(Self.snapshot(report: Self.report(targets: targets), failed: failed, dead: dead))
+        var snapshot = Self.snapshot(report: Self.report(targets: targets), failed: failed, dead: dead)
+        snapshot.language = .english
+        let html = StatusPage.html(snapshot)
         #expect(!html.contains("<script>alert"))
         #expect(!html.contains("<img src=x>"))
         #expect(!html.contains("<b>春季</b>"))
@@ -91,7 +140,7 @@ struct StatusPageTests {
         #expect(html.contains(#"<span class="bar" style="width:40.0%"></span></span><span class="pct">40.0%</span><span class="amounts">12 / 30</span>"#))
         #expect(html.contains(#"<span class="bar reached" style="width:100.0%"></span></span><span class="pct">113.0%</span>"#))
         #expect(html.contains(#"style="width:57.4%""#))
-        #expect(html.contains("573.84 / 1000.00 億元"))
+        #expect(html.contains("573.84 / 1000.00 亿元"))
         #expect(StatusPage.barWidth(progressPct: -3) == "0.0%")
         #expect(StatusPage.barWidth(progressPct: 250) == "100.0%")
         #expect(StatusPage.barWidth(progressPct: .nan) == "0.0%")
@@ -99,6 +148,7 @@ struct StatusPageTests {
 
     @Test func emptySectionsSayWhatIsMissingRatherThanShowNothing() {
         var snapshot = Self.snapshot(report: nil)
+        snapshot.language = .english
         snapshot.report.problem = "cannot read the report: database is locked"
         snapshot.queues.problem = "cannot read queue 'lode.work'"
         snapshot.deadLetters = .init(count: 3, oldestAgeSeconds: nil)
@@ -109,7 +159,9 @@ struct StatusPageTests {
         #expect(html.contains(#"<b id="dead-count">3</b>"#))
         #expect(html.contains("The list of dead letters is not available here"))
 
-        let empty = StatusPage.html(Self.snapshot(report: Self.report(targets: [])))
+        var emptySnapshot = Self.snapshot(report: Self.report(targets: []))
+        emptySnapshot.language = .english
+        let empty = StatusPage.html(emptySnapshot)
         #expect(empty.contains("No targets for 2024"))
         #expect(empty.contains("No dead letters."))
     }
@@ -119,7 +171,9 @@ struct StatusPageTests {
             QueueFigures(name: "lode.work", ready: 37, unacked: 2, consumers: 1, publishRate: 12.5, source: .management),
             QueueFigures(name: "lode.dead", ready: 4, unacked: 0, consumers: 0, oldestAgeSeconds: 3 * 3600 + 125, source: .management),
         ]
-        let html = StatusPage.html(Self.snapshot(queues: queues))
+        var snapshot = Self.snapshot(queues: queues)
+        snapshot.language = .english
+        let html = StatusPage.html(snapshot)
         #expect(html.contains(#"<tr id="queue-lode.work"><td>lode.work</td><td class="num">37</td><td class="num">2</td><td class="num">1</td><td class="num">12.5</td>"#))
         #expect(html.contains(#"<tr id="queue-lode.dead" class="warn">"#))
         #expect(html.contains("3h02m"))
@@ -147,10 +201,10 @@ struct StatusPageTests {
             let root = try await StatusServerTests.get("http://127.0.0.1:\(port)/")
             #expect(root.status == 200)
             #expect(root.contentType == "text/html; charset=utf-8")
-            #expect(root.body.contains("重大項目數"))
+            #expect(root.body.contains("重大项目数"))
             let status = try await StatusServerTests.get("http://127.0.0.1:\(port)/status?year=2024")
             #expect(status.status == 200)
-            #expect(status.body.contains("2024 年度報告"))
+            #expect(status.body.contains("2024 年度报告"))
             #expect(asked.withLock { $0 } == [nil, 2024])
             group.cancelAll()
         }
@@ -168,20 +222,6 @@ struct QueueFiguresTests {
         #expect(text.contains(#""source":"passive""#))
         let empty = QueueFigures(name: "lode.dead", ready: 0, source: .management)
         #expect(String(decoding: empty.json.serializedBytes(), as: UTF8.self).contains(#""oldest_age_seconds":null"#))
-    }
-
-    @Test func aDeadLetterEnteredItsQueueAtItsFirstFailureElseAtItsDeathElseWhenPublished() throws {
-        var lode = FieldTable()
-        lode["x-lode-first-failed-at"] = .string("2024-06-01T00:00:00Z")
-        lode["x-death"] = .array([.table(["time": .timestamp(1_600_000_000)])])
-        #expect(DeadLetterHead.enteredAt(of: MessageProperties(headers: lode, timestamp: 1)) == Date(timeIntervalSince1970: 1_717_200_000))
-        var fractional = FieldTable()
-        fractional["x-lode-first-failed-at"] = .string("2024-06-01T00:00:00.250Z")
-        #expect(DeadLetterHead.enteredAt(of: MessageProperties(headers: fractional)) == Date(timeIntervalSince1970: 1_717_200_000.25))
-        let byBroker: FieldTable = ["x-death": .array([.table(["time": .timestamp(1_600_000_100)]), .table(["time": .timestamp(1_600_000_000)])])]
-        #expect(DeadLetterHead.enteredAt(of: MessageProperties(headers: byBroker, timestamp: 1)) == Date(timeIntervalSince1970: 1_600_000_000))
-        #expect(DeadLetterHead.enteredAt(of: MessageProperties(timestamp: 1_500_000_000)) == Date(timeIntervalSince1970: 1_500_000_000))
-        #expect(DeadLetterHead.enteredAt(of: MessageProperties()) == nil)
     }
 
     @Test func managementFiguresIncludeRatesAndAClassicQueuesHeadTimestamp() throws {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LodeEvents
 import LodeProjections
+import LodeTestSupport
 import Testing
 @testable import LodeStorage
 
@@ -10,42 +11,10 @@ import Testing
 /// any duplicates, and whether or not ids share inbox keys.
 @Suite("Batches and the hashed inbox")
 struct BatchSplittingTests {
-    /// A small world where events collide often: four projects, three
-    /// enterprises, two campaigns, coarse times (ties, so the id tie-break
-    /// is exercised), a year boundary in the zone. Equal codes are the same
-    /// event (a redelivery).
+    /// The small world of ``ZoneWorld``, where events collide often; the
+    /// PostgreSQL store's tests use the same one.
     static func event(from code: Int) -> IncomingEvent {
-        var rng = SeededGenerator(seed: UInt64(code) &+ 0x5EED)
-        let projectID = "P\(Int.random(in: 0..<4, using: &rng))"
-        let enterprise = ["臥龍控股集團", "江蘇大中電機", "Caf\u{E9}"].randomElement(using: &rng)!
-        let campaign = ["百日攻堅", "早春行動"].randomElement(using: &rng)!
-        let when = [
-            "2023-12-31T15:59:59Z", "2023-12-31T16:30:00Z", "2024-03-01T10:00:00+08:00", "2024-03-01T02:00:00Z",
-            "2024-06-01T10:00:00+08:00",
-        ].randomElement(using: &rng)!
-        let data: EventData
-        switch Int.random(in: 0..<7, using: &rng) {
-        case 0:
-            data = registered(
-                projectID, year: [2023, 2024].randomElement(using: &rng)!,
-                categories: [[.industrial], [.industrial, .rareEarth], [.strategicEmerging]].randomElement(using: &rng)!,
-                total: [50_000_000, 900_000_000].randomElement(using: &rng)!, major: Bool.random(using: &rng))
-        case 1: data = status(projectID, ProjectStatus.allCases.randomElement(using: &rng)!)
-        case 2:
-            data = .investmentReported(InvestmentReported(
-                projectID: projectID, period: YearMonth(year: 2024, month: Int.random(in: 1...2, using: &rng))!,
-                completedInvestment: Int64.random(in: 0...9_000_000, using: &rng)))
-        case 3: data = contacted(enterprise, campaign)
-        case 4: data = visited(enterprise, campaign)
-        case 5: data = .agreementSigned(AgreementSigned(enterprise: enterprise, campaign: campaign))
-        default:
-            data = .projectIntroduced(ProjectIntroduced(
-                enterprise: enterprise, campaign: campaign, projectID: projectID,
-                industry: [.pmMotor, .rareEarthMaterial].randomElement(using: &rng)!))
-        }
-        // Ids of different lengths and shapes, as producers write them.
-        let id = code % 3 == 0 ? "e\(code)" : code % 3 == 1 ? "sha256:\(String(code, radix: 16))" : "\(UUID(uuidString: "00000000-0000-4000-8000-\(String(format: "%012d", code))")!)"
-        return incoming(id, at: when, data)
+        ZoneWorld.event(from: code)
     }
 
     static func reports(_ store: SQLiteZoneStore) throws -> [ZoneReport] {

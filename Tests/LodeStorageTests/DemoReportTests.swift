@@ -2,6 +2,7 @@ import GRDB
 import LodeEvents
 import LodeProjections
 import LodeStorage
+import LodeTestSupport
 import Testing
 
 /// The store's report equals the in-memory projection's for the demo data

@@ -74,7 +74,7 @@ struct InboxTests {
     @Test func theEventLogKeepsEveryAppliedEventWhole() throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(in: directory)
-        let body = Array(#"{"specversion":"1.0", "id":"k-1","source":"bt/investment","type":"zone.recruitment.site_visit","time":"2024-05-05T10:00:00.250+08:00","data":{"enterprise":"丙","campaign":"c","visitors":3},"x-extension":"kept"}"#.utf8)
+        let body = Array(#"{"specversion":"1.0", "id":"k-1","source":"bt/investment","type":"zone.recruitment.site_visit","time":"2024-05-05T10:00:00.250+08:00","data":{"enterprise":"丙","campaign":"c","visitors":3},"xextension":"kept"}"#.utf8)
         _ = try store.apply([try IncomingEvent(decoding: body)])
         let row = try #require(try store.withWriterConnection { db in
             try Row.fetchOne(db, sql: "SELECT event_id, type, source, time, event_seconds, event_nanos, body FROM event_log")

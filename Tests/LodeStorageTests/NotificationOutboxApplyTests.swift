@@ -3,6 +3,7 @@ import LodeEvents
 import LodeNotifications
 import LodeProjections
 import LodeStorage
+import LodeTestSupport
 import Testing
 
 /// Notifications recorded by `apply` in the batch's transaction: once per cause, whatever the

@@ -2,6 +2,7 @@ import Foundation
 import LodeEvents
 import LodeProjections
 import LodeStorage
+import LodeTestSupport
 import Testing
 
 /// The zone's default calendar (Asia/Shanghai).
@@ -34,13 +35,10 @@ func openStore(in directory: TemporaryDirectory, name: String = "lode.sqlite", b
 
 /// demo/baotou-2024.ndjson, one event a line with its bytes.
 enum Demo {
-    static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("demo/baotou-2024.ndjson").path
+    static let path = DemoSet.path
 
     static func incoming() throws -> [IncomingEvent] {
-        let data = try #require(FileManager.default.contents(atPath: path), "cannot read \(path)")
-        return try [UInt8](data).split(separator: UInt8(ascii: "\n")).map { try IncomingEvent(decoding: Array($0)) }
+        try DemoSet.incoming()
     }
 
     static func targets() throws -> [ReportTarget] {
@@ -58,21 +56,6 @@ func expectedReport(_ events: [IncomingEvent], year: Int, targets: [ReportTarget
     var projection = ZoneProjection(calendar: shanghai)
     projection.apply(contentsOf: events.map(\.event))
     return projection.report(year: year, targets: targets)
-}
-
-/// SplitMix64, so that shuffles are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 func time(_ text: String) -> EventTime {

@@ -73,8 +73,21 @@ struct ConsumerProgressTests {
         // the future counts as read now, never negative.
         progress.batchRead(oldestPublished: nil, at: at(70))
         #expect(progress.oldestUnappliedAge(at: at(72)) == 2)
+        progress.batchDone(at: at(72))
         progress.batchRead(oldestPublished: at(500), at: at(80))
         #expect(progress.oldestUnappliedAge(at: at(80)) == 0)
+    }
+
+    @Test func withTwoBatchesInHandTheAgeIsTheOldestStillHeld() {
+        var progress = ConsumerProgress()
+        progress.batchRead(oldestPublished: at(-10), at: at(0))
+        progress.batchRead(oldestPublished: at(-4), at: at(1))
+        #expect(progress.oldestUnappliedAge(at: at(2)) == 12)
+        progress.batchDone(at: at(2))
+        #expect(progress.oldestUnappliedAge(at: at(2)) == 6, "the first batch is done: the second's oldest event")
+        progress.batchDone(at: at(3))
+        #expect(progress.oldestUnappliedAge(at: at(3)) == 0)
+        #expect(!progress.isStalled(consuming: true, timeout: .seconds(1), at: at(3)))
     }
 
     @Test func thePollIntervalIsFiveSecondsOrAThirdOfAShortStallTimeout() {

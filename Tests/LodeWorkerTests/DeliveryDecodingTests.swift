@@ -1,3 +1,4 @@
+import LodeDeadLetters
 import LodeAMQP
 import LodeWorker
 import Testing

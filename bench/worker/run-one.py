@@ -43,6 +43,18 @@ def status_kb(pid, key):
     return 0
 
 
+def stage_seconds(url):
+    """lode_worker_stage_seconds_total by stage, and the events consumed, from the worker's /metrics."""
+    import re
+    import urllib.request
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    stages = {m.group(1): float(m.group(2)) for m in
+              re.finditer(r'^lode_worker_stage_seconds_total\{stage="([a-z_]+)"\} ([0-9.e+-]+)$', text, re.M)}
+    consumed = sum(float(m.group(1)) for m in
+                   re.finditer(r'^lode_worker_events_consumed_total\{[^}]*\} ([0-9.e+-]+)$', text, re.M))
+    return stages, consumed
+
+
 def leftover(url, queues):
     """The queues that still hold a message (basic.get, exact; the message goes back)."""
     import pika
@@ -64,6 +76,7 @@ def main():
     p.add_argument("--db")
     p.add_argument("--exits", action="store_true")
     p.add_argument("--timeout", type=float, default=900)
+    p.add_argument("--metrics", help="the worker's /metrics URL: its seconds per stage are read before it stops")
     p.add_argument("command", nargs=argparse.REMAINDER)
     a = p.parse_args()
     command = a.command[1:] if a.command[:1] == ["--"] else a.command
@@ -111,6 +124,9 @@ def main():
     if db is not None:
         db.close()
     hwm = exited_hwm or 0
+    stages, consumed = {}, None
+    if a.metrics:
+        stages, consumed = stage_seconds(a.metrics)
     if proc.returncode is None:
         hwm = status_kb(proc.pid, "VmHWM")
         client_cpu = cpu_seconds(proc.pid)  # including the acks
@@ -128,7 +144,7 @@ def main():
         "rate": round(a.events / seconds, 1), "peak_rss_kb": max(hwm, rss_peak_sampled),
         "vmhwm_kb": hwm, "sampled_rss_kb": rss_peak_sampled,
         "client_cpu": None if client_cpu is None else round(client_cpu, 3), "broker_cpu": round(broker_cpu, 3),
-        "left_in_queues": left, "exit": proc.returncode,
+        "left_in_queues": left, "exit": proc.returncode, "stages": stages, "consumed": consumed,
     }))
 
 

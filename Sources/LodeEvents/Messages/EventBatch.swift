@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// A batch message (`application/cloudevents-batch+json`): a JSON array of
 /// at most 1,000 events in at most 1 MiB, all of one type and one source.
 ///
@@ -78,10 +80,10 @@ public struct EventBatch: Sendable {
     /// The scanner after splitting the body, with the elements' tokens on
     /// its tape.
     private static func splitBody(_ bytes: UnsafeBufferPointer<UInt8>) throws(EventRejection) -> (scanner: JSONScanner, elements: [SplitElement]) {
-        var scanner = JSONScanner(bytes)
+        var scanner = JSONScanner(event: bytes)
         scanner.skipWhitespace()
         guard !scanner.isAtEnd, bytes[scanner.position] == UInt8(ascii: "[") else {
-            var documentScanner = JSONScanner(bytes)
+            var documentScanner = JSONScanner(event: bytes)
             do {
                 try documentScanner.parseDocument()
             } catch {
@@ -96,7 +98,7 @@ public struct EventBatch: Sendable {
                 message: "expected a JSON array of events (content type \(MessageFormat.batchContentType)), found \(found); send a single event with content type \(MessageFormat.singleContentType)",
                 eventID: identity.id, eventType: identity.type)
         }
-        scanner = JSONScanner(bytes)
+        scanner = JSONScanner(event: bytes)
         let split: ArraySplit
         do {
             split = try scanner.splitArray(maxElements: EventLimits.maxBatchEvents)

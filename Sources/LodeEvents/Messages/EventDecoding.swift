@@ -1,3 +1,5 @@
+import LodeJSON
+
 extension Event {
     /// Decodes and validates the body of a single-event message
     /// (CloudEvents structured JSON mode).
@@ -25,7 +27,7 @@ extension Event {
         if bytes.count > EventLimits.maxEventBytes {
             throw tooLarge(bytes.count, identity: identityOfOversizedBody(bytes))
         }
-        var scanner = JSONScanner(bytes)
+        var scanner = JSONScanner(event: bytes)
         do {
             try scanner.parseDocument()
         } catch {
@@ -47,7 +49,7 @@ extension Event {
     /// letter is easier to trace with them. Very large bodies are not read.
     private static func identityOfOversizedBody(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: String?, type: String?) {
         guard bytes.count <= 16 * 1_048_576 else { return (nil, nil) }
-        var scanner = JSONScanner(bytes)
+        var scanner = JSONScanner(event: bytes)
         guard (try? scanner.parseDocument()) != nil else { return (nil, nil) }
         return scanner.tape.tokens.withUnsafeBufferPointer { tokens in
             EnvelopeRules.identity(of: JSONNode(bytes: bytes, tokens: tokens, index: 0))

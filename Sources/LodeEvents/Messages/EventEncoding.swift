@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// The value of one `data` field, as events write it.
 enum DataValue {
     case text(String)

@@ -1,3 +1,6 @@
+import Crypto
+import LodeJSON
+
 extension Event {
     /// The canonical JSON (keys in UTF-8 byte order, no whitespace; see
     /// ``JSONValue/canonicalBytes()``) of the event's content: its required
@@ -28,7 +31,7 @@ extension Event {
     /// ``canonicalContent``. Two deliveries with the same id and different
     /// fingerprints are a conflicting duplicate.
     public var contentFingerprint: String {
-        "sha256:" + SHA256.hash(canonicalContent).hex
+        "sha256:" + SHA256.hash(data: canonicalContent).hex
     }
 
     /// An event id derived from content, for input without ids (CSV rows):
@@ -53,6 +56,6 @@ extension Event {
         writer.writeKey(.type)
         writer.writeString(type.rawValue)
         writer.closeObject()
-        return "sha256:" + SHA256.hash(writer.bytes).hex.prefix(32)
+        return "sha256:" + SHA256.hash(data: writer.bytes).hex.prefix(32)
     }
 }

@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// What reading one data field gave.
 enum FieldState<Value> {
     /// Not in the event, or `null` where `null` is allowed.
@@ -59,7 +61,7 @@ struct DataFieldReader {
         if required, value.isEmptyString {
             return record(field, "expected a non-empty string, found an empty string")
         }
-        let string = value.stringValue
+        let string = value.text
         // Only an escape can put a NUL in a string: a raw one is a control
         // character, which the parser refuses.
         let mayHoldNUL = value.token.flags & JSONToken.hasEscapes != 0
@@ -79,13 +81,13 @@ struct DataFieldReader {
         // so the raw bytes decide.
         let raw = value.rawBytes
         guard value.token.flags & JSONToken.hasEscapes == 0, Self.isProjectID(raw) else {
-            let string = value.stringValue
+            let string = value.text
             let isValid = Array(string.utf8).withUnsafeBufferPointer { Self.isProjectID($0) }
             if isValid { return .present(string) }
             let found = string.isEmpty ? "an empty string" : Found.quoted(string)
             return record(field, "expected \(expectation), found \(found)")
         }
-        return .present(value.stringValue)
+        return .present(value.text)
     }
 
     /// An integer number of yuan, 0...10^15.
@@ -172,7 +174,7 @@ struct DataFieldReader {
         guard value.kind == .string else {
             return mismatch(value, field, expected: expectation, required: required)
         }
-        let string = value.stringValue
+        let string = value.text
         guard let period = YearMonth(period: string) else {
             return record(field, "expected \(expectation), found \(Found.quoted(string))")
         }
@@ -233,7 +235,7 @@ struct DataFieldReader {
             return .present(parsed)
         }
         if value.isNull, !required { return .absent }
-        let found = value.kind == .string && !value.isEmptyString ? Found.quoted(value.stringValue) : Found.describe(value)
+        let found = value.kind == .string && !value.isEmptyString ? Found.quoted(value.text) : Found.describe(value)
         let path = index.map { "\(Self.path(field))[\($0)]" } ?? Self.path(field)
         issues.append(.expected("one of \(Self.choices(Value.self))", found: found, at: path))
         return .invalid

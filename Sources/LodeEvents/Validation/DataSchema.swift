@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// One field of an event type's `data`, as section 3 lists it: what a
 /// producer needs to turn a spreadsheet column into JSON of the right type.
 public struct DataField: Sendable, Hashable {

@@ -1,8 +1,10 @@
+import LodeJSON
+
 /// The rules of the CloudEvents envelope (contract section 3): required
 /// attributes, `specversion` "1.0", a known `type`, an RFC 3339 `time` with
 /// an offset, `datacontenttype` application/json when present, and `data`
 /// checked against its type. Other attributes (CloudEvents extensions) are
-/// ignored.
+/// ignored once CloudEvents' own rules hold: see ``CloudEventsAttributes``.
 enum EnvelopeRules {
     /// Checks one parsed event, collecting every issue it has.
     static func decode(_ json: JSONNode) -> Result<Event, EventRejection> {
@@ -24,6 +26,7 @@ enum EnvelopeRules {
         var dataContentTypeValue: JSONNode?
         var dataValue: JSONNode?
         var hasDataBase64 = false
+        var otherIssues: [EventIssue] = []
         for (key, value) in json.members {
             switch key.knownKey {
             case .specversion?: specVersionValue = value
@@ -34,27 +37,33 @@ enum EnvelopeRules {
             case .datacontenttype?: dataContentTypeValue = value
             case .data?: dataValue = value
             case .dataBase64?: hasDataBase64 = true
-            default: continue  // An extension attribute: allowed and ignored.
+            default:
+                // An extension attribute: allowed and ignored, when CloudEvents allows it.
+                CloudEventsAttributes.checkOther(name: key.stringValue, value: value, issues: &otherIssues)
             }
         }
 
         var issues: [EventIssue] = []
         if let specVersionValue {
-            if specVersionValue.kind != .string || specVersionValue.stringValue != Event.specVersion {
+            if specVersionValue.kind != .string || specVersionValue.text != Event.specVersion {
                 issues.append(.expected("'1.0'", found: describeAttribute(specVersionValue), at: "specversion"))
             }
         } else {
             issues.append(EventIssue(path: "specversion", message: "required attribute is missing (expected '1.0')"))
         }
         let id = attributeText(idValue, "id", &issues)
-        let source = attributeText(sourceValue, "source", &issues)
+        var source = attributeText(sourceValue, "source", &issues)
+        if let text = source, let problem = URIReference.problem(text) {
+            issues.append(EventIssue(path: "source", message: problem))
+            source = nil
+        }
 
         var eventType: EventType?
         var typeText: String?
         var isUnknownType = false
         if let typeValue {
             if typeValue.kind == .string {
-                let text = typeValue.stringValue
+                let text = typeValue.text
                 typeText = text
                 eventType = EventType(wireName: typeValue)
                 if eventType == nil {
@@ -73,7 +82,7 @@ enum EnvelopeRules {
         if let timeValue {
             if timeValue.kind == .string {
                 do {
-                    time = try EventTime(parsing: timeValue.stringValue)
+                    time = try EventTime(parsing: timeValue.text)
                 } catch {
                     issues.append(EventIssue(path: "time", message: error.message))
                 }
@@ -85,7 +94,7 @@ enum EnvelopeRules {
         }
 
         if let dataContentTypeValue,
-           dataContentTypeValue.kind != .string || !isJSONMediaType(dataContentTypeValue.stringValue) {
+           dataContentTypeValue.kind != .string || !isJSONMediaType(dataContentTypeValue.text) {
             issues.append(.expected("application/json", found: describeAttribute(dataContentTypeValue), at: "datacontenttype"))
         }
         if hasDataBase64 {
@@ -106,6 +115,7 @@ enum EnvelopeRules {
             issues.append(EventIssue(path: "data", message: "required attribute is missing"))
         }
 
+        issues += otherIssues
         guard issues.isEmpty, let id, let source, let time, let data else {
             let reason: EventRejection.Reason = isUnknownType ? .unknownType : .invalidEvent
             return .failure(EventRejection(reason: reason, issues: issues, eventID: id, eventType: typeText))
@@ -119,7 +129,7 @@ enum EnvelopeRules {
     static func identity(of json: JSONNode) -> (id: String?, type: String?) {
         var ignored: [EventIssue] = []
         let id = json.member(.id).flatMap { attributeText($0, "id", &ignored) }
-        let type = json.member(.type).flatMap { $0.kind == .string ? $0.stringValue : nil }
+        let type = json.member(.type).flatMap { $0.kind == .string ? $0.text : nil }
         return (id, type)
     }
 
@@ -135,7 +145,7 @@ enum EnvelopeRules {
             issues.append(.expected(expectation(), found: Found.describe(value), at: name))
             return nil
         }
-        let text = value.stringValue
+        let text = value.text
         let byteCount = text.utf8.count
         guard byteCount <= EventLimits.maxAttributeBytes else {
             issues.append(.expected(expectation(), found: "one of \(byteCount) bytes", at: name))
@@ -151,7 +161,7 @@ enum EnvelopeRules {
 
     /// A string attribute as the value found; other values with their type.
     private static func describeAttribute(_ value: JSONNode) -> String {
-        if value.kind == .string, !value.isEmptyString { return Found.quoted(value.stringValue) }
+        if value.kind == .string, !value.isEmptyString { return Found.quoted(value.text) }
         return Found.describe(value)
     }
 
@@ -172,7 +182,7 @@ extension EventData {
         // checks as a received event, duplicate keys included.
         let bytes = json.serializedBytes()
         let outcome: Result<EventData, EventRejection> = bytes.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
+            var scanner = JSONScanner(event: buffer)
             do throws(JSONParseError) {
                 try scanner.parseDocument()
             } catch {

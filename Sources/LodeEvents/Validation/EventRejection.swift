@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// Why a message body, or one event of a batch, was not accepted: what a
 /// dead letter carries.
 public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible {

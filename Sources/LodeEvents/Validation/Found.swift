@@ -1,3 +1,5 @@
+import LodeJSON
+
 /// How error messages show a JSON value that was found where it should not be.
 enum Found {
     /// The value with its type, for a value of the wrong type: `null`,
@@ -8,7 +10,7 @@ enum Found {
         case .true: "true"
         case .false: "false"
         case .number: shortened(value.numberText)
-        case .string, .key: value.isEmptyString ? "an empty string" : "a string (\(quoted(value.stringValue)))"
+        case .string, .key: value.isEmptyString ? "an empty string" : "a string (\(quoted(value.text)))"
         case .array: value.count == 0 ? "an empty array" : "an array"
         case .object: "an object"
         }

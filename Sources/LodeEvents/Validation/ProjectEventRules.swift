@@ -1,3 +1,5 @@
+import LodeJSON
+
 extension ProjectRegistered {
     /// Reads and checks the `data` of a `zone.project.registered` event.
     static func read(_ data: JSONNode, with reader: inout DataFieldReader) -> ProjectRegistered? {
@@ -25,7 +27,7 @@ extension ProjectRegistered {
             case .enterprise?: enterprise = reader.text(value, .enterprise, required: false)
             case .park?: park = reader.text(value, .park, required: false)
             case .capacity?: capacity = reader.text(value, .capacity, required: false)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (
@@ -60,7 +62,7 @@ extension ProjectStatusChanged {
             case .projectID?: projectID = reader.projectID(value, .projectID, required: true)
             case .status?: status = reader.status(value, .status, required: true)
             case .note?: note = reader.text(value, .note, required: false)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (reader.require(projectID, .projectID), reader.require(status, .status))
@@ -81,7 +83,7 @@ extension InvestmentReported {
             case .period?: period = reader.period(value, .period, required: true)
             case .completedInvestment?:
                 completedInvestment = reader.money(value, .completedInvestment, required: true)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (

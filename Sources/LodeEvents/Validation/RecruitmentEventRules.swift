@@ -1,3 +1,5 @@
+import LodeJSON
+
 extension EnterpriseContacted {
     /// Reads and checks the `data` of a `zone.recruitment.enterprise_contacted` event.
     static func read(_ data: JSONNode, with reader: inout DataFieldReader) -> EnterpriseContacted? {
@@ -9,7 +11,7 @@ extension EnterpriseContacted {
             case .enterprise?: enterprise = reader.text(value, .enterprise, required: true)
             case .campaign?: campaign = reader.text(value, .campaign, required: true)
             case .industry?: industry = reader.category(value, .industry, required: false)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (reader.require(enterprise, .enterprise), reader.require(campaign, .campaign))
@@ -29,7 +31,7 @@ extension SiteVisit {
             case .enterprise?: enterprise = reader.text(value, .enterprise, required: true)
             case .campaign?: campaign = reader.text(value, .campaign, required: true)
             case .visitors?: visitors = reader.count(value, .visitors, required: false)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (reader.require(enterprise, .enterprise), reader.require(campaign, .campaign))
@@ -52,7 +54,7 @@ extension AgreementSigned {
             case .projectID?: projectID = reader.projectID(value, .projectID, required: false)
             case .intendedInvestment?:
                 intendedInvestment = reader.money(value, .intendedInvestment, required: false)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (reader.require(enterprise, .enterprise), reader.require(campaign, .campaign))
@@ -76,7 +78,7 @@ extension ProjectIntroduced {
             case .campaign?: campaign = reader.text(value, .campaign, required: true)
             case .projectID?: projectID = reader.projectID(value, .projectID, required: true)
             case .industry?: industry = reader.category(value, .industry, required: true)
-            default: reader.unknownField(key.stringValue)
+            default: reader.unknownField(key.text)
             }
         }
         let required = (

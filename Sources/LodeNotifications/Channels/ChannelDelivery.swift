@@ -1,3 +1,5 @@
+import Crypto
+import LodeJSON
 import Foundation
 import LodeEvents
 
@@ -146,14 +148,14 @@ extension ChannelConfiguration {
     /// `sha256=<hex>`: HMAC-SHA256 under `secret` of the ASCII `timestamp`,
     /// a `.`, then the body bytes. What a receiver recomputes.
     public static func webhookSignature(timestamp: String, body: [UInt8], secret: String) -> String {
-        "sha256=" + HMACSHA256.authenticationCode(for: Array(timestamp.utf8) + [UInt8(ascii: ".")] + body, key: Array(secret.utf8)).hex
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(timestamp.utf8) + [UInt8(ascii: ".")] + body, using: SymmetricKey(data: Array(secret.utf8))).hex
     }
 
     /// DingTalk's 加签: base64 of HMAC-SHA256 under `secret` of
     /// `<timestamp ms>\n<secret>` (not yet URL-encoded).
     public static func dingTalkSign(timestamp milliseconds: String, secret: String) -> String {
-        let code = HMACSHA256.authenticationCode(for: milliseconds + "\n" + secret, key: secret)
-        return Data(code.bytes).base64EncodedString()
+        let code = HMAC<SHA256>.authenticationCode(for: Array((milliseconds + "\n" + secret).utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return Data(code).base64EncodedString()
     }
 
     /// The webhook's JSON body.

@@ -136,7 +136,7 @@ public struct NotificationRules: Sendable {
             case .figureThresholds(let figure, let thresholds):
                 let old = figure.value(in: before)
                 let new = figure.value(in: after)
-                for threshold in thresholds.sorted() where old < threshold && new >= threshold {
+                for threshold in thresholds.sorted() where old < Int128(threshold) && new >= Int128(threshold) {
                     var values = Self.figureValues(figure, value: new, threshold: threshold)
                     values[.rule] = rule.name
                     values[.year] = String(year)
@@ -144,7 +144,8 @@ public struct NotificationRules: Sendable {
                         key: NotificationKey.threshold(rule: rule.name, year: year, threshold: threshold, figure: figure),
                         rule: rule.name, channels: rule.channels,
                         title: rule.title.render(values), text: rule.message.render(values),
-                        cause: .threshold(year: year, figure: figure, threshold: threshold, value: new), createdAt: now))
+                        cause: .threshold(year: year, figure: figure, threshold: threshold, value: Int64(clamping: new)),
+                        createdAt: now))
                 }
             case .targetMilestones(let name, let milestones):
                 for target in targets where name == nil || name == target.name {
@@ -152,19 +153,20 @@ public struct NotificationRules: Sendable {
                     let new = target.figure.value(in: after)
                     for milestone in milestones.sorted() {
                         let threshold = Self.threshold(of: target.target, milestone: milestone)
-                        guard old < threshold && new >= threshold else { continue }
+                        guard old < Int128(threshold) && new >= Int128(threshold) else { continue }
                         var values = Self.figureValues(target.figure, value: new, threshold: threshold)
                         values[.rule] = rule.name
                         values[.year] = String(year)
                         values[.target] = String(target.target)
                         values[.targetName] = target.name
                         values[.milestone] = String(milestone)
-                        values[.progressPct] = (FixedDecimal(ratio: Int128(new) * 100, over: Int128(target.target), places: 1)?.description ?? "")
+                        values[.progressPct] = (FixedDecimal(ratio: new, over: Int128(target.target), places: 1, scaledBy: 100)?.description ?? "")
                         result.append(ZoneNotification(
                             key: NotificationKey.milestone(rule: rule.name, year: year, milestone: milestone, target: target),
                             rule: rule.name, channels: rule.channels,
                             title: rule.title.render(values), text: rule.message.render(values),
-                            cause: .milestone(year: year, target: target, milestone: milestone, threshold: threshold, value: new),
+                            cause: .milestone(year: year, target: target, milestone: milestone, threshold: threshold,
+                                              value: Int64(clamping: new)),
                             createdAt: now))
                     }
                 }
@@ -179,10 +181,6 @@ public struct NotificationRules: Sendable {
         return Int64(clamping: (product + 99) / 100)
     }
 
-    /// An amount in yuan as 亿元 with two decimals, rounded half away from zero: 125_000_000 → "1.25".
-    public static func yi(_ yuan: Int64) -> String {
-        FixedDecimal(ratio: Int128(yuan), over: 100_000_000, places: 2)?.description ?? ""
-    }
 
     // MARK: - Events
 
@@ -237,7 +235,7 @@ public struct NotificationRules: Sendable {
         func amount(_ yuan: Int64?) {
             guard let yuan else { return }
             values[.amount] = String(yuan)
-            values[.amountYi] = Self.yi(yuan)
+            values[.amountYi] = FixedDecimal.yi(Int128(yuan))
         }
         func facts(_ projectID: String) {
             values[.projectID] = projectID
@@ -292,9 +290,9 @@ public struct NotificationRules: Sendable {
 
     // MARK: - Figures
 
-    static func figureValues(_ figure: ReportFigure, value: Int64, threshold: Int64) -> [Placeholder: String] {
+    static func figureValues(_ figure: ReportFigure, value: Int128, threshold: Int64) -> [Placeholder: String] {
         var values: [Placeholder: String] = [
-            .figure: figure.path, .value: String(value), .valueYi: yi(value), .threshold: String(threshold),
+            .figure: figure.path, .value: String(value), .valueYi: FixedDecimal.yi(value), .threshold: String(threshold),
         ]
         switch figure {
         case .campaign(let name, _): values[.campaign] = name

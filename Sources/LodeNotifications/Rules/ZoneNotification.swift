@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LodeEvents
 import LodeProjections
@@ -42,7 +43,7 @@ public struct ZoneNotification: Sendable, Hashable {
     /// The key as 64 lowercase hex digits (SHA-256 of its UTF-8): ASCII and
     /// of fixed length, for the `X-Lode-Idempotency-Key` header and the
     /// webhook body. The same for every retry and every channel.
-    public var idempotencyKey: String { SHA256.hash(Array(key.utf8)).hex }
+    public var idempotencyKey: String { SHA256.hash(data: Array(key.utf8)).hex }
 }
 
 /// What caused a notification.

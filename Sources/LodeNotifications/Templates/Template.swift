@@ -74,12 +74,14 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     /// The text with each placeholder replaced by its value; a placeholder
     /// with no value (an optional field the event leaves out) becomes empty.
+    /// Values come from events: each goes through ``ChatText/neutralized(_:)``, so that the
+    /// template's own markup is the only markup of the message.
     public func render(_ values: [Placeholder: String]) -> String {
         var result = ""
         for part in parts {
             switch part {
             case .literal(let text): result += text
-            case .placeholder(let placeholder): result += values[placeholder] ?? ""
+            case .placeholder(let placeholder): result += ChatText.neutralized(values[placeholder] ?? "")
             }
         }
         return result

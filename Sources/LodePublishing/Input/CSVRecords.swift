@@ -18,14 +18,23 @@ public enum CSVRecords {
         public var message: String
     }
 
-    /// The records of `bytes`; lines that are entirely empty are skipped.
-    public static func parse(_ bytes: [UInt8]) throws(Failure) -> [CSVRecord] {
+    /// The delimiter of a header line: a tab when the line has tabs and no comma, else a comma.
+    public static func delimiter(of bytes: [UInt8]) -> UInt8 {
+        let firstLine = bytes.prefix { $0 != UInt8(ascii: "\n") }
+        let hasTab = firstLine.contains(UInt8(ascii: "\t"))
+        let hasComma = firstLine.contains(UInt8(ascii: ","))
+        return hasTab && !hasComma ? UInt8(ascii: "\t") : UInt8(ascii: ",")
+    }
+
+    /// The records of `bytes`, fields separated by `delimiter` (a comma, or a tab in Excel's
+    /// "Unicode text"); lines that are entirely empty are skipped.
+    public static func parse(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ",")) throws(Failure) -> [CSVRecord] {
         var index = 0
         let end = bytes.count
         if end >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
         var records: [CSVRecord] = []
         var line = 1
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let quote = UInt8(ascii: "\""), comma = delimiter, cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
 
         func text(_ slice: ArraySlice<UInt8>, line: Int) throws(Failure) -> String {
             guard let string = String(validating: slice, as: UTF8.self) else {

@@ -1,3 +1,4 @@
+import LodeJSON
 import LodeEvents
 
 /// Turns one row of text values (a CSV row, or the flags of one event) into a validated event

@@ -57,6 +57,7 @@ extension ReadEvents {
         var firstIndex: [String: Int] = [:]
         firstIndex.reserveCapacity(events.count)
         var kept = ReadEvents()
+        kept.sheet = sheet
         kept.events.reserveCapacity(events.count)
         kept.lines.reserveCapacity(events.count)
         kept.texts.reserveCapacity(texts.count)
@@ -64,8 +65,9 @@ extension ReadEvents {
         for (index, event) in events.enumerated() {
             if let earlier = firstIndex[event.id] {
                 if events[earlier] != event {
-                    problems.append(InputProblem(file: fileName, line: lines[index], message: """
-                        id '\(event.id)' is also the id of a different event on line \(lines[earlier]); \
+                    let earlierPlace = sheet.map { "in row \(lines[earlier]) of \($0)" } ?? "on line \(lines[earlier])"
+                    problems.append(InputProblem(file: fileName, line: lines[index], cell: sheet.map { "\($0)!A\(lines[index])" }, message: """
+                        id '\(event.id)' is also the id of a different event \(earlierPlace); \
                         an id must name one event (the worker would dead-letter this one as a conflicting duplicate)
                         """))
                 }

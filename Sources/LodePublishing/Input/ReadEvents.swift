@@ -8,6 +8,8 @@ public struct ReadEvents: Sendable {
     /// `texts[i]` is `events[i]` as written in the input, when the input is JSON (NDJSON);
     /// empty otherwise. Published as is, it saves writing each event again.
     public var texts: [ArraySlice<UInt8>]
+    /// The worksheet the events come from, when a workbook's: `lines` are its rows then.
+    public var sheet: String?
 
     public init(events: [Event] = [], lines: [Int] = [], texts: [ArraySlice<UInt8>] = []) {
         self.events = events

@@ -1,3 +1,4 @@
+import Crypto
 import LodeAMQP
 import LodeWire
 import LodeEvents
@@ -103,8 +104,8 @@ public enum MessagePlan {
     static func batchID(_ events: [Event]) -> String {
         var hash = SHA256()
         for event in events {
-            hash.update(Array(event.id.utf8))
-            hash.update([0x0A])
+            hash.update(data: Array(event.id.utf8))
+            hash.update(data: [0x0A])
         }
         return "batch:" + hash.finalize().hex.prefix(32)
     }
