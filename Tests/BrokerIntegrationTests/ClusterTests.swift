@@ -43,6 +43,20 @@ enum ClusterFixture {
         return admin
     }
 
+    /// The URL list with node `node`'s URL first: every client connects to that node.
+    static func urls(startingWith node: Int) throws -> String {
+        var list = try #require(urls).split(separator: ",").map(String.init)
+        try #require(list.indices.contains(node - 1), "no node \(node) in \(list)")
+        list.insert(list.remove(at: node - 1), at: 0)
+        return list.joined(separator: ",")
+    }
+
+    /// The number of the node that leads quorum queue `queue` now.
+    static func leader(of queue: String) throws -> Int {
+        let output = try script("leader", queue).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try #require(Int(output), "scripts/cluster leader \(queue) printed '\(output)'")
+    }
+
     /// The names of the connections node `node` holds (`connection_name` as the clients gave it).
     static func connectionNames(onNode node: Int) throws -> [String] {
         try script("ctl", "\(node)", "-q", "list_connections", "client_properties", "--no-table-headers")
@@ -64,7 +78,9 @@ enum ClusterFixture {
     }
 }
 
-@Suite("A RabbitMQ cluster (scripts/test-cluster)", .serialized, .enabled(if: ClusterFixture.isConfigured))
+@Suite("A RabbitMQ cluster (scripts/test-cluster)", .serialized,
+       .enabled(if: ClusterFixture.isConfigured,
+                "needs a RabbitMQ cluster: LODE_TEST_CLUSTER_URLS is not set; scripts/test-cluster starts one and runs these"))
 struct ClusterTests {
     /// The demo set, then `extra` site visits and contacts of 2024 (every 10th one twice, as a
     /// re-sent spreadsheet row would be): one NDJSON file.
@@ -96,30 +112,32 @@ struct ClusterTests {
         }
     }
 
-    /// `stop`: a clean shutdown (the node closes its connections with 320 CONNECTION_FORCED);
-    /// `kill`: SIGKILL, a crash (the sockets just close).
+    /// The node that leads `lode.work` goes away while a worker and `lode-publish` are connected
+    /// to it, in the middle of a large file. `stop`: a clean shutdown (the node closes its
+    /// connections with 320 CONNECTION_FORCED); `kill`: SIGKILL, a crash (the sockets just close).
     @Test(arguments: ["stop", "kill"])
-    func losingTheNodeAPublisherAndAWorkerUseLosesNothingConfirmedAndTheReportIsExact(how: String) async throws {
-        let urls = try #require(ClusterFixture.urls)
+    func losingTheLeadersNodeUnderAPublisherAndAWorkerLosesNothingConfirmedAndTheReportIsExact(how: String) async throws {
         let admin = try await ClusterFixture.emptyZoneQueues()
+        defer { _ = try? ClusterFixture.script("start") }
         let directory = try BrokerFixture.temporaryDirectory("lode-cluster")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/zone.sqlite"
         let (input, lines) = try Self.largeFile(extra: 40_000)
         defer { unlink(input) }
-        let environment = ["LODE_AMQP_URL": urls]
+        let leader = try ClusterFixture.leader(of: ZoneTopology.workQueue)
+        let environment = ["LODE_AMQP_URL": try ClusterFixture.urls(startingWith: leader)]
 
-        // Both connect to the first broker of the list that answers: node 1.
+        // Both connect to the first broker of the list that answers: the leader's node.
         let worker = try ServiceProcess("lode-worker", ["--db", db, "--metrics-address", "127.0.0.1:0"], environment: environment)
         let monitored = MonitoredWorker(process: worker, base: try await worker.metricsBase())
         let publish = try ServiceProcess("lode-publish", ["--no-batch", "--json", input], environment: environment)
 
         // Mid-file: the worker has applied a few thousand events, the publisher is far from done.
         #expect(try await monitored.await(timeout: .seconds(120)) { ($0.applied ?? 0) >= 3_000 }, "\(worker.stderr)")
-        let onNode1 = try ClusterFixture.connectionNames(onNode: 1)
-        #expect(onNode1.contains("lode-publish"), "node 1's connections: \(onNode1)")
-        #expect(onNode1.contains { $0.hasPrefix("lode-worker on ") }, "node 1's connections: \(onNode1)")
-        try ClusterFixture.script(how, "1")
+        let onLeader = try ClusterFixture.connectionNames(onNode: leader)
+        #expect(onLeader.contains("lode-publish"), "node \(leader)'s connections: \(onLeader)")
+        #expect(onLeader.contains { $0.hasPrefix("lode-worker on ") }, "node \(leader)'s connections: \(onLeader)")
+        try ClusterFixture.script(how, "\(leader)")
 
         // The publisher either finishes through another node (0) or says a re-run completes (75).
         let firstStatus = await publish.exitStatus()
@@ -151,7 +169,8 @@ struct ClusterTests {
             #expect(try store.report(year: year, targets: []).jsonText() == projection.report(year: year).jsonText())
         }
         #expect(try await admin.inspectQueue(ZoneTopology.deadLetterQueue)?.messageCount == 0)
+        let newLeader = try ClusterFixture.leader(of: ZoneTopology.workQueue)
+        #expect(newLeader != leader, "lode.work has a new leader")
         await admin.close()
-        try ClusterFixture.script("start")
     }
 }
