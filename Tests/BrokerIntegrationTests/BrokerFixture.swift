@@ -166,10 +166,11 @@ actor ConnectionEventLog {
 extension BrokerFixture {
     /// The zone's topology as `lodectl setup` declares it, with `lode.work` and `lode.dead`
     /// emptied: where every worker test starts. Returns a publisher on the broker (close it).
-    static func emptyZoneQueues() async throws -> Publisher {
+    /// `url` and `settings` name another broker (a cluster's URL list) than the test broker.
+    static func emptyZoneQueues(url: String = BrokerFixture.url, settings: ConnectionSettings? = nil) async throws -> Publisher {
         let setup = try await PublishProcess.run(["setup"], environment: ["LODE_AMQP_URL": url], program: "lodectl")
         #expect(setup.status == 0, "\(setup.stderr)")
-        let admin = Publisher(settings: try settings())
+        let admin = Publisher(settings: try settings ?? Self.settings())
         try await admin.purgeQueue(ZoneTopology.workQueue)
         try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
         return admin

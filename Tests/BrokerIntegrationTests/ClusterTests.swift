@@ -35,12 +35,7 @@ enum ClusterFixture {
     /// The zone's topology declared through the list, its queues emptied; every node running.
     static func emptyZoneQueues() async throws -> Publisher {
         try script("start")
-        let setup = try await PublishProcess.run(["setup"], environment: ["LODE_AMQP_URL": try #require(urls)], program: "lodectl")
-        #expect(setup.status == 0, "\(setup.stderr)")
-        let admin = Publisher(settings: try settings())
-        try await admin.purgeQueue(ZoneTopology.workQueue)
-        try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
-        return admin
+        return try await BrokerFixture.emptyZoneQueues(url: try #require(urls), settings: try settings())
     }
 
     /// The URL list with node `node`'s URL first: every client connects to that node.
