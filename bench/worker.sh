@@ -22,13 +22,16 @@
 # Usage: bench/worker.sh [--count N] [--rounds R] [--prefetch P] [--no-large] [--no-python-batched] [--no-notify]
 #                        [--notify-only]   (only lode-worker with and without rules, both shapes, the
 #                                           order of the two swapped every round: issue 5's ratio)
+#                        [--rebuild]       (after each batched lode-worker run, `lodectl rebuild` of its
+#                                           database, timed as a whole process: its events/s against
+#                                           the worker's batched rate; with --count 1000000, issue 16's)
 # The broker node is LODE_BROKER_PORT=5690, LODE_BROKER_MGMT_PORT=15690, LODE_BROKER_TLS_PORT=5689,
 # LODE_BROKER_DIST_PORT=25690, LODE_BROKER_NODE=bench@localhost unless set (started if needed).
 # Needs: swift, a C compiler, python3 with venv (pika into /tmp/lode-bench-venv), sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=100000 ROUNDS=3 PREFETCH=1000 LARGE=1 PY_BATCHED=1 NOTIFY=1 BASELINES=1
+COUNT=100000 ROUNDS=3 PREFETCH=1000 LARGE=1 PY_BATCHED=1 NOTIFY=1 BASELINES=1 REBUILD=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
@@ -38,7 +41,8 @@ while [[ $# -gt 0 ]]; do
     --no-python-batched) PY_BATCHED=0; shift ;;
     --no-notify) NOTIFY=0; shift ;;
     --notify-only) NOTIFY=1 BASELINES=0 LARGE=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rebuild) REBUILD=1; shift ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "worker.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -117,6 +121,14 @@ consume() {
   fi
   line=${line%\}},\"logged\":\"$logged\",\"applied\":\"$applied\",\"messages\":$FILLED,\"load\":\"$(cut -d' ' -f1 /proc/loadavg)\"}
   echo "$line" | tee -a "$RESULTS" >&2
+  if [[ $REBUILD == 1 && $client == lode-worker && $shape == batched ]]; then
+    # The whole process, as an operator runs it: open, replay every logged event, commit.
+    /usr/bin/time -f '%e %M' -o "$WORK/rebuild.time" "$BIN/lodectl" rebuild --db "$db" >"$WORK/rebuild.out" \
+      || { echo "worker.sh: lodectl rebuild failed" >&2; exit 1; }
+    read -r secs peak <"$WORK/rebuild.time"
+    echo "{\"client\": \"lodectl-rebuild\", \"shape\": \"batched\", \"events\": $events, \"seconds\": $secs, \"rate\": $(awk -v n="$events" -v s="$secs" 'BEGIN { printf "%.1f", n / (s > 0 ? s : 0.01) }'), \"peak_rss_kb\": $peak}" \
+      | tee -a "$RESULTS" >&2
+  fi
   [[ $keep == keep ]] && cp "$db" "$WORK/kept-$client-$shape.sqlite" 2>/dev/null || true
   rm -f "$db" "$db-wal" "$db-shm"
 }
@@ -249,6 +261,13 @@ if staged:
         cpu = sum(v for k, v in per.items() if k not in ("commit_wait", "dead_letters"))
         wall = statistics.median(r["seconds"] / r["events"] * 1e6 for r in runs)
         print(f"| {client} | {shape} | " + " | ".join(f"{per[st]:.2f}" for st in stages) + f" | {cpu:.2f} | {wall:.2f} |")
+if pick("lodectl-rebuild", "batched") and pick("lode-worker", "batched"):
+    runs = pick("lodectl-rebuild", "batched")
+    r = rate("lodectl-rebuild", "batched")
+    each = ", ".join(f"{x['rate']:,.0f}" for x in runs)
+    print(f"\nlodectl rebuild of the batched worker's database ({runs[0]['events']:,} logged events, whole process): "
+          f"{r:,.0f} events/s = {r / rate('lode-worker', 'batched'):.2f}x the worker's batched rate; "
+          f"peak RSS {max(x['peak_rss_kb'] for x in runs) / 1024:.1f} MB; rounds {each}")
 for shape in ["batched", "single"]:
     if pick("lode-worker-notify", shape) and pick("lode-worker", shape):
         # Also round by round: the two runs of a round are back to back, so they share its load.

@@ -177,11 +177,13 @@ public final class PostgresZoneStore: ZoneDatabase {
     // MARK: Rebuild
 
     @discardableResult
-    public func rebuild() throws(StorageError) -> RebuildSummary {
+    public func rebuild(progress: (_ replayed: Int, _ total: Int) -> Void) throws(StorageError) -> RebuildSummary {
         let calendar = calendar
         return try batches.transaction("rebuilding the projections from the event log") { transaction in
             // Workers' batches wait until the rebuild commits: the tables are never seen half built.
             try transaction.execute("LOCK TABLE event_log IN SHARE MODE")
+            let total = Int(try transaction.query("SELECT COUNT(*) FROM event_log").first?.decode(Int64.self) ?? 0)
+            progress(0, total)
             for table in PostgresSchema.projectionTables { try transaction.execute("DELETE FROM \(table)") }
             var replayed = 0
             var after: Int64 = 0
@@ -208,7 +210,9 @@ public final class PostgresZoneStore: ZoneDatabase {
                     after = seq
                 }
                 _ = try ProjectionWrites(changes).write(transaction)
+                progress(replayed, max(total, replayed))
             }
+            progress(replayed, replayed)
             return RebuildSummary(eventsReplayed: replayed)
         }
     }

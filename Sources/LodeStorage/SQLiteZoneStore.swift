@@ -203,11 +203,13 @@ public final class SQLiteZoneStore: ZoneDatabase {
     // MARK: Rebuild
 
     @discardableResult
-    public func rebuild() throws(StorageError) -> RebuildSummary {
+    public func rebuild(progress: (_ replayed: Int, _ total: Int) -> Void) throws(StorageError) -> RebuildSummary {
         do {
             return try pool.writeWithoutTransaction { db in
                 var replayed = 0
                 try db.inTransaction(.immediate) {
+                    let total = try Int.fetchOne(db, sql: SQLiteStatements.loggedEventCount) ?? 0
+                    progress(0, total)
                     for table in SQLiteSchema.projectionTables {
                         try db.execute(sql: "DELETE FROM \(table)")
                     }
@@ -228,8 +230,10 @@ public final class SQLiteZoneStore: ZoneDatabase {
                         }
                         _ = try writer.project(event)
                         replayed += 1
+                        if replayed % Self.rebuildProgressEvery == 0 { progress(replayed, max(total, replayed)) }
                     }
                     try writer.flush()
+                    progress(replayed, replayed)
                     return .commit
                 }
                 return RebuildSummary(eventsReplayed: replayed)
@@ -238,6 +242,9 @@ public final class SQLiteZoneStore: ZoneDatabase {
             throw StorageError.lifting(error, doing: "rebuilding the projections from the event log", path: path)
         }
     }
+
+    /// How many events a rebuild replays between two calls of its progress.
+    static let rebuildProgressEvery = 5000
 
     // MARK: Counts
 

@@ -37,9 +37,11 @@ public protocol ZoneStore: Sendable {
 
     /// Recomputes every projection table from the event log, in one
     /// transaction: the report after is the one the logged events give.
-    /// Needed after a change to the rules or to the zone's time zone.
+    /// Needed after a change to the rules or to the zone's time zone. `progress` is called
+    /// with (events replayed, events in the log) every few thousand events and at the end, on
+    /// the calling thread.
     @discardableResult
-    func rebuild() throws(StorageError) -> RebuildSummary
+    func rebuild(progress: (_ replayed: Int, _ total: Int) -> Void) throws(StorageError) -> RebuildSummary
 
     /// What this store has done since it was opened, for `/metrics`.
     var counts: StoreCounts { get }
@@ -157,6 +159,14 @@ public struct StoreCounts: Sendable, Hashable {
 }
 
 /// What ``ZoneStore/rebuild()`` did.
+extension ZoneStore {
+    /// ``rebuild(progress:)`` without progress.
+    @discardableResult
+    public func rebuild() throws(StorageError) -> RebuildSummary {
+        try rebuild(progress: { _, _ in })
+    }
+}
+
 public struct RebuildSummary: Sendable, Hashable {
     /// Events read from the event log and applied again.
     public var eventsReplayed: Int

@@ -3,6 +3,7 @@ import Foundation
 import LodeAMQP
 import LodeBuildInfo
 import LodeEvents
+import LodeLogging
 import LodePublishing
 import LodeSettings
 import Logging
@@ -346,7 +347,7 @@ final class ProgressDisplay: Sendable {
         guard draw else { return }
         let elapsed = now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        FileHandle.standardError.write(Data(("\r" + ProgressLine.render(done: done, total: total, seconds: seconds) + "\u{1B}[K").utf8))
+        FileHandle.standardError.write(Data(("\r" + ProgressBar.render(done: done, total: total, seconds: seconds) + "\u{1B}[K").utf8))
     }
 
     func finish() {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LodeAMQP
 import LodeBuildInfo
+import LodeLogging
 import LodeSettings
 import LodeProjections
 import LodeStorage
@@ -283,13 +284,64 @@ struct Report: ParsableCommand {
 
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute every figure from the event log (the report stays the same).")
+        abstract: "Recompute every figure from the event log (the report stays the same).",
+        discussion: """
+            Replays every logged event into empty projection tables in one transaction: the \
+            figures change only when the rebuild commits, and an interrupted rebuild changes \
+            nothing. Needed after a change to the projection rules or to the zone's time zone. \
+            Workers may keep running: their batches wait until it commits. On a terminal a \
+            progress bar shows the events replayed, the rate and the time left.
+
+            Examples:
+              lodectl rebuild
+              lodectl rebuild --db postgres://lode@db.zone.local:5432/lodestone
+            """)
 
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let summary = try store.open().rebuild()
-        print("rebuilt from the event log: \(summary)")
+        let opened = try store.open()
+        let bar = RebuildProgress(enabled: isatty(STDERR_FILENO) == 1)
+        let summary: RebuildSummary
+        do {
+            summary = try opened.rebuild(progress: bar.show)
+        } catch {
+            bar.finish()
+            throw error
+        }
+        bar.finish()
+        let seconds = bar.elapsed
+        let rate = seconds > 0 ? Int((Double(summary.eventsReplayed) / seconds).rounded()) : 0
+        print("rebuilt from the event log: \(summary.eventsReplayed) events replayed in \(String(format: "%.1f", seconds)) s (\(rate) events/s)")
+    }
+}
+
+/// The rebuild's progress bar on standard error, redrawn at most ten times a second, only on a terminal.
+final class RebuildProgress {
+    let enabled: Bool
+    private let started = ContinuousClock.now
+    private var lastDrawn: ContinuousClock.Instant?
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    var elapsed: Double {
+        let duration = ContinuousClock.now - started
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    func show(replayed: Int, total: Int) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        if let lastDrawn, replayed < total, now - lastDrawn < .milliseconds(100) { return }
+        lastDrawn = now
+        let line = ProgressBar.render(done: replayed, total: total, seconds: elapsed)
+        FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+    }
+
+    func finish() {
+        if enabled, lastDrawn != nil { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
 

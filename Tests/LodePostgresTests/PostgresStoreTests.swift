@@ -47,8 +47,17 @@ struct PostgresStoreTests {
         #expect(report.recruitment.enterprisesContacted == 904)
         #expect(report.recruitment.siteVisits == 276)
         #expect(report.recruitment.agreementsSigned == 17)
+        // The projects behind the figures (lodectl projects): the pure rules' list, in byte order.
+        var projection = ZoneProjection(calendar: ZoneWorld.calendar)
+        projection.apply(contentsOf: events.map(\.event))
+        for year in [2023, 2024, 2025] {
+            #expect(try store.projects(year: year) == projection.projects(year: year), "\(year)")
+        }
+        #expect(try store.projects(year: 2024).count == 71)
 
-        #expect(try store.rebuild().eventsReplayed == 1_593)
+        var calls: [[Int]] = []
+        #expect(try store.rebuild { replayed, total in calls.append([replayed, total]) }.eventsReplayed == 1_593)
+        #expect(calls.first == [0, 1_593] && calls.last == [1_593, 1_593])
         #expect(try [2023, 2024, 2025].map { try store.report(year: $0, targets: []) } == expected)
     }
 

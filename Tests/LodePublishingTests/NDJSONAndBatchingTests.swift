@@ -123,12 +123,3 @@ struct MessagePlanTests {
         #expect(first == second)
     }
 }
-
-@Suite("Progress line")
-struct ProgressLineTests {
-    @Test func showsCountRateAndTimeLeft() {
-        let line = ProgressLine.render(done: 45_000, total: 100_000, seconds: 1, width: 10)
-        #expect(line == "[####......] 45,000/100,000 events  45,000/s  ETA 2s")
-        #expect(!ProgressLine.render(done: 10, total: 10, seconds: 1).contains("ETA"))
-    }
-}

@@ -92,6 +92,17 @@ struct DemoReportTests {
         #expect(try store.report(year: 2024, targets: targets) == before)
     }
 
+    @Test func aRebuildReportsItsProgressAgainstTheLoggedCount() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(in: directory)
+        for batch in batches(try Demo.incoming(), of: 1_000) { _ = try store.apply(batch) }
+        var calls: [[Int]] = []
+        let summary = try store.rebuild { replayed, total in calls.append([replayed, total]) }
+        #expect(summary.eventsReplayed == 1_593)
+        // The count first, then (with fewer than 5,000 events) only the end.
+        #expect(calls == [[0, 1_593], [1_593, 1_593]])
+    }
+
     @Test func aRebuildWithAnUndecodableLogRowChangesNothing() throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(in: directory)

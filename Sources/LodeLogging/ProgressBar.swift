@@ -1,5 +1,6 @@
-/// The text of a progress line: a bar, the count, the rate and the time left.
-public enum ProgressLine {
+/// The text of a progress line on a terminal (lode-publish, lodectl rebuild): a bar, the count,
+/// the rate and the time left.
+public enum ProgressBar {
     /// e.g. `[#########...........]  45,000/100,000 events  52,310/s  ETA 1s`
     public static func render(done: Int, total: Int, seconds: Double, width: Int = 24) -> String {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
