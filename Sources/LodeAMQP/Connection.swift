@@ -38,6 +38,8 @@ enum Arrival {
 /// Not thread-safe and not Sendable: each instance lives inside one owner thread.
 final class AMQPConnection {
     let settings: ConnectionSettings
+    /// The broker of the list this connection reached.
+    let broker: BrokerEndpoint
     let state: amqp_connection_state_t
     let channel: amqp_channel_t = 1
     /// The heartbeat agreed with the broker, in seconds (0: none).
@@ -57,11 +59,13 @@ final class AMQPConnection {
     let arena = CArena()
     private var strings = RepeatedStrings()
 
-    var endpoint: String { settings.redactedURL }
+    /// The broker's URL without the password, for errors and logs.
+    let endpoint: String
 
-    /// Connects, logs in and opens channel 1.
-    static func open(_ settings: ConnectionSettings, watchdog: StallWatchdog) throws(AMQPError) -> AMQPConnection {
-        let endpoint = settings.redactedURL
+    /// Connects to `broker` (one of `settings.brokers`), logs in and opens channel 1.
+    static func open(_ settings: ConnectionSettings, broker: BrokerEndpoint,
+                     watchdog: StallWatchdog) throws(AMQPError) -> AMQPConnection {
+        let endpoint = settings.redactedURL(of: broker)
         guard let state = amqp_new_connection() else {
             throw AMQPError(.library(status: AMQP_STATUS_NO_MEMORY.rawValue, message: "out of memory"),
                             operation: "creating a connection", endpoint: endpoint)
@@ -86,7 +90,7 @@ final class AMQPConnection {
         }
 
         var connectTimeout = timeval(settings.connectionTimeout)
-        let openStatus = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &connectTimeout)
+        let openStatus = amqp_socket_open_noblock(socket, broker.host, Int32(broker.port), &connectTimeout)
         guard openStatus == AMQP_STATUS_OK.rawValue else {
             throw libraryError(openStatus, operation: "connecting", endpoint: endpoint)
         }
@@ -117,7 +121,7 @@ final class AMQPConnection {
             throw libraryError(tuneStatus, operation: "tuning the connection", endpoint: endpoint)
         }
         let connection = AMQPConnection(
-            settings: settings, state: state, heartbeat: negotiated,
+            settings: settings, broker: broker, state: state, heartbeat: negotiated,
             frameMax: Int(amqp_get_frame_max(state)), socketFD: fd, watchdog: watchdog)
         keepState = true
         do {
@@ -129,9 +133,11 @@ final class AMQPConnection {
         return connection
     }
 
-    private init(settings: ConnectionSettings, state: amqp_connection_state_t, heartbeat: Int, frameMax: Int,
-                 socketFD: Int32, watchdog: StallWatchdog) {
+    private init(settings: ConnectionSettings, broker: BrokerEndpoint, state: amqp_connection_state_t, heartbeat: Int,
+                 frameMax: Int, socketFD: Int32, watchdog: StallWatchdog) {
         self.settings = settings
+        self.broker = broker
+        endpoint = settings.redactedURL(of: broker)
         self.state = state
         self.heartbeat = heartbeat
         self.frameMax = frameMax

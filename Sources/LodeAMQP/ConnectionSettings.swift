@@ -1,12 +1,35 @@
-/// Where and how to connect: parsed from an AMQP URI as RabbitMQ's URI spec defines it.
+/// One broker (a node of a cluster): where to open the TCP connection.
+public struct BrokerEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, an IPv6 address in brackets.
+    public var description: String { "\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+}
+
+/// Where and how to connect: parsed from an AMQP URI as RabbitMQ's URI spec defines it, or from
+/// a comma-separated list of them, one per node of a cluster.
 ///
 /// `amqp://user:pass@host:port/vhost?heartbeat=30&connection_timeout=5000`, with `amqps://`
 /// for TLS. Every component is percent-decoded; no path means the default vhost `/`, a bare
 /// `/` means the empty vhost name, and `%2F` is `/`. `description` never shows the password.
+///
+/// A list (`amqp://lode@node1:5672/%2F,amqp://lode@node2:5672/%2F`) names the brokers of one
+/// cluster: the URLs must agree on everything but host and port (one set of credentials, one
+/// vhost, one set of parameters). Connections try them in ``FailoverOrder``.
 public struct ConnectionSettings: Sendable, CustomStringConvertible, CustomReflectable {
     public var useTLS: Bool
-    public var host: String
-    public var port: Int
+    /// The brokers, in the order given; never empty.
+    public private(set) var brokers: [BrokerEndpoint]
+    /// The first broker's host.
+    public var host: String { brokers[0].host }
+    /// The first broker's port.
+    public var port: Int { brokers[0].port }
     public var vhost: String
     public var user: String
     public var password: String
@@ -31,14 +54,41 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible, CustomRefle
 
     public static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
+    /// Parses one AMQP URL, or a comma-separated list of them (see the type's comment).
     public init(url: String) throws(AMQPError) {
-        self = try URLParser(url: url).parse()
+        let texts = URLParser.splitList(url)
+        guard texts.count > 1 else {
+            self = try URLParser(url: url).parse()
+            return
+        }
+        var parsed: [ConnectionSettings] = []
+        for (index, text) in texts.enumerated() {
+            let place = "broker \(index + 1) of \(texts.count) in the URL list"
+            do throws(AMQPError) {
+                parsed.append(try URLParser(url: text).parse())
+            } catch {
+                guard case .invalidSettings(let message) = error.kind else { throw error }
+                throw URLParser.failure("\(place): \(message)")
+            }
+            let this = parsed[index]
+            if let difference = parsed[0].differenceBesidesBrokers(from: this) {
+                throw URLParser.failure("""
+                    \(place) differs from broker 1 in its \(difference): the brokers of one cluster share \
+                    the scheme, user, password, vhost and parameters; only host and port differ
+                    """)
+            }
+            if let earlier = parsed[..<index].firstIndex(where: { $0.brokers == this.brokers }) {
+                throw URLParser.failure("\(place) repeats broker \(earlier + 1) (\(this.brokers[0]))")
+            }
+        }
+        self = parsed[0]
+        brokers = parsed.flatMap(\.brokers)
+        urlHadPassword = parsed.contains { $0.urlHadPassword }
     }
 
     init(useTLS: Bool, host: String, port: Int, vhost: String, user: String, password: String, urlHadPassword: Bool) {
         self.useTLS = useTLS
-        self.host = host
-        self.port = port
+        brokers = [BrokerEndpoint(host: host, port: port)]
         self.vhost = vhost
         self.user = user
         self.password = password
@@ -64,11 +114,30 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible, CustomRefle
         return []
     }
 
-    /// The URL without its password: safe for logs and error messages.
+    /// The URL without its password (the list of them, comma-separated, for a cluster): safe
+    /// for logs and error messages.
     public var redactedURL: String {
-        let scheme = useTLS ? "amqps" : "amqp"
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "\(scheme)://\(URLParser.encode(user))@\(hostPart):\(port)/\(URLParser.encode(vhost))"
+        brokers.map(redactedURL(of:)).joined(separator: ",")
+    }
+
+    /// One broker's URL without the password.
+    public func redactedURL(of broker: BrokerEndpoint) -> String {
+        "\(useTLS ? "amqps" : "amqp")://\(URLParser.encode(user))@\(broker)/\(URLParser.encode(vhost))"
+    }
+
+    /// What, besides the brokers, `other` sets differently (`nil`: nothing); never a value.
+    func differenceBesidesBrokers(from other: ConnectionSettings) -> String? {
+        let checks: [(Bool, String)] = [
+            (useTLS == other.useTLS, "scheme"), (user == other.user, "user"), (password == other.password, "password"),
+            (vhost == other.vhost, "vhost"), (heartbeat == other.heartbeat, "heartbeat"),
+            (connectionTimeout == other.connectionTimeout, "connection_timeout"),
+            (channelMax == other.channelMax, "channel_max"), (frameMax == other.frameMax, "frame_max"),
+            (tls.caFile == other.tls.caFile, "cacertfile"), (tls.certificateFile == other.tls.certificateFile, "certfile"),
+            (tls.keyFile == other.tls.keyFile, "keyfile"), (tls.verifyPeer == other.tls.verifyPeer, "verify"),
+            (tls.verifyHostname == other.tls.verifyHostname, "server_name_indication"),
+            (connectionName == other.connectionName, "connection_name"),
+        ]
+        return checks.first { !$0.0 }?.1
     }
 
     public var description: String { redactedURL }
@@ -116,7 +185,33 @@ struct URLParser {
     ]
 
     func fail(_ message: String) -> AMQPError {
+        Self.failure(message)
+    }
+
+    static func failure(_ message: String) -> AMQPError {
         AMQPError(.invalidSettings(message), operation: "reading the broker URL", endpoint: "(not parsed)")
+    }
+
+    /// The URLs of a comma-separated list: a comma starts a new URL only where an `amqp://` or
+    /// `amqps://` follows it (spaces around it allowed), so a comma inside a password or a
+    /// parameter stays where it is. One URL gives a list of one.
+    static func splitList(_ text: String) -> [String] {
+        var urls: [String] = []
+        var current = Substring(text)[...]
+        var searchFrom = current.startIndex
+        while let comma = current[searchFrom...].firstIndex(of: ",") {
+            let after = current[current.index(after: comma)...].drop { $0 == " " }
+            let lowered = after.prefix(8).lowercased()
+            if lowered.hasPrefix("amqp://") || lowered.hasPrefix("amqps://") {
+                urls.append(String(current[..<comma].trimmingSpaces))
+                current = after
+                searchFrom = current.startIndex
+            } else {
+                searchFrom = current.index(after: comma)
+            }
+        }
+        urls.append(String(current.trimmingSpaces))
+        return urls
     }
 
     func parse() throws(AMQPError) -> ConnectionSettings {
@@ -184,6 +279,12 @@ struct URLParser {
             host = try decode(hostPort, "host")
         }
         if host.isEmpty { host = "localhost" }
+        if host.contains(",") {
+            throw fail("""
+                a host in the broker URL holds a comma: give each broker of a cluster a whole URL, \
+                comma-separated (amqp://user@node1:5672/%2F,amqp://user@node2:5672/%2F)
+                """)
+        }
 
         var port = useTLS ? 5671 : 5672
         if let portText, !portText.isEmpty {
@@ -300,5 +401,12 @@ struct URLParser {
             }
         }
         return result
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        guard let first = firstIndex(where: { $0 != " " }), let last = lastIndex(where: { $0 != " " }) else { return "" }
+        return self[first...last]
     }
 }

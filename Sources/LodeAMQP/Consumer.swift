@@ -262,7 +262,8 @@ final class ConsumerDriver: OwnedDriver {
     /// Whether the owner wants deliveries (started and not cancelled).
     private var wanted = false
     private var nextAttempt: UInt64 = 0
-    private var backoff: Backoff
+    /// Which broker of the list to connect to, and the backoff between rounds.
+    private var dialer: BrokerDialer
 
     init(settings: ConnectionSettings, queue: String, topology: Topology, options: ConsumerOptions, logger: Logger,
          events: AsyncStream<ConsumerEvent>.Continuation, handler: (@Sendable ([Delivery], Acknowledgements) -> Void)?,
@@ -275,27 +276,19 @@ final class ConsumerDriver: OwnedDriver {
         self.options = options
         self.logger = logger
         self.events = events
-        backoff = options.backoff
+        dialer = BrokerDialer(settings: settings, backoff: options.backoff)
     }
 
     func start() throws(AMQPError) {
         wanted = true
-        let giveUpAt = MonotonicClock.after(options.startTimeout)
-        var attempts = 0
-        while connection == nil {
-            attempts += 1
-            do throws(AMQPError) {
-                try connectAndSubscribe()
-            } catch {
-                let delay = backoff.nextDelay()
-                guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
-                    wanted = false
-                    if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: "\(error.operation): \(error.reason)"),
-                                    operation: "starting the consumer", endpoint: settings.redactedURL)
-                }
-                _ = waitForWakeup(-1, until: MonotonicClock.after(delay))
-            }
+        guard connection == nil else { return }
+        do throws(AMQPError) {
+            let fresh = try dialer.connect(until: MonotonicClock.after(options.startTimeout), operation: "starting the consumer",
+                                           logger: logger) { broker throws(AMQPError) in try connectAndSubscribe(broker) }
+            didConnect(fresh)
+        } catch {
+            wanted = false
+            throw error
         }
     }
 
@@ -338,6 +331,7 @@ final class ConsumerDriver: OwnedDriver {
         // that hangs on the broker's side is what a reconnect is usually for.
         connection.abort()
         self.connection = nil
+        dialer.lost()
         consumerTag = nil
         nextAttempt = 0
     }
@@ -345,15 +339,23 @@ final class ConsumerDriver: OwnedDriver {
     func idle(wakeFD: Int32) {
         guard let connection else {
             if wanted && MonotonicClock.now() >= nextAttempt {
+                // One round over the brokers; the next after a backoff step.
+                let failure: AMQPError
                 do throws(AMQPError) {
-                    try connectAndSubscribe()
+                    switch try dialer.round(logger: logger, { broker throws(AMQPError) in try connectAndSubscribe(broker) }) {
+                    case .success(let fresh):
+                        didConnect(fresh)
+                        return
+                    case .failure(let error): failure = error
+                    }
                 } catch {
-                    let delay = backoff.nextDelay()
-                    nextAttempt = MonotonicClock.after(delay)
-                    logger.warning("reconnect failed", metadata: [
-                        "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
-                    ])
+                    failure = error
                 }
+                let delay = dialer.backoff.nextDelay()
+                nextAttempt = MonotonicClock.after(delay)
+                logger.warning("reconnect failed", metadata: [
+                    "error": "\(failure)", "retry_in_ms": "\(delay.milliseconds)",
+                ])
             } else {
                 // At most a second at a time, so the owner thread's loop keeps turning
                 // (``Consumer/sinceLastTurn``) while it waits to reconnect or for a resume.
@@ -495,8 +497,9 @@ final class ConsumerDriver: OwnedDriver {
         }
     }
 
-    private func connectAndSubscribe() throws(AMQPError) {
-        let fresh = try AMQPConnection.open(settings, watchdog: watchdog)
+    /// Opens a connection to `broker`, declares the topology, sets the prefetch and subscribes.
+    private func connectAndSubscribe(_ broker: BrokerEndpoint) throws(AMQPError) -> AMQPConnection {
+        let fresh = try AMQPConnection.open(settings, broker: broker, watchdog: watchdog)
         do throws(AMQPError) {
             try fresh.declare(topology)
             try fresh.setPrefetch(options.prefetch)
@@ -509,9 +512,12 @@ final class ConsumerDriver: OwnedDriver {
             fresh.abort()
             throw error
         }
-        backoff.reset()
+        return fresh
+    }
+
+    private func didConnect(_ fresh: AMQPConnection) {
         logger.info("consumer connected", metadata: [
-            "broker": "\(settings.redactedURL)", "queue": "\(queue)", "heartbeat": "\(fresh.heartbeat)",
+            "broker": "\(fresh.endpoint)", "queue": "\(queue)", "heartbeat": "\(fresh.heartbeat)",
         ])
         events.yield(.connection(.connected(heartbeat: fresh.heartbeat)))
     }
@@ -526,8 +532,9 @@ final class ConsumerDriver: OwnedDriver {
         logger.warning("consumer connection lost", metadata: ["error": "\(error)", "queue": "\(queue)"])
         connection?.abort()
         connection = nil
+        dialer.lost()
         consumerTag = nil
-        nextAttempt = MonotonicClock.after(backoff.nextDelay())
+        nextAttempt = MonotonicClock.after(dialer.backoff.nextDelay())
         events.yield(.connection(.connectionLost(error)))
     }
 }

@@ -99,6 +99,21 @@ public final class Publisher: Sendable {
         }
     }
 
+    /// Drops the connection (nothing in flight is waited for); the next call opens a new one,
+    /// starting with the next broker of the URL list. For a connection that lives but is refused
+    /// everything (a channel whose quorum queue still points at a leader that has gone).
+    public func reconnect() async {
+        _ = try? await owner.perform("reconnecting", endpoint: settings.redactedURL) { driver in driver.drop() }
+    }
+
+    /// The broker of the live connection (of the URL list, the one that answered), as a URL
+    /// without the password; `nil` when not connected.
+    public func connectedBroker() async -> String? {
+        try? await owner.perform("reading the broker", endpoint: settings.redactedURL) { driver in
+            driver.connection.map(\.endpoint)
+        }
+    }
+
     /// Closes the connection and ends the owner thread.
     public func close() async {
         await owner.stop()
@@ -124,7 +139,8 @@ final class PublisherDriver: OwnedDriver {
     private var confirmedGeneration = -1
     private var nextSequence: UInt64 = 1
     private var blocked: (since: UInt64, reason: String)?
-    private var backoff: Backoff
+    /// Which broker of the list to connect to, and the backoff between rounds.
+    private var dialer: BrokerDialer
 
     init(settings: ConnectionSettings, topology: Topology, options: PublisherOptions, logger: Logger,
          events: AsyncStream<ConnectionEvent>.Continuation, wakeFD: Int32) {
@@ -134,7 +150,7 @@ final class PublisherDriver: OwnedDriver {
         self.logger = logger
         self.events = events
         self.wakeFD = wakeFD
-        backoff = options.backoff
+        dialer = BrokerDialer(settings: settings, backoff: options.backoff)
     }
 
     func idle(wakeFD: Int32) {
@@ -173,36 +189,29 @@ final class PublisherDriver: OwnedDriver {
             }
             return connection
         }
-        connection = nil
-        let giveUpAt = MonotonicClock.after(options.reconnectTimeout)
-        var attempts = 0
-        while true {
-            attempts += 1
+        if connection != nil {
+            connection = nil
+            dialer.lost()
+        }
+        let fresh = try dialer.connect(until: MonotonicClock.after(options.reconnectTimeout), operation: "connecting",
+                                       logger: logger) { [settings, watchdog, topology] broker throws(AMQPError) in
+            let fresh = try AMQPConnection.open(settings, broker: broker, watchdog: watchdog)
             do throws(AMQPError) {
-                let fresh = try AMQPConnection.open(settings, watchdog: watchdog)
                 try fresh.declare(topology)
                 try fresh.selectConfirms()
-                connection = fresh
-                confirmedGeneration = fresh.channelGeneration
-                nextSequence = 1
-                blocked = nil
-                backoff.reset()
-                logger.info("connected", metadata: ["broker": "\(settings.redactedURL)", "heartbeat": "\(fresh.heartbeat)"])
-                events.yield(.connected(heartbeat: fresh.heartbeat))
-                return fresh
             } catch {
-                let delay = backoff.nextDelay()
-                guard error.isRetryable, MonotonicClock.after(delay) < giveUpAt else {
-                    if !error.isRetryable { throw error }
-                    throw AMQPError(.unavailable(attempts: attempts, lastError: "\(error.operation): \(error.reason)"),
-                                    operation: "connecting", endpoint: settings.redactedURL)
-                }
-                logger.warning("connect failed, retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
-                ])
-                _ = waitForWakeup(-1, until: MonotonicClock.after(delay))
+                fresh.abort()
+                throw error
             }
+            return fresh
         }
+        connection = fresh
+        confirmedGeneration = fresh.channelGeneration
+        nextSequence = 1
+        blocked = nil
+        logger.info("connected", metadata: ["broker": "\(fresh.endpoint)", "heartbeat": "\(fresh.heartbeat)"])
+        events.yield(.connected(heartbeat: fresh.heartbeat))
+        return fresh
     }
 
     func publish(_ messages: [OutgoingMessage]) throws(AMQPError) -> PublishReport {
@@ -340,10 +349,21 @@ final class PublisherDriver: OwnedDriver {
         }
     }
 
+    /// Drops the live connection on purpose: ``Publisher/reconnect()``.
+    func drop() {
+        guard let connection else { return }
+        logger.info("dropping the connection; the next publish reconnects", metadata: ["broker": "\(connection.endpoint)"])
+        connection.abort()
+        self.connection = nil
+        dialer.lost()
+        blocked = nil
+    }
+
     private func lose(_ error: AMQPError) {
         logger.warning("connection lost", metadata: ["error": "\(error)"])
         connection?.abort()
         connection = nil
+        dialer.lost()
         blocked = nil
         events.yield(.connectionLost(error))
     }

@@ -22,8 +22,9 @@ public final class QueueReader: Sendable {
     public static let queueNames = [ZoneTopology.workQueue, ZoneTopology.deadLetterQueue]
 
     public let settings: ConnectionSettings
-    /// The management API's base URL (`http://HOST:15672`), or `nil` for AMQP only.
-    public let managementBase: String?
+    /// The management API's base URLs, tried in order (`http://HOST:15672` of each broker host
+    /// of the URL list, or the one given); empty for AMQP only.
+    public let managementBases: [String]
     /// How long a dead-letter head once read is trusted while `lode.dead` does not shrink.
     public let headMemoLifetime: Duration
     private let publisher: Publisher
@@ -61,15 +62,20 @@ public final class QueueReader: Sendable {
     }
 
     /// - Parameter managementURL: the management API's base URL; `nil` for
-    ///   `http(s)://HOST:15672` of the broker URL, `"off"` for AMQP only.
+    ///   `http(s)://HOST:15672` of each broker host of the URL list, `"off"` for AMQP only.
     /// - Parameter headMemoLifetime: zero reads the dead-letter head at every ``read()``.
     public init(settings: ConnectionSettings, managementURL: String? = nil, headMemoLifetime: Duration = .zero) {
         self.settings = settings
         if managementURL == "off" {
-            managementBase = nil
+            managementBases = []
+        } else if let managementURL {
+            managementBases = [managementURL.hasSuffix("/") ? String(managementURL.dropLast()) : managementURL]
         } else {
-            let base = managementURL ?? "\(settings.useTLS ? "https" : "http")://\(settings.host):15672"
-            managementBase = base.hasSuffix("/") ? String(base.dropLast()) : base
+            var hosts: [String] = []
+            for broker in settings.brokers where !hosts.contains(broker.host) { hosts.append(broker.host) }
+            managementBases = hosts.map { host in
+                "\(settings.useTLS ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):15672"
+            }
         }
         self.headMemoLifetime = headMemoLifetime
         var connection = settings
@@ -83,7 +89,11 @@ public final class QueueReader: Sendable {
     /// Throws ``QueueReadError`` when neither the management API nor AMQP answers.
     public func read(now: Date = Date()) async throws(QueueReadError) -> [QueueFigures] {
         var figures: [QueueFigures]
-        if let managementBase, let answered = await management(base: managementBase) {
+        var answered: [QueueFigures]?
+        for base in managementBases where answered == nil {
+            answered = await management(base: base)
+        }
+        if let answered {
             figures = answered
         } else {
             figures = try await passive()

@@ -5,7 +5,7 @@ import Foundation
 /// (`@OptionGroup var broker: BrokerOptions`).
 public struct BrokerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
-        "Broker URL, without a password (env LODE_AMQP_URL, config amqp.url; default amqp://guest@127.0.0.1:5672/%2F).",
+        "Broker URL without a password, or a cluster's URLs comma-separated, tried in turn (env LODE_AMQP_URL, config amqp.url; default amqp://guest@127.0.0.1:5672/%2F).",
         valueName: "url"))
     public var url: String?
 

@@ -116,7 +116,7 @@ extension CommonSettings {
         if url.level == .flag, connection.urlHadPassword {
             throw SettingsError(.usage, """
                 --url must not contain a password: command lines show in `ps` and in shell history. \
-                Give the URL without it (amqp://\(connection.user)@\(connection.host):\(connection.port)/...) and the \
+                Give the URL without it (\(connection.redactedURL)) and the \
                 password in the environment variable LODE_AMQP_PASSWORD, in a file named by --password-file \
                 (or LODE_AMQP_PASSWORD_FILE), or as amqp.password in the config file.
                 """)

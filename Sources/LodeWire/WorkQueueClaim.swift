@@ -99,6 +99,13 @@ public final class WorkQueueClaim: Sendable {
     /// worker consumes `lode.work` at two looks in a row (a worker being refused registers for
     /// a moment only), which can happen only if one started while this one was cut off from
     /// the broker.
+    ///
+    /// These looks count the registrations only, not `lode.work`'s own consumers: in a cluster,
+    /// a quorum queue keeps the consumers of a node that went away (crashed, or cut off) as
+    /// "suspected down" until that node is back, so after a failover `lode.work` counts this
+    /// worker's old subscription beside its new one for as long as the node is gone. The
+    /// registries are transient classic queues, deleted with their node, so they never count a
+    /// consumer that is gone; every worker registers in one.
     public func hold() async throws(WorkQueueClaimError) {
         while !Task.isCancelled {
             do {
@@ -107,7 +114,7 @@ public final class WorkQueueClaim: Sendable {
                 return
             }
             do throws(WorkQueueClaimError) {
-                try await checkOthers(registered: true, consuming: true)
+                try await checkOthers(registered: true, consuming: nil)
                 conflictsInARow.withLock { $0 = 0 }
             } catch where error.kind == .unavailable {
                 // The broker is away: the worker's own consumer waits for it too; look again later.
@@ -175,12 +182,13 @@ public final class WorkQueueClaim: Sendable {
 
     /// Throws ``WorkQueueClaimError/Kind/refused`` when a worker of the other kind (or, for a
     /// sole worker, any other consumer of `lode.work`) is there; this worker's own registration
-    /// and subscription are not counted.
-    private func checkOthers(registered: Bool, consuming: Bool) async throws(WorkQueueClaimError) {
-        let ownRegistration = registered ? 1 : 0, ownConsumers = consuming ? 1 : 0
+    /// and subscription are not counted. `consuming`: whether this worker consumes `lode.work`
+    /// already, or nil not to count `lode.work`'s consumers at all (see ``hold()``).
+    private func checkOthers(registered: Bool, consuming: Bool?) async throws(WorkQueueClaimError) {
+        let ownRegistration = registered ? 1 : 0, ownConsumers = consuming == true ? 1 : 0
         let work: QueueState?, sole: QueueState?, shared: QueueState?
         do {
-            work = try await observer.inspectQueue(ZoneTopology.workQueue)
+            work = consuming == nil ? nil : try await observer.inspectQueue(ZoneTopology.workQueue)
             sole = try await observer.inspectQueue(Self.soleRegistry)
             shared = try await observer.inspectQueue(Self.sharedQueue)
         } catch {

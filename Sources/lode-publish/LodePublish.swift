@@ -56,7 +56,10 @@ struct LodePublish: AsyncParsableCommand {
             SETTINGS
               Flags over environment over config file: --url / LODE_AMQP_URL / amqp.url;
               password in LODE_AMQP_PASSWORD, --password-file, or amqp.password
-              (never in --url); --config / LODE_CONFIG.
+              (never in --url); --config / LODE_CONFIG. The brokers of a cluster go in one
+              comma-separated list, tried in turn; when the one in use goes away, the
+              unconfirmed messages are published again through the next:
+                lode-publish --url amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F events.ndjson
 
             The options of reading a file: lode-publish help file; of one event:
             lode-publish help project-status (and each other event command).
@@ -286,9 +289,11 @@ enum Terminal {
         let progress = ProgressDisplay(total: events.count, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
         let published: Int
         do {
-            published = try await PublishRun(chunkSize: options.chunkSize).publish(plan, with: publisher) { done in
-                progress.update(done)
-            }
+            published = try await PublishRun(chunkSize: options.chunkSize).publish(
+                plan, with: publisher, progress: { done in progress.update(done) },
+                republishing: { count, why in
+                    printError("\(count) message\(count == 1 ? "" : "s") not confirmed: \(why)")
+                })
         } catch {
             progress.finish()
             await publisher.close()

@@ -57,12 +57,18 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             refuses to start (exit 78) while another worker consumes lode.work: the two would split the \
             figures between two stores.
 
+            With a RabbitMQ cluster, give every node, comma-separated (in LODE_AMQP_URL, amqp.url \
+            or --url): the worker connects to the first that answers, and when that node goes away \
+            it connects to the next at once, declares the topology again and consumes on.
+
             Examples:
               lode-worker --db /var/lib/lodestone/lodestone.sqlite
               lode-worker --db lode.sqlite --metrics-address 0.0.0.0:9464 --status-address 127.0.0.1:9465
               LODE_METRICS_TOKEN_FILE=/etc/lodestone/metrics.token lode-worker --metrics-address 0.0.0.0:9464
               lode-worker --config /etc/lodestone/lodestone.yaml --log-format json
               LODE_DB_PASSWORD_FILE=/etc/lodestone/db-password lode-worker --db postgres://lode@db.example:5432/lodestone
+              LODE_AMQP_URL=amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F \\
+                lode-worker --db lode.sqlite
             """,
         version: "lode-worker \(BuildInfo.versionLine)")
 

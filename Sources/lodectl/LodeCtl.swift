@@ -17,7 +17,9 @@ struct LodeCtl: AsyncParsableCommand {
         commandName: "lodectl",
         abstract: "Lodestone's operator tool.",
         discussion: """
-            Connection: --url, LODE_AMQP_URL or the config file's amqp.url (default \(ConnectionSettings.defaultURL)).
+            Connection: --url, LODE_AMQP_URL or the config file's amqp.url (default \(ConnectionSettings.defaultURL)); \
+            a cluster's brokers comma-separated, tried in turn \
+            (amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F).
             Put a password in LODE_AMQP_PASSWORD, --password-file or the config file, never in \
             --url: command lines show in `ps`.
             Database (report, rebuild, notifications, dlq): --db, LODE_DB or the config file's db: a \
@@ -109,7 +111,7 @@ struct Ping: AsyncParsableCommand {
             throw ExitCode(ExitStatus.unavailable)
         }
         let heartbeat = await publisher.heartbeats()?.negotiated ?? 0
-        line("broker", "\(settings.redactedURL)  (heartbeat \(heartbeat) s)")
+        line("broker", "\(await publisher.connectedBroker() ?? settings.redactedURL)  (heartbeat \(heartbeat) s)")
         try await publisher.declare(Topology(queues: [QueueSpec(name: queue, durable: false, autoDelete: true)]))
         line("declared", "queue \(queue) (classic, auto-delete)")
 

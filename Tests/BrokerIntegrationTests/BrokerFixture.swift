@@ -50,10 +50,17 @@ enum BrokerFixture {
     /// so a daemon that inherits it cannot hold the read open.
     @discardableResult
     static func script(_ arguments: String...) throws -> String {
-        let executable = repositoryRoot.appendingPathComponent("scripts/broker").path
+        try run(script: "scripts/broker", arguments)
+    }
+
+    /// Runs one of the project's scripts (`scripts/broker`, `scripts/cluster`) with `arguments`
+    /// and returns its standard output; throws on a non-zero exit.
+    @discardableResult
+    static func run(script: String, _ arguments: [String]) throws -> String {
+        let executable = repositoryRoot.appendingPathComponent(script).path
         let (exitCode, output) = try run(executable, arguments)
         guard exitCode == 0 else {
-            throw ScriptFailed(arguments: arguments, status: exitCode, output: output)
+            throw ScriptFailed(script: script, arguments: arguments, status: exitCode, output: output)
         }
         return output
     }
@@ -77,7 +84,7 @@ enum BrokerFixture {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else {
-            throw ScriptFailed(arguments: arguments, status: spawned, output: "posix_spawn failed")
+            throw ScriptFailed(script: executable, arguments: arguments, status: spawned, output: "posix_spawn failed")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -86,10 +93,11 @@ enum BrokerFixture {
     }
 
     struct ScriptFailed: Error, CustomStringConvertible {
+        var script = "scripts/broker"
         var arguments: [String]
         var status: Int32
         var output: String
-        var description: String { "scripts/broker \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+        var description: String { "\(script) \(arguments.joined(separator: " ")) exited \(status): \(output)" }
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
@@ -162,10 +170,11 @@ actor ConnectionEventLog {
 extension BrokerFixture {
     /// The zone's topology as `lodectl setup` declares it, with `lode.work` and `lode.dead`
     /// emptied: where every worker test starts. Returns a publisher on the broker (close it).
-    static func emptyZoneQueues() async throws -> Publisher {
+    /// `url` and `settings` name another broker (a cluster's URL list) than the test broker.
+    static func emptyZoneQueues(url: String = BrokerFixture.url, settings: ConnectionSettings? = nil) async throws -> Publisher {
         let setup = try await PublishProcess.run(["setup"], environment: ["LODE_AMQP_URL": url], program: "lodectl")
         #expect(setup.status == 0, "\(setup.stderr)")
-        let admin = Publisher(settings: try settings())
+        let admin = Publisher(settings: try settings ?? Self.settings())
         try await admin.purgeQueue(ZoneTopology.workQueue)
         try await admin.purgeQueue(ZoneTopology.deadLetterQueue)
         return admin

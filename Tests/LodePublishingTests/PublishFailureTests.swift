@@ -78,4 +78,43 @@ struct PublishFailureTests {
             #expect(!run.failure(for: error, confirmedEvents: confirmed, total: 10, broker: broker).message.contains("guest:"))
         }
     }
+
+    // MARK: Publishing again what the broker did not take
+
+    @Test func unconfirmedMessagesOfALostConnectionArePublishedAgainAtOnce() {
+        let lost = AMQPError(.library(status: -9, message: "a socket error occurred"), operation: "publishing", endpoint: broker)
+        let report = PublishReport(outcomes: [.confirmed, .unconfirmed, .confirmed, .unconfirmed], interruption: lost)
+        let again = PublishRun.republishable(report)
+        #expect(again == PublishRun.Republish(indexes: [1, 3], refused: false))
+        #expect(again?.reason(lost) == "the connection was lost (a socket error occurred (librabbitmq status -9))")
+        let forced = AMQPError(.connectionClosed(replyCode: 320, replyText: "CONNECTION_FORCED - broker forced connection closure"),
+                               operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: forced))?.indexes == [0])
+        let silent = AMQPError(.heartbeatTimeout(seconds: 20), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: silent))?.indexes == [0])
+    }
+
+    @Test func refusedMessagesArePublishedAgainAfterAPause() {
+        // A quorum queue nacks publishes while it elects a new leader (a node of the cluster went away).
+        let report = PublishReport(outcomes: [.confirmed, .nacked, .nacked], interruption: nil)
+        #expect(PublishRun.republishable(report) == PublishRun.Republish(indexes: [1, 2], refused: true))
+        let lost = AMQPError(.library(status: -9, message: "a socket error occurred"), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.nacked, .unconfirmed], interruption: lost))
+                == PublishRun.Republish(indexes: [0, 1], refused: true))
+    }
+
+    @Test func nothingIsPublishedAgainAfterAReturnABlockOrAMissingExchange() {
+        let lost = AMQPError(.library(status: -9, message: "a socket error occurred"), operation: "publishing", endpoint: broker)
+        // A return says the topology is missing: publishing again cannot help.
+        #expect(PublishRun.republishable(PublishReport(
+            outcomes: [.returned(replyCode: 312, replyText: "NO_ROUTE"), .unconfirmed], interruption: lost)) == nil)
+        let blocked = AMQPError(.blocked(reason: "low on memory"), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: blocked)) == nil)
+        let missing = AMQPError(.channelClosed(replyCode: 404, replyText: "NOT_FOUND - no exchange 'lode.events'"),
+                                operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: missing)) == nil)
+        let refused = AMQPError(.connectionClosed(replyCode: 403, replyText: "ACCESS_REFUSED"), operation: "publishing", endpoint: broker)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.unconfirmed], interruption: refused)) == nil)
+        #expect(PublishRun.republishable(PublishReport(outcomes: [.confirmed], interruption: nil)) == nil)
+    }
 }

@@ -46,6 +46,49 @@ struct CommonSettingsTests {
         #expect(try resolve(SettingsFlags(), ["LODE_CONFIG": config]).connection.host == "config-host")
     }
 
+    @Test func aClusterListTakesOnePasswordForEveryBroker() throws {
+        let list = "amqp://lode@mq1:5672/%2F,amqp://lode@mq2:5672/%2F,amqp://lode@mq3:5672/%2F"
+        let settings = try resolve(SettingsFlags(url: list), ["LODE_AMQP_PASSWORD": "from-env"])
+        #expect(settings.connection.brokers.map(\.host) == ["mq1", "mq2", "mq3"])
+        #expect(settings.connection.password == "from-env")
+        #expect(settings.connection.redactedURL == list)
+        let config = try configFile("amqp:\n  url: \(list)\n  password: from-config\n")
+        defer { unlink(config) }
+        let fromConfig = try resolve(SettingsFlags(config: config))
+        #expect(fromConfig.connection.brokers.count == 3)
+        #expect(fromConfig.connection.password == "from-config")
+    }
+
+    @Test func aPasswordInAnyURLOfAListFlagIsRefusedWithoutShowingIt() {
+        do {
+            _ = try resolve(SettingsFlags(url: "amqp://bob:s3cret-pw@mq1/,amqp://bob:s3cret-pw@mq2/"))
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.exitCode == 64)
+            #expect(!error.description.contains("s3cret-pw"))
+            #expect(error.description.contains("amqp://bob@mq1:5672/,amqp://bob@mq2:5672/"), "\(error)")
+        }
+    }
+
+    @Test func aListWhoseBrokersDisagreeIsAUsageErrorFromTheFlagAndAConfigErrorFromTheFile() throws {
+        do {
+            _ = try resolve(SettingsFlags(url: "amqp://a/x,amqp://b/y"))
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.exitCode == 64)
+            #expect(error.description.contains("--url: broker 2 of 2 in the URL list differs from broker 1 in its vhost"), "\(error)")
+        }
+        let config = try configFile("amqp:\n  url: amqp://a/x,amqp://b/y\n")
+        defer { unlink(config) }
+        do {
+            _ = try resolve(SettingsFlags(config: config))
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.exitCode == 78)
+            #expect(error.description.contains("\(config):2: amqp.url: broker 2 of 2"), "\(error)")
+        }
+    }
+
     @Test func theLanguageIsSimplifiedChineseUnlessAFlagTheEnvironmentOrTheConfigSaysOtherwise() throws {
         #expect(try resolve(SettingsFlags()).language == .simplifiedChinese)
         let config = try configFile("language: zh-Hant\n")

@@ -15,38 +15,96 @@ public struct PublishFailure: Error, Sendable, CustomStringConvertible {
 
 /// Publishes planned messages in chunks through a `Publisher` (confirms, windowed), reporting
 /// progress after each chunk, and stops at the first chunk that is not wholly confirmed.
+///
+/// A chunk's messages that the broker did not take are published again, up to
+/// ``republishLimit`` times, when the reason is passing: the connection went away mid-chunk (a
+/// node of a cluster stopped, a network blip: again at once, through whichever broker the
+/// publisher reaches next), or the broker refused them (`basic.nack`: a quorum queue refuses
+/// publishes while it elects a new leader; again after ``refusalPause``, doubled each time).
+/// Those messages may have arrived already; the worker recognises them by their event ids. So
+/// success still means every event confirmed.
 public struct PublishRun: Sendable {
     public var chunkSize: Int
+    /// How often one chunk's messages are published again (see the type's comment).
+    public var republishLimit: Int
+    /// The wait before publishing refused messages again, doubled at each further attempt.
+    public var refusalPause: Duration
 
-    public init(chunkSize: Int = 2_000) {
+    public init(chunkSize: Int = 2_000, republishLimit: Int = 3, refusalPause: Duration = .seconds(1)) {
         self.chunkSize = max(1, chunkSize)
+        self.republishLimit = max(0, republishLimit)
+        self.refusalPause = refusalPause
+    }
+
+    /// What of a chunk to publish again, and why.
+    struct Republish: Equatable {
+        /// The messages' places in the report.
+        var indexes: [Int]
+        /// Some were refused (nacked), not merely unconfirmed: wait before sending them again.
+        var refused: Bool
+
+        /// Why, for the person running the publisher.
+        func reason(_ interruption: AMQPError?) -> String {
+            if refused { return "the broker refused some messages (a quorum queue electing a new leader?)" }
+            return "the connection was lost (\(interruption?.reason ?? "no reason given"))"
+        }
     }
 
     /// Publishes `plan`; returns the number of events confirmed (all of them), or throws the
-    /// failure. `progress` gets the number of events confirmed so far.
+    /// failure. `progress` gets the number of events confirmed so far; `republishing` hears
+    /// of each republish: how many messages, and why.
     public func publish(_ plan: [PlannedMessage], with publisher: Publisher,
-                        progress: (Int) -> Void = { _ in }) async throws(PublishFailure) -> Int {
+                        progress: (Int) -> Void = { _ in },
+                        republishing: (Int, String) -> Void = { _, _ in }) async throws(PublishFailure) -> Int {
         var confirmedEvents = 0
         var start = 0
         let total = plan.reduce(0) { $0 + $1.eventCount }
         while start < plan.count {
-            let chunk = plan[start..<min(start + chunkSize, plan.count)]
-            let report: PublishReport
-            do {
-                report = try await publisher.publish(chunk.map(\.message))
-            } catch {
-                throw failure(for: error, confirmedEvents: confirmedEvents, total: total, broker: publisher.settings.redactedURL)
+            var pending = Array(plan[start..<min(start + chunkSize, plan.count)])
+            var republished = 0
+            while true {
+                let report: PublishReport
+                do {
+                    report = try await publisher.publish(pending.map(\.message))
+                } catch {
+                    throw failure(for: error, confirmedEvents: confirmedEvents, total: total, broker: publisher.settings.redactedURL)
+                }
+                for (offset, outcome) in report.outcomes.enumerated() where outcome == .confirmed {
+                    confirmedEvents += pending[offset].eventCount
+                }
+                progress(confirmedEvents)
+                if report.allConfirmed { break }
+                guard republished < republishLimit, let again = Self.republishable(report) else {
+                    throw failure(for: report, chunk: pending[...], confirmedEvents: confirmedEvents, total: total)
+                }
+                let pause = again.refused ? refusalPause * (1 << republished) : .zero
+                republished += 1
+                republishing(again.indexes.count, again.reason(report.interruption)
+                             + (pause > .zero ? "; publishing them again in \(pause.seconds) s" : "; publishing them again"))
+                if pause > .zero {
+                    try? await Task.sleep(for: pause)
+                    // On a new channel: RabbitMQ 3.10 was seen to go on refusing, for many seconds,
+                    // a channel whose quorum queue's leader had gone, while new channels published.
+                    await publisher.reconnect()
+                }
+                pending = again.indexes.map { pending[$0] }
             }
-            for (offset, outcome) in report.outcomes.enumerated() where outcome == .confirmed {
-                confirmedEvents += chunk[chunk.startIndex + offset].eventCount
-            }
-            progress(confirmedEvents)
-            if !report.allConfirmed {
-                throw failure(for: report, chunk: chunk, confirmedEvents: confirmedEvents, total: total)
-            }
-            start += chunk.count
+            start = min(start + chunkSize, plan.count)
         }
         return confirmedEvents
+    }
+
+    /// What of `report` to publish again, or `nil` when nothing may be: not after a return (the
+    /// topology is missing), a blocked broker, or an interruption that is not a lost connection
+    /// (a missing exchange, a refused login).
+    static func republishable(_ report: PublishReport) -> Republish? {
+        if let interruption = report.interruption {
+            guard interruption.isConnectionLost, interruption.isRetryable else { return nil }
+            if case .blocked = interruption.kind { return nil }
+        }
+        guard report.returnedCount == 0 else { return nil }
+        let indexes = report.indexes { $0 == .unconfirmed || $0 == .nacked }
+        return indexes.isEmpty ? nil : Republish(indexes: indexes, refused: report.nackedCount > 0)
     }
 
     func failure(for error: AMQPError, confirmedEvents: Int, total: Int, broker: String) -> PublishFailure {
@@ -99,7 +157,8 @@ public struct PublishRun: Sendable {
         }
         if report.nackedCount > 0 {
             return PublishFailure(exitCode: 75, message: """
-                the broker refused \(report.nackedCount) message\(report.nackedCount == 1 ? "" : "s") (a full queue?); \
+                the broker refused \(report.nackedCount) message\(report.nackedCount == 1 ? "" : "s") (a quorum \
+                queue without a leader for too long, or a full queue); \
                 \(confirmedEvents) of \(total) events were confirmed. Re-running the same input is safe: \
                 events already applied are recognised by their ids.
                 """, confirmedEvents: confirmedEvents)
