@@ -47,18 +47,20 @@ public final class QueueReader: Sendable {
     /// A warning for the log when the management API is reached over plain `http://` on another
     /// machine: every request carries the broker user's password (Basic authentication).
     public var insecureManagementURLWarning: String? {
-        guard let base = managementBase, base.lowercased().hasPrefix("http://") else { return nil }
-        let afterScheme = base.dropFirst("http://".count)
-        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
-        let host: String
-        if hostPort.hasPrefix("["), let close = hostPort.firstIndex(of: "]") {
-            host = String(hostPort[...close])
-        } else {
-            host = String(hostPort.prefix { $0 != ":" })
+        for base in managementBases where base.lowercased().hasPrefix("http://") {
+            let afterScheme = base.dropFirst("http://".count)
+            let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
+            let host: String
+            if hostPort.hasPrefix("["), let close = hostPort.firstIndex(of: "]") {
+                host = String(hostPort[...close])
+            } else {
+                host = String(hostPort.prefix { $0 != ":" })
+            }
+            if isLoopbackHost(host) { continue }
+            return "the management API at http://\(host)/ is reached over plain HTTP from another machine: the broker user's password crosses the network readable; use https:// (--management-url) or 'off'"
         }
-        guard !isLoopbackHost(host) else { return nil }
-        return "the management API at http://\(host)/ is reached over plain HTTP from another machine: the broker user's password crosses the network readable; use https:// (--management-url) or 'off'"
+        return nil
     }
 
     /// - Parameter managementURL: the management API's base URL; `nil` for
