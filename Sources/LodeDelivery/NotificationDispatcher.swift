@@ -61,7 +61,9 @@ public struct NotificationDispatcher: Sendable {
     /// Sends until the task is cancelled; what is in flight then finishes or times out.
     public func run() async {
         let inFlight = InFlight()
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a plain task group keeps every finished child until it is awaited, and
+        // this loop never awaits them (the soak measured 0.5 MB a second of growth).
+        await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let free = options.concurrency - inFlight.count
                 if free > 0 {
