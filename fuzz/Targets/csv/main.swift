@@ -13,7 +13,10 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let types = EventType.allCases
     let type = types[Int(selector) % types.count]
     let defaultTime = selector >= 128 ? try? EventTime(parsing: "2024-05-05T10:00:00+08:00") : nil
-    let reader = CSVEventReader(type: type, fileName: "fuzz.csv", defaultSource: "fuzz", defaultTime: defaultTime)
+    // The zone's time zone, for times and dates without an offset (the spreadsheet conventions).
+    guard let calendar = try? ZoneCalendar(timeZoneIdentifier: "Asia/Shanghai") else { fuzzCheck(false, "no Asia/Shanghai time zone"); return 0 }
+    let reader = CSVEventReader(type: type, fileName: "fuzz.csv", defaultSource: "fuzz", defaultTime: defaultTime,
+                                calendar: calendar)
     do throws(InvalidInput) {
         let read = try reader.read(Array(input.dropFirst()))
         fuzzCheck(read.events.count == read.lines.count, "events and their lines differ in number")
