@@ -84,6 +84,22 @@ struct CrossingCheck {
 }
 
 extension PostgresZoneStore {
+    /// The keys of `rule`'s notifications of the events logged as `seqs`, in their order. The log
+    /// is append-only, so the events are there; were one not, its key names the seq, and the
+    /// delivery is given up when it is rendered, saying why.
+    static func eventKeys(rule: String, seqs: [Int64], _ transaction: Transaction) throws -> [String] {
+        guard !seqs.isEmpty else { return [] }
+        var events: [Int64: (source: String, id: String)] = [:]
+        for row in try transaction.query("SELECT seq, source, event_id FROM event_log WHERE seq = ANY(\(seqs)::int8[])") {
+            let (seq, source, eventID) = try row.decode((Int64, String, String).self)
+            events[seq] = (source, eventID)
+        }
+        return seqs.map { seq in
+            guard let event = events[seq] else { return NotificationKey.event(rule: rule, source: "", eventID: "log seq \(seq)") }
+            return NotificationKey.event(rule: rule, source: event.source, eventID: event.id)
+        }
+    }
+
     /// Records rendered notifications in the current transaction, a row per channel, each only
     /// if its key is not known yet. Returns how many were new.
     @discardableResult
@@ -150,14 +166,7 @@ extension PostgresZoneStore {
                     let begin = min(Int(start), seqs.count)
                     let end = min(seqs.count, begin + room)
                     let chosen = Array(seqs[begin..<end])
-                    var ids: [Int64: String] = [:]
-                    if !chosen.isEmpty {
-                        for row in try transaction.query("SELECT seq, event_id FROM event_log WHERE seq = ANY(\(chosen)::int8[])") {
-                            let (seq, eventID) = try row.decode((Int64, String).self)
-                            ids[seq] = eventID
-                        }
-                    }
-                    let keys = chosen.map { NotificationKey.event(rule: rule, eventID: ids[$0] ?? "log seq \($0)") }
+                    let keys = try PostgresZoneStore.eventKeys(rule: rule, seqs: chosen, transaction)
                     if !chosen.isEmpty {
                         try transaction.query("""
                             INSERT INTO notification_delivery (key, rule, channel, event_seq, created_at, state, pending_since, next_attempt_at)
@@ -325,12 +334,7 @@ extension PostgresZoneStore {
                 let (rule, packed, start) = try row.decode((String, ByteBuffer, Int32).self)
                 let seqs = Array(QueuedSeqs.unpack(Array(packed.readableBytesView)).dropFirst(Int(start)))
                 guard !seqs.isEmpty else { continue }
-                var ids: [Int64: String] = [:]
-                for row in try transaction.query("SELECT seq, event_id FROM event_log WHERE seq = ANY(\(seqs)::int8[])") {
-                    let (seq, eventID) = try row.decode((Int64, String).self)
-                    ids[seq] = eventID
-                }
-                for seq in seqs { keys.insert(NotificationKey.event(rule: rule, eventID: ids[seq] ?? "log seq \(seq)")) }
+                keys.formUnion(try PostgresZoneStore.eventKeys(rule: rule, seqs: seqs, transaction))
             }
             return keys
         }

@@ -10,8 +10,10 @@ import PostgresNIO
 ///
 /// The tables are SQLite's (docs/storage.md), with PostgreSQL's types: every text compares by
 /// bytes (`COLLATE "C"`, as SQLite's `BINARY` and ``LodeProjections/ExactText``), so the stamp
-/// `(event_seconds, event_nanos, event_id)` compared as a row value is ``LodeProjections/EventStamp``'s
-/// order. The projection tables are generated from ``ProjectionTable``, as the upserts are.
+/// `(event_seconds, event_nanos, event_id, event_source)` compared as a row value is ``LodeProjections/EventStamp``'s
+/// order. The projection tables are generated from ``ProjectionTable``, as the upserts are; a
+/// released migration's tables stay as released (version 1 omits the `event_source` that version 4
+/// adds).
 enum PostgresSchema {
     struct Migration {
         let version: Int
@@ -43,7 +45,7 @@ enum PostgresSchema {
               body bytea NOT NULL
             )
             """,
-        ] + ProjectionTable.all.map(\.postgresTable) + [
+        ] + ProjectionTable.all.map { $0.postgresTable(omitting: [ProjectionTable.stampSource]) } + [
             "CREATE INDEX project_registration_by_plan_year ON project_registration (plan_year)",
         ]),
         Migration(version: 2, name: "notification outbox", statements: [
@@ -102,10 +104,25 @@ enum PostgresSchema {
             """,
             "CREATE INDEX dead_letter_by_state ON dead_letter (state, type)",
         ]),
+        // Contract section 6: one department cannot take another's ids. The "latest by time" rows
+        // get the last part of their stamp from the log row of their event_id (unique until now),
+        // then the log's uniqueness, the inbox, becomes (source, event_id).
+        Migration(version: 4, name: "an event's identity is its source and id", statements: ProjectionTable.stamped.flatMap { table in
+            [
+                "ALTER TABLE \(table.name) ADD COLUMN event_source text COLLATE \"C\" NOT NULL DEFAULT ''",
+                "UPDATE \(table.name) AS t SET event_source = e.source FROM event_log e WHERE e.event_id = t.event_id",
+            ]
+        } + [
+            "ALTER TABLE event_log ALTER COLUMN source TYPE text COLLATE \"C\"",
+            "ALTER TABLE event_log DROP CONSTRAINT event_log_event_id_key",
+            "ALTER TABLE event_log ADD CONSTRAINT event_log_identity UNIQUE (source, event_id)",
+        ]),
     ]
 
     /// Brings the schema up to date, or refuses a database of a newer Lodestone.
-    static func migrate(_ session: PostgresSession) throws(StorageError) {
+    /// - Parameter lastVersion: for tests, the last version to apply (a database as an older
+    ///   Lodestone left it).
+    static func migrate(_ session: PostgresSession, upTo lastVersion: Int = .max) throws(StorageError) {
         try session.transaction("bringing the schema up to date") { transaction in
             try transaction.query("SELECT pg_advisory_xact_lock(\(lockSpace), \(migrationLock))")
             try transaction.execute("""
@@ -124,7 +141,7 @@ enum PostgresSchema {
                     message: "the database was written by a newer Lodestone (schema versions \(unknown.map(String.init).joined(separator: ", ")) are unknown to this one); run the newer version or another database",
                     path: session.location.redacted)
             }
-            for migration in migrations where !applied.contains(migration.version) {
+            for migration in migrations where !applied.contains(migration.version) && migration.version <= lastVersion {
                 for statement in migration.statements { try transaction.execute(statement) }
                 try transaction.query("INSERT INTO lode_schema_migration (version, name) VALUES (\(migration.version), \(migration.name))")
             }

@@ -20,6 +20,9 @@ public struct PostgresStoreConfiguration: Sendable {
     public var deliveryClaim: Duration = .seconds(60)
     /// The connection's `application_name`, seen in `pg_stat_activity`.
     public var applicationName = "lodestone"
+    /// For tests only: the last schema version to migrate to (a database as an older Lodestone
+    /// left it).
+    var lastSchemaVersion = Int.max
 
     public init(calendar: ZoneCalendar) {
         self.calendar = calendar
@@ -33,8 +36,8 @@ public struct PostgresStoreConfiguration: Sendable {
 ///
 /// A batch is a handful of set-based statements (postgres-nio runs one query at a time per
 /// connection, so a statement per event would be a round trip per event): the new events'
-/// log rows in one `INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING` (the event log's
-/// unique `event_id` is the inbox), the bodies of the ids already logged in one `SELECT`, then
+/// log rows in one `INSERT … ON CONFLICT (source, event_id) DO NOTHING RETURNING` (the event
+/// log's unique `(source, event_id)` is the inbox), the bodies of the events already logged in one `SELECT`, then
 /// one upsert per projection table of the batch's changes merged in Swift by the shared rules
 /// (``LodeProjections/ProjectionChange/Merged``). Keys are written in one order in every
 /// transaction, so concurrent workers wait for each other rather than deadlock; a deadlock or
@@ -77,7 +80,7 @@ public final class PostgresZoneStore: ZoneDatabase {
                                   retries: counted, logger: logger)
         service = PostgresSession(location: location, password: password, name: configuration.applicationName,
                                   retries: counted, logger: logger)
-        try PostgresSchema.migrate(service)
+        try PostgresSchema.migrate(service, upTo: configuration.lastSchemaVersion)
     }
 
     public var allowsConcurrentWorkers: Bool { true }
@@ -257,20 +260,20 @@ struct BatchStep {
         self.calendar = calendar
     }
 
-    /// The inbox and the event log: every id not logged yet is logged, in id order (two
-    /// workers logging the same ids take their locks in the same order); the others are
-    /// compared with what is logged.
+    /// The inbox and the event log: every event (source and id) not logged yet is logged, in
+    /// ``EventKey`` order (two workers logging the same events take their locks in the same
+    /// order); the others are compared with what is logged.
     mutating func record(_ transaction: Transaction) throws {
-        var first: [ExactText: Int] = [:]
+        var first: [EventKey: Int] = [:]
         var distinct: [Int] = []
         for index in batch.indices {
-            let id = ExactText(batch[index].event.id)
-            if first[id] == nil {
-                first[id] = index
+            let key = EventKey(batch[index].event)
+            if first[key] == nil {
+                first[key] = index
                 distinct.append(index)
             }
         }
-        distinct.sort { ExactText(batch[$0].event.id) < ExactText(batch[$1].event.id) }
+        distinct.sort { EventKey(batch[$0].event) < EventKey(batch[$1].event) }
 
         var ids: [String] = [], types: [String] = [], sources: [String] = [], times: [String] = []
         var seconds: [Int64] = [], nanos: [Int64] = [], bodies: [ByteBuffer] = []
@@ -292,42 +295,45 @@ struct BatchStep {
         binds.append(seconds)
         binds.append(nanos)
         binds.append(bodies)
-        var logged: [ExactText: Int64] = [:]
+        var logged: [EventKey: Int64] = [:]
         for row in try transaction.query(PostgresQuery(unsafeSQL: """
             INSERT INTO event_log (event_id, type, source, time, event_seconds, event_nanos, body)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::bytea[])
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING event_id, seq
+            ON CONFLICT (source, event_id) DO NOTHING
+            RETURNING source, event_id, seq
             """, binds: binds)) {
-            let (id, seq) = try row.decode((String, Int64).self)
-            logged[ExactText(id)] = seq
+            let (source, id, seq) = try row.decode((String, String, Int64).self)
+            logged[EventKey(source: source, id: id)] = seq
         }
 
-        // The ids logged before (by this worker or another): their bytes decide.
-        var earlier: [ExactText: (body: [UInt8], event: Event?)] = [:]
-        let known = distinct.map { batch[$0].event.id }.filter { logged[ExactText($0)] == nil }
+        // The events logged before (by this worker or another): their bytes decide.
+        var earlier: [EventKey: (body: [UInt8], event: Event?)] = [:]
+        let known = distinct.map { EventKey(batch[$0].event) }.filter { logged[$0] == nil }
         if !known.isEmpty {
             var binds = PostgresBindings()
-            binds.append(known)
-            for row in try transaction.query(PostgresQuery(
-                unsafeSQL: "SELECT event_id, body FROM event_log WHERE event_id = ANY($1::text[])", binds: binds)) {
-                let (id, body) = try row.decode((String, ByteBuffer).self)
-                earlier[ExactText(id)] = (Array(body.readableBytesView), nil)
+            binds.append(known.map(\.source.text))
+            binds.append(known.map(\.id.text))
+            for row in try transaction.query(PostgresQuery(unsafeSQL: """
+                SELECT source, event_id, body FROM event_log
+                WHERE (source, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                """, binds: binds)) {
+                let (source, id, body) = try row.decode((String, String, ByteBuffer).self)
+                earlier[EventKey(source: source, id: id)] = (Array(body.readableBytesView), nil)
             }
         }
 
         let path = transaction.session.location.redacted
-        func loggedEvent(_ id: ExactText) throws -> Event {
-            guard let entry = earlier[id] else {
-                throw StorageError(kind: .internal, message: "event id '\(id.text)' is logged but its row was not found", path: path)
+        func loggedEvent(_ key: EventKey) throws -> Event {
+            guard let entry = earlier[key] else {
+                throw StorageError(kind: .internal, message: "event \(key) is logged but its row was not found", path: path)
             }
             if let event = entry.event { return event }
             do {
                 let event = try Event.decode(entry.body)
-                earlier[id] = (entry.body, event)
+                earlier[key] = (entry.body, event)
                 return event
             } catch {
-                throw StorageError(kind: .damaged, message: "the logged event '\(id.text)' no longer decodes: \(error)", path: path)
+                throw StorageError(kind: .damaged, message: "the logged event \(key) no longer decodes: \(error)", path: path)
             }
         }
 
@@ -335,9 +341,9 @@ struct BatchStep {
         outcomes.reserveCapacity(batch.count)
         for index in batch.indices {
             let incoming = batch[index]
-            let id = ExactText(incoming.event.id)
-            let firstIndex = first[id] ?? index
-            if let seq = logged[id] {
+            let key = EventKey(incoming.event)
+            let firstIndex = first[key] ?? index
+            if let seq = logged[key] {
                 if firstIndex == index {
                     seqs[index] = seq
                     applied.append(index)
@@ -349,10 +355,10 @@ struct BatchStep {
                 }
             } else {
                 // A redelivery usually has the very same bytes: no decoding then.
-                if earlier[id]?.body == incoming.body {
+                if earlier[key]?.body == incoming.body {
                     outcomes.append(.duplicate)
                 } else {
-                    outcomes.append(EventOutcome.comparing(incoming.event, withApplied: try loggedEvent(id)))
+                    outcomes.append(EventOutcome.comparing(incoming.event, withApplied: try loggedEvent(key)))
                 }
             }
         }
@@ -551,6 +557,7 @@ struct Columns {
         integer(stamp.instant.secondsSinceEpoch)
         integer(Int64(stamp.instant.nanoseconds))
         text(stamp.eventID.text)
+        text(stamp.source.text)
     }
 
     /// Runs the upsert; returns the keys of the rows inserted or changed.

@@ -9,33 +9,66 @@ import Darwin
 #endif
 
 /// Where an event stands in "latest by `time`" (contract section 3): first
-/// its instant, then, for equal instants, its `id` in UTF-8 byte order.
-/// The greater stamp wins.
+/// its instant, then, for equal instants, its `id` in UTF-8 byte order, then
+/// its `source` in byte order. The greater stamp wins.
 ///
-/// Two events with the same stamp are the same event (same `id`): the
-/// first one applied stays, so a redelivery never changes anything.
+/// Two events with the same stamp are the same event (the same identity,
+/// ``EventKey``): the first one applied stays, so a redelivery never changes
+/// anything. The `source` only decides between two producers' events with
+/// the same time and id, which are different events: whichever arrives
+/// first, the same one wins.
 public struct EventStamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let instant: EventInstant
     public let eventID: ExactText
+    public let source: ExactText
 
-    public init(instant: EventInstant, eventID: String) {
+    public init(instant: EventInstant, eventID: String, source: String) {
         self.instant = instant
         self.eventID = ExactText(eventID)
+        self.source = ExactText(source)
     }
 
-    /// The stamp of an event: its `time`'s instant and its `id`.
+    /// The stamp of an event: its `time`'s instant, its `id` and its `source`.
     public init(_ event: Event) {
-        self.init(instant: event.time.instant, eventID: event.id)
+        self.init(instant: event.time.instant, eventID: event.id, source: event.source)
     }
 
     public static func < (lhs: EventStamp, rhs: EventStamp) -> Bool {
         if lhs.instant != rhs.instant { return lhs.instant < rhs.instant }
-        return lhs.eventID < rhs.eventID
+        if lhs.eventID != rhs.eventID { return lhs.eventID < rhs.eventID }
+        return lhs.source < rhs.source
     }
 
     public var description: String {
-        "\(instant.secondsSinceEpoch).\(instant.nanoseconds)/\(eventID.text)"
+        "\(instant.secondsSinceEpoch).\(instant.nanoseconds)/\(eventID.text)@\(source.text)"
     }
+}
+
+/// An event's identity: its `source` and its `id`, compared by bytes
+/// (CloudEvents: "source + id is unique for each distinct event"). The same
+/// id from two sources is two events; with `departments:` a source belongs to
+/// one department, so one department's ids never touch another's (contract
+/// section 6, docs/security.md).
+public struct EventKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let source: ExactText
+    public let id: ExactText
+
+    public init(source: String, id: String) {
+        self.source = ExactText(source)
+        self.id = ExactText(id)
+    }
+
+    /// The key of `event`.
+    public init(_ event: Event) {
+        self.init(source: event.source, id: event.id)
+    }
+
+    /// By id, then by source (the order two workers take their row locks in).
+    public static func < (lhs: EventKey, rhs: EventKey) -> Bool {
+        lhs.id != rhs.id ? lhs.id < rhs.id : lhs.source < rhs.source
+    }
+
+    public var description: String { "'\(id.text)' from '\(source.text)'" }
 }
 
 /// A string compared, hashed and ordered by its exact UTF-8 bytes.

@@ -16,7 +16,7 @@ import LodeEvents
 /// | --- | --- | --- |
 /// | latest by stamp | ``registration(_:_:)``, ``status(projectID:_:_:)``, ``investment(projectID:period:amount:_:)`` | the greater ``EventStamp`` wins |
 /// | distinct member | ``contact(year:campaign:enterprise:)``, ``agreement(year:campaign:enterprise:)``, ``introduction(year:industry:projectID:)`` | a set: once in, it stays |
-/// | one per event | ``visit(year:campaign:eventID:)`` | counted once per event id (a store's inbox lets each id through once, so a count is enough there) |
+/// | one per event | ``visit(year:campaign:event:)`` | counted once per event identity, `source` and `id` (a store's inbox lets each identity through once, so a count is enough there) |
 public enum ProjectionChange: Sendable, Hashable {
     /// The project's fields, by `project_id`.
     case registration(ProjectRegistered, EventStamp)
@@ -27,8 +27,9 @@ public enum ProjectionChange: Sendable, Hashable {
     case investment(projectID: String, period: YearMonth, amount: Int64, EventStamp)
     /// An enterprise contacted, by (year of `time` in the zone, campaign, enterprise).
     case contact(year: Int, campaign: String, enterprise: String)
-    /// A site visit, counted per (year of `time` in the zone, campaign), once per event id.
-    case visit(year: Int, campaign: String, eventID: String)
+    /// A site visit, counted per (year of `time` in the zone, campaign), once per event
+    /// identity (``EventKey``: `source` and `id`).
+    case visit(year: Int, campaign: String, event: EventKey)
     /// An agreement, by (year of `time` in the zone, campaign, enterprise).
     case agreement(year: Int, campaign: String, enterprise: String)
     /// A project introduced, by (year of `time` in the zone, industry, `project_id`).
@@ -48,7 +49,7 @@ public enum ProjectionChange: Sendable, Hashable {
         case .enterpriseContacted(let contact):
             self = .contact(year: calendar.yearMonth(of: event.time).year, campaign: contact.campaign, enterprise: contact.enterprise)
         case .siteVisit(let visit):
-            self = .visit(year: calendar.yearMonth(of: event.time).year, campaign: visit.campaign, eventID: event.id)
+            self = .visit(year: calendar.yearMonth(of: event.time).year, campaign: visit.campaign, event: EventKey(event))
         case .agreementSigned(let agreement):
             self = .agreement(year: calendar.yearMonth(of: event.time).year, campaign: agreement.campaign, enterprise: agreement.enterprise)
         case .projectIntroduced(let introduction):
@@ -100,7 +101,7 @@ extension ProjectionChange {
         public private(set) var introductions: [MemberKey: Int] = [:]
         /// Visits per (year, campaign) key (member empty), with the positions that counted.
         public private(set) var visits: [MemberKey: [Int]] = [:]
-        private var visitIDs: Set<ExactText> = []
+        private var visitKeys: Set<EventKey> = []
 
         public init() {}
 
@@ -122,8 +123,8 @@ extension ProjectionChange {
             case .contact(let year, let campaign, let enterprise):
                 let key = MemberKey(year: year, group: campaign, member: enterprise)
                 if contacts[key] == nil { contacts[key] = position }
-            case .visit(let year, let campaign, let eventID):
-                guard visitIDs.insert(ExactText(eventID)).inserted else { return }
+            case .visit(let year, let campaign, let event):
+                guard visitKeys.insert(event).inserted else { return }
                 visits[MemberKey(year: year, group: campaign, member: ""), default: []].append(position)
             case .agreement(let year, let campaign, let enterprise):
                 let key = MemberKey(year: year, group: campaign, member: enterprise)

@@ -19,7 +19,7 @@ import LodeEvents
 /// their keys and the merge of each kind are described once, in LodeStorage's
 /// `ProjectionTable`, and both stores' statements are generated from that description (see
 /// docs/storage.md, "One home for the rules"). The stamp is `(event_seconds, event_nanos,
-/// event_id)` compared as a row value with a byte-order collation: exactly ``EventStamp``'s
+/// event_id, event_source)` compared as a row value with a byte-order collation: exactly ``EventStamp``'s
 /// order. Status and investment rows are kept whether or not their project is registered yet:
 /// the report joins them to the registrations when it is computed, so an update that arrives
 /// before its project counts as soon as the project is registered.
@@ -45,7 +45,7 @@ public struct ZoneProjection: Sendable {
     /// new to a distinct count (a redelivery, a second contact with the
     /// same enterprise in the same campaign and year), changes nothing.
     ///
-    /// An event with the same `id` and a different content (a conflicting
+    /// An event with the same identity (`source` and `id`) and a different content (a conflicting
     /// duplicate) must be kept out by the caller: here the first one
     /// applied stays only where both compete for the same row.
     @discardableResult
@@ -66,9 +66,8 @@ public struct ZoneProjection: Sendable {
         case .contact(let year, let campaign, let enterprise):
             return recruitment[year, default: RecruitmentYear()]
                 .recordContact(enterprise: ExactText(enterprise), campaign: ExactText(campaign))
-        case .visit(let year, let campaign, let eventID):
-            return recruitment[year, default: RecruitmentYear()]
-                .recordVisit(eventID: ExactText(eventID), campaign: ExactText(campaign))
+        case .visit(let year, let campaign, let event):
+            return recruitment[year, default: RecruitmentYear()].recordVisit(event, campaign: ExactText(campaign))
         case .agreement(let year, let campaign, let enterprise):
             return recruitment[year, default: RecruitmentYear()]
                 .recordAgreement(enterprise: ExactText(enterprise), campaign: ExactText(campaign))
@@ -91,8 +90,8 @@ public struct ZoneProjection: Sendable {
 public struct RecruitmentYear: Sendable, Hashable {
     /// Distinct enterprises contacted in the year, over all campaigns.
     public private(set) var enterprisesContacted: Set<ExactText> = []
-    /// Distinct site-visit event ids in the year.
-    public private(set) var siteVisits: Set<ExactText> = []
+    /// Distinct site-visit events (their source and id) in the year.
+    public private(set) var siteVisits: Set<EventKey> = []
     /// Distinct enterprises that signed an agreement in the year.
     public private(set) var agreementsSigned: Set<ExactText> = []
     /// The same three, per campaign.
@@ -107,9 +106,9 @@ public struct RecruitmentYear: Sendable, Hashable {
         return enterprisesContacted.insert(enterprise).inserted || inCampaign
     }
 
-    mutating func recordVisit(eventID: ExactText, campaign: ExactText) -> Bool {
-        let inCampaign = campaigns[campaign, default: CampaignTally()].siteVisits.insert(eventID).inserted
-        return siteVisits.insert(eventID).inserted || inCampaign
+    mutating func recordVisit(_ event: EventKey, campaign: ExactText) -> Bool {
+        let inCampaign = campaigns[campaign, default: CampaignTally()].siteVisits.insert(event).inserted
+        return siteVisits.insert(event).inserted || inCampaign
     }
 
     mutating func recordAgreement(enterprise: ExactText, campaign: ExactText) -> Bool {
@@ -126,8 +125,8 @@ public struct RecruitmentYear: Sendable, Hashable {
 public struct CampaignTally: Sendable, Hashable {
     /// Distinct enterprises contacted.
     public internal(set) var enterprisesContacted: Set<ExactText> = []
-    /// Distinct site-visit event ids.
-    public internal(set) var siteVisits: Set<ExactText> = []
+    /// Distinct site-visit events (their source and id).
+    public internal(set) var siteVisits: Set<EventKey> = []
     /// Distinct enterprises that signed an agreement.
     public internal(set) var agreementsSigned: Set<ExactText> = []
 

@@ -11,7 +11,8 @@ import LodeProjections
 public struct ProjectionTable: Sendable, Hashable {
     /// How a new row merges with the one under the same key.
     public enum Merge: Sendable, Hashable {
-        /// The row with the greater stamp `(event_seconds, event_nanos, event_id)` wins.
+        /// The row with the greater stamp `(event_seconds, event_nanos, event_id, event_source)`
+        /// wins.
         case latestByStamp
         /// A set member: inserted once, never changed.
         case member
@@ -44,10 +45,13 @@ public struct ProjectionTable: Sendable, Hashable {
 
     public var columns: [Column] { key + values }
 
+    /// ``LodeProjections/EventStamp``'s parts, in its order. `event_source` came with
+    /// identities by source and id (SQLite v5, PostgreSQL v4), added last to the tables.
     static let stamp = [
         Column(name: "event_seconds", type: .integer), Column(name: "event_nanos", type: .integer),
-        Column(name: "event_id", type: .text),
+        Column(name: "event_id", type: .text), Column(name: "event_source", type: .text),
     ]
+    public static let stampSource = "event_source"
 
     init(_ name: String, key: [(String, ColumnType)], values: [(String, ColumnType)] = [], merge: Merge) {
         self.name = name
@@ -69,8 +73,8 @@ public struct ProjectionTable: Sendable, Hashable {
             let sets = values.map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
             return """
                 ON CONFLICT (\(keyList)) DO UPDATE SET \(sets)
-                WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)
-                    > (\(name).event_seconds, \(name).event_nanos, \(name).event_id)
+                WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id, excluded.event_source)
+                    > (\(name).event_seconds, \(name).event_nanos, \(name).event_id, \(name).event_source)
                 """
         }
     }
@@ -119,9 +123,13 @@ public struct ProjectionTable: Sendable, Hashable {
             """
     }
 
-    /// The PostgreSQL table.
-    public var postgresTable: String {
-        let definitions = columns.map { column in
+    /// The PostgreSQL table as it is now.
+    public var postgresTable: String { postgresTable(omitting: []) }
+
+    /// The PostgreSQL table without the named columns: a released migration's table stays as
+    /// it was released (version 1 had no `event_source`).
+    public func postgresTable(omitting omitted: Set<String>) -> String {
+        let definitions = columns.filter { !omitted.contains($0.name) }.map { column in
             switch column.type {
             case .text: "\(column.name) text COLLATE \"C\" NOT NULL"
             case .optionalText: "\(column.name) text COLLATE \"C\""
@@ -165,6 +173,9 @@ extension ProjectionTable {
     /// Every projection table, in the order a batch writes them (the same order in every
     /// transaction, so concurrent PostgreSQL transactions take row locks in one order).
     public static let all: [ProjectionTable] = [registration, status, investment, contact, visitCount, agreement, introduction]
+
+    /// The tables whose rows are "latest by stamp".
+    public static var stamped: [ProjectionTable] { all.filter { $0.merge == .latestByStamp } }
 
     /// A project's categories as a column holds them: comma-separated, in the event's order.
     public static func categoriesText(_ categories: [Category]) -> String {

@@ -105,8 +105,11 @@ extension SQLiteOutboxSchema {
     /// so the event is there; were it not, the key names the seq, and the delivery is given up
     /// when it is rendered, saying why.
     static func eventKey(rule: String, seq: Int64, in db: Database) throws -> String {
-        let eventID = try db.cachedStatement(sql: "SELECT event_id FROM event_log WHERE seq = ?")
-        return NotificationKey.event(rule: rule, eventID: try String.fetchOne(eventID, arguments: [seq]) ?? "log seq \(seq)")
+        let logged = try db.cachedStatement(sql: "SELECT source, event_id FROM event_log WHERE seq = ?")
+        guard let row = try Row.fetchOne(logged, arguments: [seq]) else {
+            return NotificationKey.event(rule: rule, source: "", eventID: "log seq \(seq)")
+        }
+        return NotificationKey.event(rule: rule, source: row[0], eventID: row[1])
     }
 }
 

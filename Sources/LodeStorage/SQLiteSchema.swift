@@ -9,11 +9,16 @@ import GRDB
 /// misread.) Every table is `STRICT`; text compares
 /// with SQLite's default `BINARY` collation, byte by byte, as
 /// ``LodeProjections/ExactText`` does. An event's place in "latest by
-/// `time`" is the row value `(event_seconds, event_nanos, event_id)`: the
-/// instant of its `time` as whole seconds since the epoch and nanoseconds,
-/// then its id in byte order, exactly ``LodeProjections/EventStamp``'s order.
+/// `time`" is the row value `(event_seconds, event_nanos, event_id,
+/// event_source)`: the instant of its `time` as whole seconds since the epoch
+/// and nanoseconds, then its id in byte order, then its source in byte order
+/// (the column v5 adds), exactly ``LodeProjections/EventStamp``'s order.
 enum SQLiteSchema {
-    static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator { migrator(inboxKeyMask: ~0) }
+
+    /// - Parameter inboxKeyMask: the store's ``SQLiteStoreConfiguration/inboxKeyMask`` (tests),
+    ///   for v5, which computes the inbox's keys again.
+    static func migrator(inboxKeyMask: UInt64) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: hashed inbox, event log, projection tables") { db in
             for statement in version1 { try db.execute(sql: statement) }
@@ -27,8 +32,67 @@ enum SQLiteSchema {
         migrator.registerMigration("v4: dead letter index") { db in
             for statement in SQLiteDeadLetterSchema.version { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5: an event's identity is its source and id") { db in
+            try identityBySourceAndID(db, inboxKeyMask: inboxKeyMask)
+        }
         return migrator
     }
+
+    /// v5 (contract section 6: one department cannot take another's ids): the inbox's keys and
+    /// `inbox_collision` become (source, id), computed again from the event log (whose ids were
+    /// unique, so its (source, id) pairs are too); the "latest by time" rows get `event_source`,
+    /// the last part of their stamp, from the log row of their `event_id`.
+    static func identityBySourceAndID(_ db: Database, inboxKeyMask: UInt64) throws {
+        let stamped = ProjectionTable.stamped.map(\.name)
+        for table in stamped {
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN event_source TEXT NOT NULL DEFAULT ''")
+        }
+        try db.execute(sql: "CREATE INDEX v5_event_log_by_id ON event_log (event_id)")
+        for table in stamped {
+            try db.execute(sql: """
+                UPDATE \(table) SET event_source = COALESCE(
+                  (SELECT source FROM event_log WHERE event_log.event_id = \(table).event_id), '')
+                """)
+        }
+        try db.execute(sql: "DROP INDEX v5_event_log_by_id")
+        try db.execute(sql: "DELETE FROM inbox")
+        try db.execute(sql: "DELETE FROM inbox_recent")
+        try db.execute(sql: "DROP TABLE inbox_collision")
+        try db.execute(sql: identityCollisionTable)
+
+        // 16 bytes per logged event; sorted by key, the inbox's b-tree is written left to right.
+        // Equal keys keep log order: the first logged holds the key, the others go to
+        // inbox_collision with their full source and id.
+        var keys: [(key: Int64, seq: Int64)] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT seq, source, event_id FROM event_log ORDER BY seq")
+        while let row = try rows.next() {
+            keys.append((InboxKey.of(source: row[1], id: row[2], mask: inboxKeyMask), row[0]))
+        }
+        keys.sort { $0.key != $1.key ? $0.key < $1.key : $0.seq < $1.seq }
+        let insert = try db.makeStatement(sql: "INSERT INTO inbox (id_key, seq) VALUES (?, ?)")
+        let collide = try db.makeStatement(sql: """
+            INSERT INTO inbox_collision (source, event_id, seq) SELECT source, event_id, seq FROM event_log WHERE seq = ?
+            """)
+        var previous: Int64?
+        for entry in keys {
+            if entry.key == previous {
+                try collide.execute(arguments: [entry.seq])
+            } else {
+                try insert.execute(arguments: [entry.key, entry.seq])
+            }
+            previous = entry.key
+        }
+    }
+
+    /// Events whose inbox key another event already holds, by their full source and id (v5).
+    static let identityCollisionTable = """
+        CREATE TABLE inbox_collision (
+          source TEXT NOT NULL,
+          event_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          PRIMARY KEY (source, event_id)
+        ) STRICT, WITHOUT ROWID
+        """
 
     static let version1 = [
         // The event log: every applied event, in the order applied (`seq`;
@@ -47,7 +111,7 @@ enum SQLiteSchema {
         ) STRICT
         """,
         // The inbox: one row per applied event, keyed by InboxKey (a 64-bit
-        // hash of the id), pointing at its event_log row. Small rows, so few
+        // hash of the id; of the source and id since v5), pointing at its event_log row. Small rows, so few
         // pages, whatever the ids' length.
         """
         CREATE TABLE inbox (
@@ -66,7 +130,7 @@ enum SQLiteSchema {
         ) STRICT
         """,
         // Ids whose key another id already holds in the inbox, by the full id.
-        // Empty unless two ids' 64-bit keys collide.
+        // Empty unless two ids' 64-bit keys collide. (v5 keys it by source and id.)
         """
         CREATE TABLE inbox_collision (
           event_id TEXT PRIMARY KEY NOT NULL,
@@ -171,13 +235,13 @@ enum SQLiteStatements {
     /// once, left to right.
     static let mergeRecent = "INSERT INTO inbox (id_key, seq) SELECT id_key, seq FROM inbox_recent ORDER BY id_key"
     static let emptyRecent = "DELETE FROM inbox_recent"
-    static let insertCollision = "INSERT INTO inbox_collision (event_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING"
-    static let collisionSeq = "SELECT seq FROM inbox_collision WHERE event_id = ?"
+    static let insertCollision = "INSERT INTO inbox_collision (source, event_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let collisionSeq = "SELECT seq FROM inbox_collision WHERE source = ? AND event_id = ?"
     static let logEvent = """
         INSERT INTO event_log (seq, event_id, type, source, time, event_seconds, event_nanos, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
-    static let loggedEvent = "SELECT event_id, body FROM event_log WHERE seq = ?"
+    static let loggedEvent = "SELECT event_id, source, body FROM event_log WHERE seq = ?"
     /// Every inbox row stands for one event_log row.
     static let loggedEventCount = """
         SELECT (SELECT COUNT(*) FROM inbox) + (SELECT COUNT(*) FROM inbox_recent) + (SELECT COUNT(*) FROM inbox_collision)

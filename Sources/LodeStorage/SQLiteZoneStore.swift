@@ -144,7 +144,7 @@ public final class SQLiteZoneStore: ZoneDatabase {
     }
 
     private func migrate() throws(StorageError) {
-        let migrator = SQLiteSchema.migrator
+        let migrator = SQLiteSchema.migrator(inboxKeyMask: inboxKeyMask)
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
@@ -359,16 +359,16 @@ private struct ProjectionWriter {
 
         // The inbox, in key order: lookups and inserts walk its b-tree once,
         // left to right. Equal keys stay in batch order, so the first of two
-        // events with the same id is the one applied.
+        // events with the same source and id is the one applied.
         var order = [(key: Int64, index: Int)]()
         order.reserveCapacity(batch.count)
         for index in batch.indices {
-            order.append((InboxKey.of(batch[index].event.id, mask: inboxKeyMask), index))
+            order.append((InboxKey.of(source: batch[index].event.source, id: batch[index].event.id, mask: inboxKeyMask), index))
         }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
 
         // A key is looked up in `inbox` (a read), then inserted into
-        // `inbox_recent`; a key either holds is an id applied before or
+        // `inbox_recent`; a key either holds is an event applied before or
         // earlier in this batch, or a collision.
         var outcomes = [EventOutcome?](repeating: nil, count: batch.count)
         for (key, index) in order {
@@ -381,7 +381,7 @@ private struct ProjectionWriter {
             if try insertRecent.execute() > 0 { continue }
             guard let holder = try seq(of: key, in: recentSeq) else {
                 throw StorageError(
-                    kind: .internal, message: "inbox key \(key) of event id '\(batch[index].event.id)' vanished", path: path)
+                    kind: .internal, message: "inbox key \(key) of event \(EventKey(batch[index].event)) vanished", path: path)
             }
             outcomes[index] = try knownKeyOutcome(of: index, heldBy: holder, in: batch, base: base)
         }
@@ -436,39 +436,42 @@ private struct ProjectionWriter {
     }
 
     /// Event `index` has a key the inbox already holds, for the event
-    /// logged as `holder`: the same id applied before (or earlier in this
-    /// batch), or another id with the same key. Returns nil when the event
-    /// is new after all (its id is then recorded in `inbox_collision`).
+    /// logged as `holder`: the same source and id applied before (or earlier
+    /// in this batch), or another event with the same key. Returns nil when
+    /// the event is new after all (its source and id are then recorded in
+    /// `inbox_collision`).
     private func knownKeyOutcome(of index: Int, heldBy holder: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
-        let id = batch[index].event.id
-        if let outcome = try outcomeIfSameID(batch[index], seq: holder, in: batch, base: base) { return outcome }
+        let event = batch[index].event
+        if let outcome = try outcomeIfSameEvent(batch[index], seq: holder, in: batch, base: base) { return outcome }
 
-        // Another id holds the key: the full id decides.
-        try insertCollision.bind(id, at: 1)
-        try insertCollision.bind(base + Int64(index), at: 2)
+        // Another event holds the key: the full source and id decide.
+        try insertCollision.bind(event.source, at: 1)
+        try insertCollision.bind(event.id, at: 2)
+        try insertCollision.bind(base + Int64(index), at: 3)
         if try insertCollision.execute() > 0 { return nil }
-        try collisionSeq.bind(id, at: 1)
+        try collisionSeq.bind(event.source, at: 1)
+        try collisionSeq.bind(event.id, at: 2)
         guard try collisionSeq.step() else {
             collisionSeq.reset()
-            throw StorageError(kind: .internal, message: "event id '\(id)' vanished from inbox_collision", path: path)
+            throw StorageError(kind: .internal, message: "event \(EventKey(event)) vanished from inbox_collision", path: path)
         }
         let seq = collisionSeq.int64(at: 0)
         collisionSeq.reset()
-        guard let outcome = try outcomeIfSameID(batch[index], seq: seq, in: batch, base: base) else {
+        guard let outcome = try outcomeIfSameEvent(batch[index], seq: seq, in: batch, base: base) else {
             throw StorageError(
-                kind: .internal, message: "inbox_collision row of '\(id)' points at another event (seq \(seq))",
+                kind: .internal, message: "inbox_collision row of \(EventKey(event)) points at another event (seq \(seq))",
                 path: path)
         }
         return outcome
     }
 
     /// The outcome of `incoming` against the event applied as `seq`, when
-    /// that event has the same id; nil when its id is another.
-    private func outcomeIfSameID(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
+    /// that event has the same source and id; nil when it is another event.
+    private func outcomeIfSameEvent(_ incoming: borrowing IncomingEvent, seq: Int64, in batch: [IncomingEvent], base: Int64) throws -> EventOutcome? {
         let event = incoming.event
         if seq >= base {
             let earlier = Int(seq - base)
-            guard ExactText(batch[earlier].event.id) == ExactText(event.id) else { return nil }
+            guard EventKey(batch[earlier].event) == EventKey(event) else { return nil }
             if batch[earlier].body == incoming.body { return .duplicate }
             return compare(event, withApplied: batch[earlier].event)
         }
@@ -476,14 +479,14 @@ private struct ProjectionWriter {
         guard try loggedEvent.step() else {
             loggedEvent.reset()
             throw StorageError(
-                kind: .internal, message: "event id '\(event.id)' is in the inbox but its event_log row \(seq) is missing",
+                kind: .internal, message: "event \(EventKey(event)) is in the inbox but its event_log row \(seq) is missing",
                 path: path)
         }
-        guard loggedEvent.text(at: 0, equals: event.id) else {
+        guard loggedEvent.text(at: 0, equals: event.id), loggedEvent.text(at: 1, equals: event.source) else {
             loggedEvent.reset()
             return nil
         }
-        let body = loggedEvent.bytes(at: 1)
+        let body = loggedEvent.bytes(at: 2)
         loggedEvent.reset()
         // A redelivery usually has the very same bytes: no decoding then.
         if body == incoming.body { return .duplicate }
@@ -526,19 +529,20 @@ private struct ProjectionWriter {
                 .bool(project.newStart), .integer(project.totalInvestment), .integer(project.plannedInvestment),
                 .bool(project.major), .optionalText(project.enterprise), .optionalText(project.park),
                 .optionalText(project.capacity), .integer(stamp.instant.secondsSinceEpoch),
-                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text), .text(stamp.source.text))
         case .status(let projectID, let status, let stamp):
             changed = try upsertStatus.run(
                 .text(projectID), .text(status.rawValue), .integer(stamp.instant.secondsSinceEpoch),
-                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+                .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text), .text(stamp.source.text))
         case .investment(let projectID, let period, let amount, let stamp):
             changed = try upsertInvestment.run(
                 .text(projectID), .int(period.year), .int(period.month), .integer(amount),
-                .integer(stamp.instant.secondsSinceEpoch), .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text))
+                .integer(stamp.instant.secondsSinceEpoch), .integer(Int64(stamp.instant.nanoseconds)), .text(stamp.eventID.text),
+                .text(stamp.source.text))
         case .contact(let year, let campaign, let enterprise):
             changed = try insertContact.run(.int(year), .text(campaign), .text(enterprise))
         case .visit(let year, let campaign, _):
-            // The inbox lets each id through once: every visit counts.
+            // The inbox lets each source and id through once: every visit counts.
             pendingVisits[VisitKey(year: year, campaign: ExactText(campaign)), default: 0] += 1
             changed = 1
         case .agreement(let year, let campaign, let enterprise):

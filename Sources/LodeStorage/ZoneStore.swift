@@ -17,12 +17,13 @@ import LodeProjections
 public protocol ZoneStore: Sendable {
     /// Applies a batch in one transaction. For each event, in order:
     ///
-    /// - its `id` is new: it is recorded in the inbox and the event log
+    /// - it is new (its identity, `source` and `id`, was never applied): it
+    ///   is recorded in the inbox and the event log
     ///   (its exact bytes), and the projection tables are updated;
     ///   ``EventOutcome/applied(changedProjection:)``.
-    /// - its `id` was applied before (or earlier in this batch) with the same
+    /// - its `source` and `id` were applied before (or earlier in this batch) with the same
     ///   content: ``EventOutcome/duplicate``, nothing written.
-    /// - its `id` was applied before with other content:
+    /// - its `source` and `id` were applied before with other content:
     ///   ``EventOutcome/conflictingDuplicate(_:)``, nothing written; the
     ///   worker dead-letters it as `conflicting_duplicate`.
     ///
@@ -86,47 +87,34 @@ public enum EventOutcome: Sendable, Hashable {
     /// false when the event changed no figure: older than the row it would
     /// replace, or a contact with an enterprise already counted.
     case applied(changedProjection: Bool)
-    /// The same `id` and content were already applied: skipped.
+    /// The same `source`, `id` and content were already applied: skipped.
     case duplicate
-    /// The same `id` was already applied with different content: skipped,
+    /// The same `source` and `id` were already applied with different content: skipped,
     /// to be dead-lettered as `conflicting_duplicate`.
     case conflictingDuplicate(ConflictingDuplicate)
 }
 
-/// An event whose `id` was already applied with different content.
+/// An event whose identity, `source` and `id`, was already applied with different content.
 public struct ConflictingDuplicate: Sendable, Hashable, CustomStringConvertible {
     public let eventID: String
+    /// The event's `source`: with its `id`, its identity (another source's event under the same
+    /// id is another event, never a conflict).
+    public let source: String
     /// ``Event/contentFingerprint`` of the event applied first, which stays.
     public let appliedFingerprint: String
     /// ``Event/contentFingerprint`` of the refused one.
     public let refusedFingerprint: String
-    /// The `source` of the event applied first, and of the refused one: when they differ, two
-    /// producers (with `departments:`, two departments) used one id.
-    public let appliedSource: String?
-    public let refusedSource: String?
 
-    public init(eventID: String, appliedFingerprint: String, refusedFingerprint: String,
-                appliedSource: String? = nil, refusedSource: String? = nil) {
+    public init(eventID: String, source: String, appliedFingerprint: String, refusedFingerprint: String) {
         self.eventID = eventID
+        self.source = source
         self.appliedFingerprint = appliedFingerprint
         self.refusedFingerprint = refusedFingerprint
-        self.appliedSource = appliedSource
-        self.refusedSource = refusedSource
-    }
-
-    /// Whether the two events came from different sources (compared by bytes).
-    public var sourcesDiffer: Bool {
-        guard let appliedSource, let refusedSource else { return false }
-        return !appliedSource.utf8.elementsEqual(refusedSource.utf8)
     }
 
     /// The text for the dead letter's `x-lode-error`.
     public var description: String {
-        var text = "event id '\(eventID)' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
-        if sourcesDiffer, let appliedSource, let refusedSource {
-            text += "; the applied one came from source '\(String(appliedSource.prefix(255)))', this one from '\(String(refusedSource.prefix(255)))': another producer used this id (docs/security.md)"
-        }
-        return text
+        "event id '\(eventID)' from source '\(String(source.prefix(255)))' was already applied with different content (applied \(appliedFingerprint), this one \(refusedFingerprint)); the first one applied stays"
     }
 }
 
@@ -238,12 +226,12 @@ public protocol ZoneDatabase: ZoneStore, ProjectListReader, NotificationOutbox, 
 }
 
 extension EventOutcome {
-    /// The outcome of `event` whose id was applied before as `applied`: the same canonical
+    /// The outcome of `event` whose source and id were applied before as `applied`: the same canonical
     /// content is a duplicate; other content a conflicting duplicate, the first one staying.
     public static func comparing(_ event: Event, withApplied applied: Event) -> EventOutcome {
         if applied.canonicalContent == event.canonicalContent { return .duplicate }
         return .conflictingDuplicate(ConflictingDuplicate(
-            eventID: event.id, appliedFingerprint: applied.contentFingerprint, refusedFingerprint: event.contentFingerprint,
-            appliedSource: applied.source, refusedSource: event.source))
+            eventID: event.id, source: event.source, appliedFingerprint: applied.contentFingerprint,
+            refusedFingerprint: event.contentFingerprint))
     }
 }

@@ -89,7 +89,7 @@ extension BrokerTests {
             #expect(try await observer.inspectQueue(ZoneTopology.deadLetterQueue)?.messageCount == 0)
         }
 
-        @Test func eachDepartmentPublishesOnlyItsOwnUpdates() async throws {
+        @Test func eachDepartmentPublishesOnlyItsOwnUpdatesAndCannotTakeAnothersIDs() async throws {
             let world = try await DepartmentWorld.make("dept-worker")
             defer { world.remove() }
             let db = world.directory + "/zone.sqlite"
@@ -97,6 +97,20 @@ extension BrokerTests {
                                             environment: world.environment(world.worker))
             let observer = Publisher(settings: try world.settings(world.worker))
             defer { Task { await observer.close() } }
+
+            // Investment promotion first publishes, under its own source, site visits that reuse
+            // the ids of development and reform's registrations.
+            let registrations = try String(contentsOfFile: try world.demoPart("reform"), encoding: .utf8).split(separator: "\n")
+            let squatIDs = registrations.prefix(5).map { line -> String in
+                line.firstMatch(of: /"id":"([^"]+)"/).map { String($0.1) } ?? ""
+            }
+            let squats = squatIDs.map { id in
+                String(decoding: Self.event(id, data: #"{"enterprise":"搶注企業","campaign":"squat"}"#), as: UTF8.self)
+            }
+            let squatFile = world.directory + "/squats.ndjson"
+            try (squats.joined(separator: "\n") + "\n").write(toFile: squatFile, atomically: true, encoding: .utf8)
+            let squatted = try await PublishProcess.run([squatFile], environment: world.environment(world.invest))
+            #expect(squatted.status == 0, "\(squatted.stderr)")
 
             // Then every department publishes its part of the demo set, as its own user.
             for (department, user) in [("reform", world.reform), ("invest", world.invest), ("construction", world.construction),
@@ -134,18 +148,20 @@ extension BrokerTests {
             let store = try SQLiteZoneStore(path: db, configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))
             #expect(try await BrokerFixture.eventually(timeout: .seconds(120)) {
                 let dead = try await observer.inspectQueue(ZoneTopology.deadLetterQueue)?.messageCount
-                return try store.loggedEventCount() == total && dead == 3
+                return try store.loggedEventCount() == total + squats.count && dead == 3
             }, "\(worker.stderr)")
 
-            // The figures: the demo set's, each department having published its own part.
+            // The figures: the demo set's, whoever published first under the same ids (an event is
+            // its source and id); the squats count as the investment bureau's own visits.
             let expectedStore = try SQLiteZoneStore(path: world.directory + "/expected.sqlite",
                                                     configuration: SQLiteStoreConfiguration(calendar: try ZoneCalendar()))
             let demo = try String(contentsOfFile: BrokerTests.WorkerThroughTheBroker.demoFile, encoding: .utf8)
                 .split(separator: "\n").map { try IncomingEvent(decoding: Array($0.utf8)) }
-            _ = try expectedStore.apply(demo)
+            _ = try expectedStore.apply(demo + squats.map { try IncomingEvent(decoding: Array($0.utf8)) })
             let report = try store.report(year: 2024, targets: [])
             #expect(report == (try expectedStore.report(year: 2024, targets: [])))
             #expect(report.projects.major == 71)
+            #expect(report.recruitment.byCampaign.first { $0.name == "squat" }?.siteVisits == 5)
 
             // The three refusals, each named: who, what, and what the config allows.
             let listed = try await PublishProcess.run(["dlq", "list", "--json", "--db", db],

@@ -17,7 +17,7 @@ struct EventRuleTests {
         let started = event("evt-1", .projectStatusChanged(ProjectStatusChanged(projectID: "BT-17", status: .started)))
         let notifications = rules.notifications(for: started, project: Self.facts, now: now)
         #expect(notifications.count == 1)
-        #expect(notifications.first?.key == "event:started:evt-1")
+        #expect(notifications.first?.key == "event:started:5:tests:evt-1")
         #expect(notifications.first?.title == "项目started")
         #expect(notifications.first?.text == "稀土永磁电机项目（BT-17，臥龍控股集團，稀土高新区）2024年计划项目：started")
         #expect(notifications.first?.channels == ["office"])
@@ -105,7 +105,7 @@ struct EventRuleTests {
         ], calendar: shanghai)
         let visit = event("evt-10", .siteVisit(SiteVisit(enterprise: "包钢", campaign: "c", visitors: 12)))
         let notifications = rules.notifications(for: visit, project: nil, now: now)
-        #expect(notifications.map(\.key) == ["event:a:evt-10", "event:b:evt-10"])
+        #expect(notifications.map(\.key) == ["event:a:5:tests:evt-10", "event:b:5:tests:evt-10"])
         #expect(notifications.map(\.text) == ["包钢 12", "tests zone.recruitment.site_visit evt-10"])
         #expect(notifications.last?.channels == ["log", "office"])
         // The same event again (a replay or a rebuild) gives the same keys.

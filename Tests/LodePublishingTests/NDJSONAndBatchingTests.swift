@@ -37,6 +37,20 @@ struct NDJSONTests {
         #expect(throws: InvalidInput.self) { try read.deduplicated(fileName: "in.ndjson") }
         #expect(try self.read(statusEvent(1) + "\n" + statusEvent(1)).deduplicated(fileName: "x").events.count == 1)
     }
+
+    /// An event's identity is its source and id: the same id from two sources is two events; the
+    /// error for one source's id used twice names the line, the id and the source.
+    @Test func theSameIDFromTwoSourcesIsTwoEvents() throws {
+        let text = statusEvent(1, source: "dept-a") + "\n" + statusEvent(1, source: "dept-b", status: "completed") + "\n"
+        #expect(try read(text).deduplicated(fileName: "in.ndjson").events.map(\.source) == ["dept-a", "dept-b"])
+        let twice = text + statusEvent(1, source: "dept-a", status: "suspended") + "\n"
+        do {
+            _ = try read(twice).deduplicated(fileName: "in.ndjson")
+            Issue.record("accepted one source's id for two events")
+        } catch {
+            #expect("\(error)".contains("in.ndjson:3: id 'evt-1' from source 'dept-a' is also the id of a different event from that source on line 1"), "\(error)")
+        }
+    }
 }
 
 @Suite("Messages on the wire")

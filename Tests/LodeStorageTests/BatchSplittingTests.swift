@@ -101,11 +101,13 @@ struct BatchSplittingTests {
     }
 
     /// The key is stored in every database: it must never change.
-    @Test func theInboxKeyOfAnIdNeverChanges() {
-        #expect(InboxKey.of("bt-demo-reg-0001") == -7_004_999_726_670_841_476)
-        #expect(InboxKey.of("sha256:0123456789abcdef0123456789abcdef") == -694_205_820_897_203_507)
-        #expect(InboxKey.of("3f2504e0-4f89-41d3-9a0c-0305e82c3301") == 263_576_409_463_956_400)
-        #expect(InboxKey.of("a") != InboxKey.of("a\u{0}"))
+    @Test func theInboxKeyOfASourceAndIDNeverChanges() {
+        #expect(InboxKey.of(source: "bt-dept/projects", id: "bt-demo-reg-0001") == 264_552_093_768_603_080)
+        #expect(InboxKey.of(source: "https://zone.example/invest", id: "sha256:0123456789abcdef0123456789abcdef") == -1_425_000_079_656_821_747)
+        #expect(InboxKey.of(source: "park/north", id: "3f2504e0-4f89-41d3-9a0c-0305e82c3301") == -7_870_975_926_674_108_698)
+        #expect(InboxKey.of(source: "a", id: "a") != InboxKey.of(source: "a", id: "a\u{0}"))
+        #expect(InboxKey.of(source: "a", id: "bc") != InboxKey.of(source: "ab", id: "c"), "the 0xFF byte keeps the parts apart")
+        #expect(InboxKey.of(source: "", id: "x") != InboxKey.of(source: "x", id: ""))
     }
 
     @Test func aNewDatabaseTakesTheConfiguredPageSizeAndAnOldOneKeepsItsOwn() throws {

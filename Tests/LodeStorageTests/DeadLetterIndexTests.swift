@@ -86,6 +86,7 @@ struct DeadLetterIndexTests {
         let last = try queue.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
         }
-        #expect(last == "v4: dead letter index")
+        #expect(last == SQLiteZoneStore.knownMigrations.last)
+        #expect(SQLiteZoneStore.knownMigrations.contains("v4: dead letter index"))
     }
 }

@@ -82,7 +82,7 @@ struct NotificationOutboxApplyTests {
             if case .projectRegistered(let registered) = incoming.event.data, registered.projectID == change.projectID { registered } else { nil }
         }.last
         #expect(started.notification.text == "\(registration?.name ?? change.projectID) 开工")
-        #expect(started.notification.key == "event:started:\(eventID)")
+        #expect(started.notification.key == "event:started:\(event.source.utf8.count):\(event.source):\(eventID)")
     }
 
     @Test func eventNotificationsWaitQueuedAndReachTheOutboxAWindowAtATimeInLogOrder() throws {
@@ -104,7 +104,7 @@ struct NotificationOutboxApplyTests {
         #expect(try store.promoteQueuedNotifications(window: 30) == 0, "a full window is left alone")
         #expect(try store.outboxCounts() == [.pending: 2 * total])
         let office = try store.outboxEntries().filter { $0.channel == "office" }
-        #expect(office.map(\.key) == registrations.prefix(30).map { "event:registered:\($0.event.id)" })
+        #expect(office.map(\.key) == registrations.prefix(30).map { NotificationKey.event(rule: "registered", source: $0.event.source, eventID: $0.event.id) })
 
         // Down to half its window, a channel is refilled; the other is not.
         for entry in office.prefix(15) { try store.recordDelivered(entry.id, at: Date()) }
@@ -112,7 +112,7 @@ struct NotificationOutboxApplyTests {
         #expect(try store.queuedNotificationCounts().map(\.count) == [total - 30, total - 45], "chat, then office")
         #expect(try store.outboxCounts() == [.pending: 2 * total - 15, .delivered: 15])
         let officeKeys = try store.outboxEntries().filter { $0.channel == "office" }.map(\.key)
-        #expect(officeKeys == registrations.prefix(45).map { "event:registered:\($0.event.id)" })
+        #expect(officeKeys == registrations.prefix(45).map { NotificationKey.event(rule: "registered", source: $0.event.source, eventID: $0.event.id) })
     }
 
     @Test func withoutAPolicyNothingIsRecorded() throws {

@@ -29,7 +29,7 @@ struct ProjectionTableTests {
             #expect(table.postgresUpsert.contains(table.conflictClause))
         }
         #expect(ProjectionTable.status.conflictClause.contains(
-            "WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id)"))
+            "WHERE (excluded.event_seconds, excluded.event_nanos, excluded.event_id, excluded.event_source)"))
         #expect(ProjectionTable.visitCount.conflictClause
             == "ON CONFLICT (year, campaign) DO UPDATE SET visits = recruitment_visit_count.visits + excluded.visits")
         #expect(ProjectionTable.contact.conflictClause == "ON CONFLICT (year, campaign, enterprise) DO NOTHING")

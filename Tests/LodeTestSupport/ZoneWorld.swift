@@ -7,8 +7,8 @@ import Synchronization
 
 /// A small world where events collide often, for the property tests that compare every store
 /// with the pure rules (``ZoneProjection``): four projects, three enterprises, two campaigns,
-/// coarse times (ties, so the id tie-break is exercised), a year boundary in the zone. Equal
-/// codes are the same event (a redelivery).
+/// coarse times (ties, so the id and source tie-breaks are exercised), a year boundary in the
+/// zone, each id from two sources. Equal codes are the same event (a redelivery).
 public enum ZoneWorld {
     public static let calendar: ZoneCalendar = {
         do { return try ZoneCalendar() } catch { preconditionFailure("Asia/Shanghai must be known: \(error)") }
@@ -46,11 +46,15 @@ public enum ZoneWorld {
                 enterprise: enterprise, campaign: campaign, projectID: projectID,
                 industry: [.pmMotor, .rareEarthMaterial].randomElement(using: &rng) ?? .pmMotor))
         }
-        // Ids of different lengths and shapes, as producers write them.
-        let id = code % 3 == 0 ? "e\(code)" : code % 3 == 1 ? "sha256:\(String(code, radix: 16))"
-            : "00000000-0000-4000-8000-\(String(format: "%012d", code))"
+        // Ids of different lengths and shapes, as producers write them. Two codes share each id,
+        // from two sources: two different events (an event's identity is its source and id),
+        // which may tie on time and id, so the source tie-break is exercised too.
+        let idCode = code / 2
+        let id = idCode % 3 == 0 ? "e\(idCode)" : idCode % 3 == 1 ? "sha256:\(String(idCode, radix: 16))"
+            : "00000000-0000-4000-8000-\(String(format: "%012d", idCode))"
+        let source = code % 2 == 0 ? "tests" : "park/north"
         do {
-            return IncomingEvent(Event(id: id, source: "tests", time: try EventTime(parsing: when), data: data))
+            return IncomingEvent(Event(id: id, source: source, time: try EventTime(parsing: when), data: data))
         } catch {
             preconditionFailure("bad world time \(when): \(error)")
         }

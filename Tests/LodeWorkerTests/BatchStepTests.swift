@@ -158,7 +158,7 @@ struct BatchStepTests {
     @Test func conflictingDuplicatesFoundByTheStoreAreDeadLettered() {
         var step = Self.step(events: 2)
         #expect(step.next() == .apply(0..<2))
-        let conflict = ConflictingDuplicate(eventID: "e-1", appliedFingerprint: "sha256:a", refusedFingerprint: "sha256:b")
+        let conflict = ConflictingDuplicate(eventID: "e-1", source: "bt/test", appliedFingerprint: "sha256:a", refusedFingerprint: "sha256:b")
         step.applied(BatchOutcome(outcomes: [.applied(changedProjection: true), .conflictingDuplicate(conflict)]))
         #expect(step.next() == .recordDeadLetters)
         #expect(step.deadLetters.map(\.rejected.reason) == ["conflicting_duplicate"])

@@ -111,7 +111,7 @@ public struct NotificationRules: Sendable {
             var values = eventValues(event, project: project)
             values[.rule] = rule.name
             return ZoneNotification(
-                key: NotificationKey.event(rule: rule.name, eventID: event.id), rule: rule.name,
+                key: NotificationKey.event(rule: rule.name, source: event.source, eventID: event.id), rule: rule.name,
                 channels: rule.channels, title: rule.title.render(values), text: rule.message.render(values),
                 cause: .event(id: event.id, type: event.type), createdAt: now)
         }

@@ -90,8 +90,11 @@ public enum NotificationCause: Sendable, Hashable {
 
 /// The notification keys (see ``ZoneNotification/key``).
 public enum NotificationKey {
-    public static func event(rule: String, eventID: String) -> String {
-        "event:\(rule):\(eventID)"
+    /// The key of `rule`'s notification of the event `eventID` from `source` (an event's identity
+    /// is its source and id). The source's length in bytes goes first, so no two (source, id)
+    /// pairs give one key.
+    public static func event(rule: String, source: String, eventID: String) -> String {
+        "event:\(rule):\(source.utf8.count):\(source):\(eventID)"
     }
 
     public static func threshold(rule: String, year: Int, threshold: Int64, figure: ReportFigure) -> String {

@@ -51,10 +51,12 @@ public struct NDJSONEventReader: Sendable {
 }
 
 extension ReadEvents {
-    /// Drops repeated copies of an event (same id, same content: the worker would apply it
-    /// once anyway) and reports an id used by two different events, at the later one's line.
+    /// Drops repeated copies of an event (same source and id, same content: the worker would
+    /// apply it once anyway) and reports a source and id used by two different events, at the
+    /// later one's line. An event's identity is its source and id: the same id from two sources
+    /// is two events.
     public func deduplicated(fileName: String) throws(InvalidInput) -> ReadEvents {
-        var firstIndex: [String: Int] = [:]
+        var firstIndex: [SourceAndID: Int] = [:]
         firstIndex.reserveCapacity(events.count)
         var kept = ReadEvents()
         kept.sheet = sheet
@@ -63,17 +65,19 @@ extension ReadEvents {
         kept.texts.reserveCapacity(texts.count)
         var problems: [InputProblem] = []
         for (index, event) in events.enumerated() {
-            if let earlier = firstIndex[event.id] {
+            let identity = SourceAndID(source: event.source, id: event.id)
+            if let earlier = firstIndex[identity] {
                 if events[earlier] != event {
                     let earlierPlace = sheet.map { "in row \(lines[earlier]) of \($0)" } ?? "on line \(lines[earlier])"
                     problems.append(InputProblem(file: fileName, line: lines[index], cell: sheet.map { "\($0)!A\(lines[index])" }, message: """
-                        id '\(event.id)' is also the id of a different event \(earlierPlace); \
-                        an id must name one event (the worker would dead-letter this one as a conflicting duplicate)
+                        id '\(event.id)' from source '\(event.source)' is also the id of a different event \
+                        from that source \(earlierPlace); an id must name one event of its source \
+                        (the worker would dead-letter this one as a conflicting duplicate)
                         """))
                 }
                 continue
             }
-            firstIndex[event.id] = index
+            firstIndex[identity] = index
             kept.events.append(event)
             kept.lines.append(lines[index])
             if !texts.isEmpty { kept.texts.append(texts[index]) }
@@ -81,4 +85,10 @@ extension ReadEvents {
         guard problems.isEmpty else { throw InvalidInput(problems) }
         return kept
     }
+}
+
+/// An event's identity: its source and id.
+struct SourceAndID: Hashable {
+    let source: String
+    let id: String
 }
