@@ -2,15 +2,16 @@
 """Writes demo/baotou-2024.ndjson: a deterministic demo data set for Lodestone.
 
 The events reproduce the 2024 figures of the seed article on the Baotou
-rare-earth high-tech zone (71 major projects, 573.84億元 total, 318.3億元
-planned this year, 61 industrial, 42 industrial new starts of 1億元 or more,
+rare-earth high-tech zone (71 major projects, 573.84亿元 total, 318.3亿元
+planned this year, 61 industrial, 42 industrial new starts of 1亿元 or more,
 32 strategic-emerging new starts (+14.29% on 2023's 28), 34 rare-earth,
-25 rare-earth new starts of 1億元 or more (+56.25% on 2023's 16),
+25 rare-earth new starts of 1亿元 or more (+56.25% on 2023's 16),
 904 enterprises contacted, 276 site visits, 17 agreements signed), together
 with the 2023 projects behind the growth figures and the things that must not
 count: non-major and cancelled projects, a project moved to 2025, a duplicate
 contact, a second agreement by the same enterprise, a recruitment event just
-before the zone's new year.
+before the zone's new year. Names, parks and notes are in Simplified Chinese, as
+the zone writes them (the seed article was republished in Traditional characters).
 
 Deterministic: no clock, no `random` module (its algorithms may change
 between Python versions); a SplitMix64 generator with a fixed seed. Running
@@ -26,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "baotou-2024.ndjson"
-M = 1_000_000  # amounts are generated in millions of yuan (0.01億元)
+M = 1_000_000  # amounts are generated in millions of yuan (0.01亿元)
 
 
 class SplitMix64:
@@ -63,19 +64,19 @@ SOURCES = {
     "stats": "bt-hitech/statistics-bureau",
     "recruit": "bt-hitech/investment-promotion-bureau",
 }
-SPRING = "招商引資“2024早春行動”"
-HUNDRED_DAYS = "稀土永磁電機產業招商“百日攻堅”行動"
-AUTUMN_2023 = "2023年秋季精準招商行動"
-PARKS = ["稀土永磁電機產業園", "稀土新材料產業園", "希望工業園區", "濱河新區", "稀土應用產業園"]
+SPRING = "招商引资“2024早春行动”"
+HUNDRED_DAYS = "稀土永磁电机产业招商“百日攻坚”行动"
+AUTUMN_2023 = "2023年秋季精准招商行动"
+PARKS = ["稀土永磁电机产业园", "稀土新材料产业园", "希望工业园区", "滨河新区", "稀土应用产业园"]
 
-REGIONS = ["寧波", "蘇州", "常州", "無錫", "杭州", "深圳", "廣州", "重慶", "成都", "西安", "天津", "北京",
-           "上海", "青島", "濟南", "合肥", "武漢", "長沙", "贛州", "廈門", "福州", "南京", "鄭州", "瀋陽",
-           "大連", "包頭", "呼和浩特", "太原", "溫州", "台州"]
-STEMS = ["華磁", "中科", "金力", "正海", "英洛", "寧磁", "韻升", "大地", "瑞科", "恆通", "新動", "遠景",
-         "馳宇", "天和", "銳能", "博威", "凱創", "鼎盛", "智電", "永達", "盛泰", "宏遠", "信達", "泰豐",
-         "華宇", "東磁", "中興", "海天", "長風", "星源"]
-SUFFIXES = ["電機有限公司", "磁業股份有限公司", "驅動技術有限公司", "新材料科技有限公司", "電氣有限公司",
-            "智能裝備有限公司", "動力科技有限公司", "機電有限公司"]
+REGIONS = ["宁波", "苏州", "常州", "无锡", "杭州", "深圳", "广州", "重庆", "成都", "西安", "天津", "北京",
+           "上海", "青岛", "济南", "合肥", "武汉", "长沙", "赣州", "厦门", "福州", "南京", "郑州", "沈阳",
+           "大连", "包头", "呼和浩特", "太原", "温州", "台州"]
+STEMS = ["华磁", "中科", "金力", "正海", "英洛", "宁磁", "韵升", "大地", "瑞科", "恒通", "新动", "远景",
+         "驰宇", "天和", "锐能", "博威", "凯创", "鼎盛", "智电", "永达", "盛泰", "宏远", "信达", "泰丰",
+         "华宇", "东磁", "中兴", "海天", "长风", "星源"]
+SUFFIXES = ["电机有限公司", "磁业股份有限公司", "驱动技术有限公司", "新材料科技有限公司", "电气有限公司",
+            "智能装备有限公司", "动力科技有限公司", "机电有限公司"]
 
 events = []
 counter = {}
@@ -134,18 +135,18 @@ def enterprise_names(count):
 
 # ---------------------------------------------------------------- projects
 
-RE_PRODUCTS = [("高性能燒結釹鐵硼永磁材料", "噸", "rare_earth_material"), ("稀土拋光粉", "噸", "rare_earth_material"),
-               ("稀土儲氫合金", "噸", "rare_earth_material"), ("稀土金屬及合金", "噸", "rare_earth_material"),
-               ("釹鐵硼磁材毛坯", "噸", "rare_earth_material"), ("稀土永磁同步電機", "萬臺", "pm_motor"),
-               ("稀土永磁伺服電機", "萬臺", "pm_motor"), ("永磁電機轉子組件", "萬套", "pm_motor"),
-               ("稀土催化材料", "噸", None), ("稀土熒光材料", "噸", None)]
-SE_PRODUCTS = [("單晶硅棒", "GW"), ("光伏組件", "GW"), ("風電主機", "臺"), ("氫燃料電池電堆", "套"),
-               ("儲能電池系統", "GWh"), ("新能源汽車電驅系統", "萬套"), ("碳化硅襯底", "萬片")]
-INDUSTRIAL_PRODUCTS = [("高端鋁合金型材", "萬噸"), ("特種鋼材精深加工", "萬噸"), ("化工新材料", "萬噸"),
-                       ("工程機械零部件", "萬件"), ("精密鑄件", "萬噸")]
-INFRASTRUCTURE = ["稀土永磁電機產業園道路工程", "稀土永磁電機產業園供排水管網工程", "稀土新材料產業園標準化廠房建設項目",
-                  "濱河新區供熱管網改造工程", "高新區污水處理廠提標改造工程", "希望工業園區220千伏變電站工程",
-                  "稀土科創中心建設項目", "高新區人才公寓建設項目", "稀土產業物流園建設項目", "稀土應用產業園綠化亮化工程"]
+RE_PRODUCTS = [("高性能烧结钕铁硼永磁材料", "吨", "rare_earth_material"), ("稀土抛光粉", "吨", "rare_earth_material"),
+               ("稀土储氢合金", "吨", "rare_earth_material"), ("稀土金属及合金", "吨", "rare_earth_material"),
+               ("钕铁硼磁材毛坯", "吨", "rare_earth_material"), ("稀土永磁同步电机", "万台", "pm_motor"),
+               ("稀土永磁伺服电机", "万台", "pm_motor"), ("永磁电机转子组件", "万套", "pm_motor"),
+               ("稀土催化材料", "吨", None), ("稀土荧光材料", "吨", None)]
+SE_PRODUCTS = [("单晶硅棒", "GW"), ("光伏组件", "GW"), ("风电主机", "台"), ("氢燃料电池电堆", "套"),
+               ("储能电池系统", "GWh"), ("新能源汽车电驱系统", "万套"), ("碳化硅衬底", "万片")]
+INDUSTRIAL_PRODUCTS = [("高端铝合金型材", "万吨"), ("特种钢材精深加工", "万吨"), ("化工新材料", "万吨"),
+                       ("工程机械零部件", "万件"), ("精密铸件", "万吨")]
+INFRASTRUCTURE = ["稀土永磁电机产业园道路工程", "稀土永磁电机产业园供排水管网工程", "稀土新材料产业园标准化厂房建设项目",
+                  "滨河新区供热管网改造工程", "高新区污水处理厂提标改造工程", "希望工业园区220千伏变电站工程",
+                  "稀土科创中心建设项目", "高新区人才公寓建设项目", "稀土产业物流园建设项目", "稀土应用产业园绿化亮化工程"]
 
 
 def short(enterprise):
@@ -158,28 +159,28 @@ def short(enterprise):
 def make_project(pid, year, group, owner, new_start, total, planned, strategic):
     if group in ("A", "C"):
         product, unit, sub = rng.choice(RE_PRODUCTS)
-        amount = rng.between(1, 50) * (100 if unit == "噸" else 1)
-        name = f"{short(owner)}年產{amount}{unit}{product}項目"
+        amount = rng.between(1, 50) * (100 if unit == "吨" else 1)
+        name = f"{short(owner)}年产{amount}{unit}{product}项目"
         categories = ["industrial"] + (["strategic_emerging"] if strategic else []) + ["rare_earth"]
         if sub:
             categories.append(sub)
-        capacity = f"年產{amount}{unit}"
+        capacity = f"年产{amount}{unit}"
     elif group in ("B", "D") and strategic:
         product, unit = rng.choice(SE_PRODUCTS)
         amount = rng.between(1, 20)
-        name = f"{short(owner)}年產{amount}{unit}{product}項目"
+        name = f"{short(owner)}年产{amount}{unit}{product}项目"
         categories = ["industrial", "strategic_emerging"]
-        capacity = f"年產{amount}{unit}"
+        capacity = f"年产{amount}{unit}"
     elif group in ("B", "D"):
         product, unit = rng.choice(INDUSTRIAL_PRODUCTS)
         amount = rng.between(1, 30)
-        name = f"{short(owner)}年產{amount}{unit}{product}項目"
+        name = f"{short(owner)}年产{amount}{unit}{product}项目"
         categories = ["industrial"]
-        capacity = f"年產{amount}{unit}"
+        capacity = f"年产{amount}{unit}"
     else:
         name, categories, capacity, owner = None, ["infrastructure"], None, None
     if not new_start and name:
-        name = name.replace("項目", "續建項目")
+        name = name.replace("项目", "续建项目")
     return {"id": pid, "year": year, "name": name, "categories": categories, "new_start": new_start,
             "total": total, "planned": planned, "enterprise": owner, "park": rng.choice(PARKS),
             "capacity": capacity}
@@ -204,11 +205,11 @@ def next_owner():
 def plan_2024():
     """The 71 major projects of 2024 that count, and their groups."""
     plan = []
-    # A: 25 rare-earth industrial new starts of 1億元 or more, 20 strategic emerging.
+    # A: 25 rare-earth industrial new starts of 1亿元 or more, 20 strategic emerging.
     named = [
-        ("重慶驅創", "重慶驅創年產300臺/套大扭矩永磁同步直驅電機項目", "年產300臺/套"),
-        ("江蘇大中", "江蘇大中智能化電機生產線項目", None),
-        ("浙江中車尚馳", "浙江中車尚馳年產10萬臺新能源永磁驅動系統北方基地項目", "年產10萬臺"),
+        ("重庆驱创", "重庆驱创年产300台/套大扭矩永磁同步直驱电机项目", "年产300台/套"),
+        ("江苏大中", "江苏大中智能化电机生产线项目", None),
+        ("浙江中车尚驰", "浙江中车尚驰年产10万台新能源永磁驱动系统北方基地项目", "年产10万台"),
     ]
     for i in range(25):
         total, planned = amounts(300, 1600, 45, 75)
@@ -216,13 +217,13 @@ def plan_2024():
         if i < len(named):
             p["enterprise"], p["name"], p["capacity"] = named[i]
             p["categories"] = ["industrial", "strategic_emerging", "rare_earth", "pm_motor"]
-            p["park"] = "稀土永磁電機產業園"
+            p["park"] = "稀土永磁电机产业园"
         plan.append(p)
-    # B: 17 other industrial new starts of 1億元 or more, 10 strategic emerging.
+    # B: 17 other industrial new starts of 1亿元 or more, 10 strategic emerging.
     for i in range(17):
         total, planned = amounts(150, 1100, 45, 75)
         plan.append(make_project(None, 2024, "B", next_owner(), True, total, planned, strategic=i < 10))
-    # C: 9 rare-earth projects that are not new starts of 1億元 or more:
+    # C: 9 rare-earth projects that are not new starts of 1亿元 or more:
     # 5 continuing (3 strategic emerging: they do not count as new starts), 4 small new starts (2 strategic).
     for i in range(5):
         total, planned = amounts(800, 2600, 35, 60)
@@ -243,12 +244,12 @@ def plan_2024():
         p = make_project(None, 2024, "E", None, i < 6, total, planned, strategic=False)
         p["name"] = INFRASTRUCTURE[i]
         plan.append(p)
-    # The balancing project: 臥龍控股集團, signed this spring (article), in group A.
+    # The balancing project: 卧龙控股集团, signed this spring (article), in group A.
     total_target, planned_target = 57_384 * M, 31_830 * M
     wolong = plan[19]  # one of group A's 20 strategic-emerging projects
-    wolong.update({"enterprise": "臥龍控股集團", "name": "臥龍控股集團包頭稀土永磁電機項目",
+    wolong.update({"enterprise": "卧龙控股集团", "name": "卧龙控股集团包头稀土永磁电机项目",
                    "categories": ["industrial", "strategic_emerging", "rare_earth", "pm_motor"],
-                   "park": "稀土永磁電機產業園", "capacity": "年產100萬臺"})
+                   "park": "稀土永磁电机产业园", "capacity": "年产100万台"})
     others_total = sum(p["total"] for p in plan if p is not wolong)
     others_planned = sum(p["planned"] for p in plan if p is not wolong)
     wolong["total"] = total_target - others_total
@@ -262,7 +263,7 @@ def plan_2024():
 
 def plan_2023():
     plan = []
-    # 16 rare-earth new starts of 1億元 or more (12 strategic emerging), 16 other strategic new starts.
+    # 16 rare-earth new starts of 1亿元 or more (12 strategic emerging), 16 other strategic new starts.
     for i in range(16):
         total, planned = amounts(200, 1500, 45, 75)
         plan.append(make_project(None, 2023, "A", next_owner(), True, total, planned, strategic=i < 12))
@@ -276,7 +277,7 @@ def plan_2023():
     for i in range(6):
         total, planned = amounts(100, 600, 40, 70)
         p = make_project(None, 2023, "E", None, True, total, planned, strategic=False)
-        p["name"] = ["包頭稀土高新區", "濱河新區", "希望工業園區"][i % 3] + ["道路改造工程", "雨污分流工程"][i % 2] + f"（{2023}年第{i + 1}批）"
+        p["name"] = ["包头稀土高新区", "滨河新区", "希望工业园区"][i % 3] + ["道路改造工程", "雨污分流工程"][i % 2] + f"（{2023}年第{i + 1}批）"
         plan.append(p)
     for n, p in enumerate(plan, start=1):
         p["id"] = f"BT2023-{n:03d}"
@@ -284,21 +285,21 @@ def plan_2023():
 
 
 projects_2024 = plan_2024()
-wolong = next(p for p in projects_2024 if p["enterprise"] == "臥龍控股集團")
+wolong = next(p for p in projects_2024 if p["enterprise"] == "卧龙控股集团")
 projects_2023 = plan_2023()
 
 # 2023 registrations, January–February 2023.
 for i, p in enumerate(projects_2023):
     registration(p, stamp(2023, 1 + i % 2, 5 + i % 20, 9 + i % 8, (7 * i) % 60))
-# A 2023 rare-earth strategic new start of 1億元 or more that was cancelled:
+# A 2023 rare-earth strategic new start of 1亿元 or more that was cancelled:
 # it must not count in 2023's figures, so not in the growth figures' "previous".
-cancelled_2023 = {"id": "BT2023-C01", "year": 2023, "name": "包頭某稀土合金年產2000噸生產線項目",
+cancelled_2023 = {"id": "BT2023-C01", "year": 2023, "name": "包头某稀土合金年产2000吨生产线项目",
                   "categories": ["industrial", "strategic_emerging", "rare_earth", "rare_earth_material"],
                   "new_start": True, "total": 650 * M, "planned": 300 * M, "enterprise": next_owner(),
-                  "park": "稀土新材料產業園"}
+                  "park": "稀土新材料产业园"}
 registration(cancelled_2023, stamp(2023, 2, 20))
 add("project.status_changed", "build", stamp(2023, 9, 12), {"project_id": "BT2023-C01", "status": "cancelled",
-                                                           "note": "企業資金鏈斷裂，項目終止"})
+                                                           "note": "企业资金链断裂，项目终止"})
 for i, p in enumerate(projects_2023[:20]):
     add("project.status_changed", "build", stamp(2023, 4 + i % 5, 3 + i, 10), {"project_id": p["id"], "status": "started"})
     for month in (6, 7):
@@ -331,14 +332,14 @@ for n in range(1, 3):
     p = make_project(f"BT2024-X{n:02d}", 2024, "A", next_owner(), True, *amounts(300, 900, 40, 70), strategic=True)
     registration(p, stamp(2024, 1, 20 + n))
     add("project.status_changed", "build", stamp(2024, 3, 15 + n), {"project_id": p["id"], "status": "cancelled",
-                                                                   "note": "企業調整投資計劃，項目取消"})
+                                                                   "note": "企业调整投资计划，项目取消"})
 
-# Status changes: the article's three started projects and the signed 臥龍 project.
+# Status changes: the article's three started projects and the signed 卧龙 project.
 for p in projects_2024[:3]:
     add("project.status_changed", "build", stamp(2024, 3, 20, 10), {"project_id": p["id"], "status": "started",
-                                                                    "note": "已開工建設"})
+                                                                    "note": "已开工建设"})
 add("project.status_changed", "build", stamp(2024, 4, 18, 16), {"project_id": wolong["id"], "status": "signed",
-                                                                "note": "成功簽約，力爭當年建設、當年投產"})
+                                                                "note": "成功签约，力争当年建设、当年投产"})
 # More starts across groups; the first arrives before its project's registration (kept, counted once registered).
 for n, i in enumerate([3, 5, 8, 12, 18, 26, 30, 33, 40, 61, 62]):
     p = projects_2024[i]
@@ -354,7 +355,7 @@ for i in (44, 53):
     add("project.status_changed", "build", stamp(2023, 12, 1, 10), {"project_id": pid, "status": "suspended",
                                                                     "note": "冬季停工"})
     add("project.status_changed", "build", stamp(2024, 3, 5, 10), {"project_id": pid, "status": "resumed",
-                                                                   "note": "已全面復工"})
+                                                                   "note": "已全面复工"})
 
 # Monthly investment reports for started and continuing projects, January–April 2024.
 reported = [0, 1, 2, 3, 5, 8, 42, 43, 44, 51, 52, 53]
@@ -374,7 +375,7 @@ add("project.investment_reported", "stats", stamp(2024, 1, 4, 9),
 # ------------------------------------------------------------- recruitment
 
 # 904 distinct enterprises contacted in 2024, among them the article's.
-named_enterprises = ["臥龍控股集團", "重慶驅創", "江蘇大中", "浙江中車尚馳"]
+named_enterprises = ["卧龙控股集团", "重庆驱创", "江苏大中", "浙江中车尚驰"]
 contacted_2024 = named_enterprises + owners[owner_index:owner_index + 900]
 owner_index += 900
 assert len(set(contacted_2024)) == 904
@@ -414,8 +415,8 @@ for n in range(12):
     add("recruitment.site_visit", "recruit", stamp(2023, 11, 3 + n, 10),
         {"enterprise": contacted_2023[n], "campaign": AUTUMN_2023, "visitors": 3})
 
-# 17 enterprises signed agreements; 臥龍控股集團 signed two (counted once).
-signers = ["臥龍控股集團"] + visitors[:16]
+# 17 enterprises signed agreements; 卧龙控股集团 signed two (counted once).
+signers = ["卧龙控股集团"] + visitors[:16]
 for n, enterprise in enumerate(signers):
     data = {"enterprise": enterprise, "campaign": HUNDRED_DAYS if n % 3 else SPRING}
     if n == 0:
@@ -424,7 +425,7 @@ for n, enterprise in enumerate(signers):
         data["intended_investment"] = rng.between(100, 900) * M
     add("recruitment.agreement_signed", "recruit", stamp(2024, 2 + n % 3, 6 + n, 15), data)
 add("recruitment.agreement_signed", "recruit", stamp(2024, 4, 25, 15),
-    {"enterprise": "臥龍控股集團", "campaign": HUNDRED_DAYS, "intended_investment": 500 * M})
+    {"enterprise": "卧龙控股集团", "campaign": HUNDRED_DAYS, "intended_investment": 500 * M})
 # 2023: two agreements that do not count in 2024.
 for n in range(2):
     add("recruitment.agreement_signed", "recruit", stamp(2023, 11, 20 + n, 15),

@@ -24,7 +24,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 func makeEvents(count: Int) throws -> [Event] {
     var rng = SplitMix64(state: 20_240_505)
-    let campaigns = ["稀土永磁電機產業招商“百日攻堅”行動", "招商引資“2024早春行動”", "2023年秋季精準招商行動", "駐外招商"]
+    let campaigns = ["稀土永磁电机产业招商“百日攻坚”行动", "招商引资“2024早春行动”", "2023年秋季精准招商行动", "驻外招商"]
     let enterprises = (0..<50_000).map { "企業\($0)電機有限公司" }
     let statuses = ProjectStatus.allCases
     let start: Int64 = 1_672_502_400  // 2023-01-01T00:00:00+08:00
