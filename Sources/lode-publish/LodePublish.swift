@@ -161,13 +161,15 @@ struct PublishInput: AsyncParsableCommand {
             forcedEncoding = known
         }
         let settings = try Terminal.resolve(options.broker)
-        let bytes = try Terminal.readInput(input)
+        let file = try Terminal.openInput(input)
+        var head: [UInt8] = []
+        _ = try? file.append(at: 0, count: 4, to: &head)
         let lowered = input.lowercased()
         let kind: String
         switch format {
         case "csv", "ndjson", "xlsx": kind = format ?? ""
         case nil:
-            if lowered.hasSuffix(".xlsx") || lowered.hasSuffix(".xlsm") || bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            if lowered.hasSuffix(".xlsx") || lowered.hasSuffix(".xlsm") || head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
                 kind = "xlsx"
             } else if type != nil || [".csv", ".tsv", ".txt"].contains(where: lowered.hasSuffix) {
                 kind = "csv"
@@ -184,6 +186,34 @@ struct PublishInput: AsyncParsableCommand {
             Terminal.printError("\(error)")
             throw ExitCode(78)
         }
+        if kind == "ndjson" {
+            // Two passes over the file, in constant memory (docs/publishing.md).
+            let index: NDJSONIndex
+            do {
+                index = try NDJSONIndex.scan(file)
+            } catch {
+                switch error {
+                case .invalid(let invalid):
+                    Terminal.report(invalid.problems.map(\.description), json: options.json, started: started)
+                    throw ExitCode(65)
+                case .unreadable(let unreadable):
+                    Terminal.printError(unreadable.description)
+                    throw ExitCode(66)
+                case .changed:
+                    Terminal.printError(error.description)
+                    throw ExitCode(74)
+                }
+            }
+            try await Terminal.publish(index, from: file, options: options, settings: settings, started: started)
+            return
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try file.readAll()
+        } catch {
+            Terminal.printError(error.description)
+            throw ExitCode(66)
+        }
         let events: ReadEvents
         do {
             let now = timeNow ? Terminal.now(timezone: settings.timezone) : nil
@@ -192,12 +222,10 @@ struct PublishInput: AsyncParsableCommand {
                 events = try WorkbookEventReader(type: eventType, fileName: fileName, sheet: sheet, defaultSource: options.source,
                                                  defaultTime: now, calendar: calendar)
                     .read(bytes).deduplicated(fileName: fileName)
-            case "csv":
+            default:
                 events = try CSVEventReader(type: eventType, fileName: fileName, defaultSource: options.source, defaultTime: now,
                                             calendar: calendar, encoding: forcedEncoding)
                     .read(bytes).deduplicated(fileName: fileName)
-            default:
-                events = try NDJSONEventReader(fileName: fileName).read(bytes).deduplicated(fileName: fileName)
             }
         } catch {
             Terminal.report(error.problems.map(\.description), json: options.json, started: started)
@@ -223,15 +251,14 @@ enum Terminal {
         return settings
     }
 
-    static func readInput(_ path: String) throws -> [UInt8] {
-        if path == "-" {
-            return Array(FileHandle.standardInput.readDataToEndOfFile())
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            printError("cannot read input file \(path): \(String(cString: strerror(errno)))")
+    /// The input file, or standard input (`-`) spooled to an unlinked temporary file.
+    static func openInput(_ path: String) throws -> InputFile {
+        do {
+            return path == "-" ? try InputFile.spooling() : try InputFile(path: path)
+        } catch {
+            printError(error.description)
             throw ExitCode(66)
         }
-        return Array(data)
     }
 
     /// The current time, to the second, at the zone's UTC offset.
@@ -257,15 +284,54 @@ enum Terminal {
     static func publish(_ read: ReadEvents, options: PublishingOptions, settings: CommonSettings,
                         started: ContinuousClock.Instant) async throws {
         let events = read.events
+        let timestamp = UInt64(Date().timeIntervalSince1970)
+        // user_id: the login RabbitMQ checks it against; what a worker with departments: judges.
+        let user = settings.connection.user
+        var plan: [PlannedMessage] = []
+        if !options.check {
+            plan = options.noBatch
+                ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange, userID: user)
+                : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
+                                      exchange: options.exchange, userID: user)
+        }
+        var start = 0
+        try await publish(eventCount: events.count, options: options, settings: settings, started: started) { () throws(PublishFailure) in
+            guard start < plan.count else { return nil }
+            let chunk = Array(plan[start..<min(start + options.chunkSize, plan.count)])
+            start += chunk.count
+            return chunk
+        }
+    }
+
+    /// Publishes an NDJSON file in its second pass: the messages made from the file as they are
+    /// sent, a chunk at a time.
+    static func publish(_ index: NDJSONIndex, from file: InputFile, options: PublishingOptions, settings: CommonSettings,
+                        started: ContinuousClock.Instant) async throws {
+        var messages = index.messages(in: file, batchSize: options.noBatch ? nil : options.batchSize,
+                                      timestamp: UInt64(Date().timeIntervalSince1970), exchange: options.exchange,
+                                      userID: settings.connection.user)
+        try await publish(eventCount: index.eventCount, options: options, settings: settings, started: started) { () throws(PublishFailure) in
+            do {
+                return try messages.next(maxMessages: options.chunkSize)
+            } catch {
+                throw PublishFailure(exitCode: 74, message: "\(error)")
+            }
+        }
+    }
+
+    /// Publishes `eventCount` events in the messages `chunks` gives (or only reports them, with
+    /// --check), and reports the outcome.
+    static func publish(eventCount: Int, options: PublishingOptions, settings: CommonSettings, started: ContinuousClock.Instant,
+                        chunks: () throws(PublishFailure) -> [PlannedMessage]?) async throws {
         if options.check {
             if options.json {
-                printSummary(published: 0, errors: 0, started: started, extra: ["valid": "\(events.count)"])
+                printSummary(published: 0, errors: 0, started: started, extra: ["valid": "\(eventCount)"])
             } else {
-                printError("\(events.count) event\(events.count == 1 ? "" : "s") valid; nothing published (--check)")
+                printError("\(eventCount) event\(eventCount == 1 ? "" : "s") valid; nothing published (--check)")
             }
             return
         }
-        if events.isEmpty {
+        if eventCount == 0 {
             if options.json {
                 printSummary(published: 0, errors: 0, started: started, extra: ["messages": "0"])
             } else {
@@ -273,24 +339,24 @@ enum Terminal {
             }
             return
         }
-        let timestamp = UInt64(Date().timeIntervalSince1970)
-        // user_id: the login RabbitMQ checks it against; what a worker with departments: judges.
-        let user = settings.connection.user
-        let plan = options.noBatch
-            ? MessagePlan.single(events, texts: read.texts, timestamp: timestamp, exchange: options.exchange, userID: user)
-            : MessagePlan.batched(events, texts: read.texts, batchSize: options.batchSize, timestamp: timestamp,
-                                  exchange: options.exchange, userID: user)
         var publisherOptions = PublisherOptions()
         publisherOptions.reconnectTimeout = .seconds(2)
         var connection = settings.connection
         connection.connectionName = "lode-publish"
         let logger = Logger(label: "lode.publish")
         let publisher = Publisher(settings: connection, options: publisherOptions, logger: logger)
-        let progress = ProgressDisplay(total: events.count, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
+        let progress = ProgressDisplay(total: eventCount, enabled: !options.json && isatty(1) == 1 && isatty(2) == 1)
         let published: Int
+        var messageCount = 0
         do {
             published = try await PublishRun(chunkSize: options.chunkSize).publish(
-                plan, with: publisher, progress: { done in progress.update(done) },
+                total: eventCount,
+                chunks: { () throws(PublishFailure) -> [PlannedMessage]? in
+                    let chunk = try chunks()
+                    messageCount += chunk?.count ?? 0
+                    return chunk
+                },
+                with: publisher, progress: { done in progress.update(done) },
                 republishing: { count, why in
                     printError("\(count) message\(count == 1 ? "" : "s") not confirmed: \(why)")
                 })
@@ -298,17 +364,17 @@ enum Terminal {
             progress.finish()
             await publisher.close()
             printError(error.message)
-            if options.json { printSummary(published: error.confirmedEvents, errors: events.count - error.confirmedEvents, started: started) }
+            if options.json { printSummary(published: error.confirmedEvents, errors: eventCount - error.confirmedEvents, started: started) }
             throw ExitCode(error.exitCode)
         }
         progress.finish()
         await publisher.close()
         if options.json {
-            printSummary(published: published, errors: 0, started: started, extra: ["messages": "\(plan.count)"])
+            printSummary(published: published, errors: 0, started: started, extra: ["messages": "\(messageCount)"])
         } else if isatty(2) == 1 {
             let elapsed = ContinuousClock.now - started
             printError("""
-                published \(published) event\(published == 1 ? "" : "s") in \(plan.count) message\(plan.count == 1 ? "" : "s"), \
+                published \(published) event\(published == 1 ? "" : "s") in \(messageCount) message\(messageCount == 1 ? "" : "s"), \
                 all confirmed (\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))
                 """)
         }

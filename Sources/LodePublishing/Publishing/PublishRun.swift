@@ -11,6 +11,12 @@ public struct PublishFailure: Error, Sendable, CustomStringConvertible {
     public var confirmedEvents: Int
 
     public var description: String { message }
+
+    public init(exitCode: Int32, message: String, confirmedEvents: Int = 0) {
+        self.exitCode = exitCode
+        self.message = message
+        self.confirmedEvents = confirmedEvents
+    }
 }
 
 /// Publishes planned messages in chunks through a `Publisher` (confirms, windowed), reporting
@@ -56,11 +62,34 @@ public struct PublishRun: Sendable {
     public func publish(_ plan: [PlannedMessage], with publisher: Publisher,
                         progress: (Int) -> Void = { _ in },
                         republishing: (Int, String) -> Void = { _, _ in }) async throws(PublishFailure) -> Int {
-        var confirmedEvents = 0
         var start = 0
-        let total = plan.reduce(0) { $0 + $1.eventCount }
-        while start < plan.count {
-            var pending = Array(plan[start..<min(start + chunkSize, plan.count)])
+        return try await publish(total: plan.reduce(0) { $0 + $1.eventCount }, chunks: { () throws(PublishFailure) -> [PlannedMessage]? in
+            guard start < plan.count else { return nil }
+            let chunk = Array(plan[start..<min(start + chunkSize, plan.count)])
+            start += chunk.count
+            return chunk
+        }, with: publisher, progress: progress, republishing: republishing)
+    }
+
+    /// Publishes the messages `chunks` gives, one chunk (up to ``chunkSize`` messages) at a time,
+    /// until it gives nil: the plan is made as it is published, so only a chunk is in memory.
+    /// `total` is the number of events the chunks hold, for the failure messages. A failure
+    /// `chunks` throws is passed on with the events confirmed so far.
+    public func publish(total: Int, chunks: () throws(PublishFailure) -> [PlannedMessage]?, with publisher: Publisher,
+                        progress: (Int) -> Void = { _ in },
+                        republishing: (Int, String) -> Void = { _, _ in }) async throws(PublishFailure) -> Int {
+        var confirmedEvents = 0
+        while true {
+            let next: [PlannedMessage]?
+            do {
+                next = try chunks()
+            } catch {
+                var failure = error
+                failure.confirmedEvents = confirmedEvents
+                throw failure
+            }
+            guard let chunk = next else { break }
+            var pending = chunk
             var republished = 0
             while true {
                 let report: PublishReport
@@ -89,7 +118,6 @@ public struct PublishRun: Sendable {
                 }
                 pending = again.indexes.map { pending[$0] }
             }
-            start = min(start + chunkSize, plan.count)
         }
         return confirmedEvents
     }
