@@ -95,6 +95,11 @@ struct PublishingOptions: ParsableArguments {
     @Option(help: .hidden)
     var chunkSize = 2_000
 
+    /// Bytes of message bodies per `Publisher.publish` call when a file is read in two passes:
+    /// what the second pass holds at a time (docs/publishing.md).
+    @Option(help: .hidden)
+    var chunkBytes = 2 << 20
+
     /// For tests on a shared broker only: publish to another exchange than lode.events.
     @Option(help: .hidden)
     var exchange = MessagePlan.exchange
@@ -251,10 +256,10 @@ enum Terminal {
         return settings
     }
 
-    /// The input file, or standard input (`-`) spooled to an unlinked temporary file.
+    /// The input file, or standard input (`-`) or a pipe spooled to an unlinked temporary file.
     static func openInput(_ path: String) throws -> InputFile {
         do {
-            return path == "-" ? try InputFile.spooling() : try InputFile(path: path)
+            return path == "-" ? try InputFile.spooling() : try InputFile.opening(path)
         } catch {
             printError(error.description)
             throw ExitCode(66)
@@ -312,7 +317,7 @@ enum Terminal {
                                       userID: settings.connection.user)
         try await publish(eventCount: index.eventCount, options: options, settings: settings, started: started) { () throws(PublishFailure) in
             do {
-                return try messages.next(maxMessages: options.chunkSize)
+                return try messages.next(maxMessages: options.chunkSize, maxBytes: options.chunkBytes)
             } catch {
                 throw PublishFailure(exitCode: 74, message: "\(error)")
             }

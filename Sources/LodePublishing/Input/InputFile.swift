@@ -50,6 +50,15 @@ public final class InputFile {
         size = UInt64(max(0, status.st_size))
     }
 
+    /// Opens `path`: a regular file as it is; anything that cannot be read by position (a
+    /// pipe such as `<(command)`, a FIFO, a character device) spooled as standard input is.
+    public static func opening(_ path: String) throws(InputFileError) -> InputFile {
+        let file = try InputFile(path: path)
+        var status = stat()
+        guard fstat(file.descriptor, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG else { return file }
+        return try spooling(from: file.descriptor, fileName: path)
+    }
+
     private init(descriptor: Int32, fileName: String, size: UInt64) {
         self.descriptor = descriptor
         self.fileName = fileName

@@ -8,8 +8,8 @@ import LodeEvents
 /// The first pass of publishing an NDJSON file in constant memory: every line validated exactly
 /// as ``NDJSONEventReader`` validates it (the same problems, at the same lines), keeping of
 /// each event only where its text is (offset and length), its group (type and source, the
-/// batching key) and, until duplicates are settled, a 64-bit hash of its id: 16 bytes an event
-/// afterwards, whatever the events' size.
+/// batching key) and, until duplicates are settled, a hash of its id: 24 bytes an event in the
+/// first pass, 20 in the second, whatever the events' size.
 ///
 /// Duplicates are found in a sorted array of id hashes; events whose hashes match are read
 /// again and compared as decoded events, so a hash collision can never drop an event. As with
@@ -68,8 +68,11 @@ public struct NDJSONIndex: Sendable {
     public static func scan(_ file: InputFile, idHash: IDHash = defaultIDHash) throws(NDJSONScanError) -> NDJSONIndex {
         var index = NDJSONIndex(fileName: file.fileName)
         var problems: [InputProblem] = []
-        // (id hash, event ordinal): sorted afterwards, runs of one hash are the candidate duplicates.
-        var hashes: [(hash: UInt64, ordinal: UInt32)] = []
+        // (id hash folded to 32 bits) << 32 | event ordinal: sorted afterwards, runs of one hash
+        // are the candidate duplicates, in file order. 8 bytes an event; the shorter hash only
+        // means more candidates read again (about n²/2³³ pairs: 116 for a million events).
+        var keys: [UInt64] = []
+        var reserved = false
         var groupIndex: [Group: UInt32] = [:]
         var line = 0
 
@@ -118,7 +121,8 @@ public struct NDJSONIndex: Sendable {
                 index.offsets.append(base + UInt64(first))
                 index.lengths.append(length)
                 index.groups.append(group)
-                hashes.append((idHash(event.id), ordinal))
+                let hash = idHash(event.id)
+                keys.append((hash >> 32 ^ hash & 0xFFFF_FFFF) << 32 | UInt64(ordinal))
             } catch {
                 let messages = error.issues.isEmpty ? [error.message] : error.issues.map(\.description)
                 problems += messages.map { InputProblem(file: file.fileName, line: line, message: $0) }
@@ -155,10 +159,22 @@ public struct NDJSONIndex: Sendable {
             }
             pending.removeSubrange(0..<consumed)
             pendingOffset += UInt64(consumed)
+            if !reserved, !index.offsets.isEmpty, pendingOffset > 0 {
+                // Room for the whole file at the first chunk's bytes per event, so that the
+                // arrays do not double (and briefly triple) their way up.
+                reserved = true
+                let estimate = Int(clamping: file.size / max(1, pendingOffset / UInt64(index.offsets.count)))
+                let capacity = estimate + estimate / 16 + 1_024
+                index.offsets.reserveCapacity(capacity)
+                index.lengths.reserveCapacity(capacity)
+                index.groups.reserveCapacity(capacity)
+                keys.reserveCapacity(capacity)
+            }
             if atEnd && pending.isEmpty { break }
         }
         guard problems.isEmpty else { throw .invalid(InvalidInput(problems)) }
-        try index.dropDuplicates(hashes, file: file)
+        // In place: a copy of the keys would be the first pass's largest allocation.
+        try index.dropDuplicates(&keys, file: file)
         return index
     }
 
@@ -167,21 +183,20 @@ public struct NDJSONIndex: Sendable {
     }
 
     /// Marks repeated events dropped, or throws the ids given to two different events.
-    private mutating func dropDuplicates(_ unsorted: consuming [(hash: UInt64, ordinal: UInt32)], file: InputFile) throws(NDJSONScanError) {
-        var hashes = unsorted
-        hashes.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.ordinal < $1.ordinal }
+    private mutating func dropDuplicates(_ keys: inout [UInt64], file: InputFile) throws(NDJSONScanError) {
+        keys.sort()
         var reader = WindowedReader(file: file, windowSize: 0)
         // (later ordinal, earlier ordinal, id)
         var conflicts: [(later: UInt32, earlier: UInt32, id: String)] = []
         var start = 0
-        while start < hashes.count {
+        while start < keys.count {
             var end = start + 1
-            while end < hashes.count, hashes[end].hash == hashes[start].hash { end += 1 }
+            while end < keys.count, keys[end] >> 32 == keys[start] >> 32 { end += 1 }
             if end - start > 1 {
                 // The first event of each distinct id in the run (a collision gives several).
                 var firsts: [(ordinal: UInt32, event: Event)] = []
                 for slot in start..<end {
-                    let ordinal = hashes[slot].ordinal
+                    let ordinal = UInt32(truncatingIfNeeded: keys[slot])
                     let event = try decodeAgain(ordinal, with: &reader)
                     if let earlier = firsts.first(where: { $0.event.id == event.id }) {
                         groups[Int(ordinal)] = Self.dropped
