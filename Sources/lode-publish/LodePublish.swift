@@ -50,6 +50,8 @@ struct LodePublish: AsyncParsableCommand {
             EXIT STATUS
               0 all confirmed; 64 usage; 65 invalid input (nothing published); 66 input not
               readable; 69 broker unreachable or topology missing (run `lodectl setup`);
+              74 the NDJSON file changed while it was being published (read twice:
+              docs/publishing.md);
               75 failed part way, safe to re-run; 77 the broker refused this user (a type its
               department may not send, docs/security.md); 78 bad config file.
 
