@@ -103,12 +103,16 @@ struct NDJSONIndexTests {
                                  + statusEvent(1) + "\n").utf8)
         let found = try problems(conflicting)
         #expect(found == inMemoryProblems(conflicting))
-        #expect(found == ["in.ndjson:4: id 'evt-1' is also the id of a different event on line 1; an id must name one event (the worker would dead-letter this one as a conflicting duplicate)"])
+        #expect(found == ["in.ndjson:4: id 'evt-1' from source 'dept' is also the id of a different event from that source on line 1; an id must name one event of its source (the worker would dead-letter this one as a conflicting duplicate)"])
+        // The same id from another source is another event.
+        let twoSources = Array((statusEvent(1) + "\n" + statusEvent(1, source: "other", status: "completed")).utf8)
+        #expect(try scan(twoSources).0.eventCount == 2)
+        #expect(try scan(twoSources, idHash: { _, _ in 1 }).0.eventCount == 2)
     }
 
     @Test func aHashCollisionNeverDropsAnEvent() throws {
         // Every id hashes alike: only reading the events again tells them apart.
-        let colliding: NDJSONIndex.IDHash = { _ in 42 }
+        let colliding: NDJSONIndex.IDHash = { _, _ in 42 }
         let lines = (0..<50).map { statusEvent($0) } + [statusEvent(7), statusEvent(3)]
         let bytes = Array(lines.joined(separator: "\n").utf8)
         let (index, _) = try scan(bytes, idHash: colliding)

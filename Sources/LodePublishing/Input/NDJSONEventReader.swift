@@ -69,11 +69,8 @@ extension ReadEvents {
             if let earlier = firstIndex[identity] {
                 if events[earlier] != event {
                     let earlierPlace = sheet.map { "in row \(lines[earlier]) of \($0)" } ?? "on line \(lines[earlier])"
-                    problems.append(InputProblem(file: fileName, line: lines[index], cell: sheet.map { "\($0)!A\(lines[index])" }, message: """
-                        id '\(event.id)' from source '\(event.source)' is also the id of a different event \
-                        from that source \(earlierPlace); an id must name one event of its source \
-                        (the worker would dead-letter this one as a conflicting duplicate)
-                        """))
+                    problems.append(InputProblem(file: fileName, line: lines[index], cell: sheet.map { "\($0)!A\(lines[index])" },
+                                                 message: Self.conflictMessage(event, earlierPlace: earlierPlace)))
                 }
                 continue
             }
@@ -84,6 +81,17 @@ extension ReadEvents {
         }
         guard problems.isEmpty else { throw InvalidInput(problems) }
         return kept
+    }
+}
+
+extension ReadEvents {
+    /// The problem of an event whose source and id name a different, earlier event.
+    static func conflictMessage(_ event: Event, earlierPlace: String) -> String {
+        """
+        id '\(event.id)' from source '\(event.source)' is also the id of a different event \
+        from that source \(earlierPlace); an id must name one event of its source \
+        (the worker would dead-letter this one as a conflicting duplicate)
+        """
     }
 }
 

@@ -13,14 +13,15 @@ import LodeEvents
 ///
 /// Duplicates are found in a sorted array of id hashes; events whose hashes match are read
 /// again and compared as decoded events, so a hash collision can never drop an event. As with
-/// ``ReadEvents/deduplicated(fileName:)``: a repeated event (same id, same content) is dropped,
-/// an id given to two different events is a problem at the later one's line.
+/// ``ReadEvents/deduplicated(fileName:)``: a repeated event (same source and id, same content)
+/// is dropped, a source and id given to two different events is a problem at the later one's line.
 ///
 /// The second pass is ``messages(in:batchSize:timestamp:exchange:userID:)``: the events read
 /// again by position, group by group, into the messages `MessagePlan` would make of them.
 public struct NDJSONIndex: Sendable {
-    /// The hash of an event id; injectable so that tests can force collisions.
-    public typealias IDHash = @Sendable (String) -> UInt64
+    /// The hash of an event's identity (its source and id); injectable so that tests can force
+    /// collisions.
+    public typealias IDHash = @Sendable (_ source: String, _ id: String) -> UInt64
 
     /// The batching key of an event.
     public struct Group: Sendable, Hashable {
@@ -44,10 +45,15 @@ public struct NDJSONIndex: Sendable {
     /// Bytes read at a time in the first pass (a longer line is read whole).
     static let chunkSize = 1 << 20
 
-    /// FNV-1a over the id's UTF-8 bytes, then mixed (a 64-bit finalizer), so that ids alike
-    /// but for their last characters spread over the whole range.
-    public static let defaultIDHash: IDHash = { id in
+    /// FNV-1a over the source's and the id's UTF-8 bytes (a 0 byte between), then mixed (a
+    /// 64-bit finalizer), so that ids alike but for their last characters spread over the range.
+    public static let defaultIDHash: IDHash = { source, id in
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in source.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        hash = hash &* 0x0000_0100_0000_01B3
         for byte in id.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
@@ -121,7 +127,7 @@ public struct NDJSONIndex: Sendable {
                 index.offsets.append(base + UInt64(first))
                 index.lengths.append(length)
                 index.groups.append(group)
-                let hash = idHash(event.id)
+                let hash = idHash(event.source, event.id)
                 keys.append((hash >> 32 ^ hash & 0xFFFF_FFFF) << 32 | UInt64(ordinal))
             } catch {
                 let messages = error.issues.isEmpty ? [error.message] : error.issues.map(\.description)
@@ -187,20 +193,20 @@ public struct NDJSONIndex: Sendable {
         keys.sort()
         var reader = WindowedReader(file: file, windowSize: 0)
         // (later ordinal, earlier ordinal, id)
-        var conflicts: [(later: UInt32, earlier: UInt32, id: String)] = []
+        var conflicts: [(later: UInt32, earlier: UInt32, event: Event)] = []
         var start = 0
         while start < keys.count {
             var end = start + 1
             while end < keys.count, keys[end] >> 32 == keys[start] >> 32 { end += 1 }
             if end - start > 1 {
-                // The first event of each distinct id in the run (a collision gives several).
+                // The first event of each distinct source and id in the run (a collision gives several).
                 var firsts: [(ordinal: UInt32, event: Event)] = []
                 for slot in start..<end {
                     let ordinal = UInt32(truncatingIfNeeded: keys[slot])
                     let event = try decodeAgain(ordinal, with: &reader)
-                    if let earlier = firsts.first(where: { $0.event.id == event.id }) {
+                    if let earlier = firsts.first(where: { $0.event.id == event.id && $0.event.source == event.source }) {
                         groups[Int(ordinal)] = Self.dropped
-                        if earlier.event != event { conflicts.append((ordinal, earlier.ordinal, event.id)) }
+                        if earlier.event != event { conflicts.append((ordinal, earlier.ordinal, event)) }
                     } else {
                         firsts.append((ordinal, event))
                     }
@@ -214,10 +220,8 @@ public struct NDJSONIndex: Sendable {
             let wanted = conflicts.flatMap { [offsets[Int($0.later)], offsets[Int($0.earlier)]] }
             let lines = try Self.lineNumbers(at: wanted, in: file)
             throw .invalid(InvalidInput(conflicts.map { conflict in
-                InputProblem(file: fileName, line: lines[offsets[Int(conflict.later)]] ?? 0, message: """
-                    id '\(conflict.id)' is also the id of a different event on line \(lines[offsets[Int(conflict.earlier)]] ?? 0); \
-                    an id must name one event (the worker would dead-letter this one as a conflicting duplicate)
-                    """)
+                InputProblem(file: fileName, line: lines[offsets[Int(conflict.later)]] ?? 0, message: ReadEvents.conflictMessage(
+                    conflict.event, earlierPlace: "on line \(lines[offsets[Int(conflict.earlier)]] ?? 0)"))
             }))
         }
     }
