@@ -577,10 +577,16 @@ final class AMQPConnection {
     private func checkReply(_ reply: amqp_rpc_reply_t, _ operation: String) throws(AMQPError) {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
+            // The broker answered: it is alive. librabbitmq reads an RPC's reply (and any heartbeat
+            // before it) itself, past `nextFrame`'s stamp; a connection that only makes RPCs (a
+            // queue poll every few seconds) gets no heartbeat from a broker that is answering it,
+            // so without this it would time out after two intervals.
+            lastReceive = MonotonicClock.now()
             return
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
             throw fail(libraryFailure(reply.library_error, operation))
         case AMQP_RESPONSE_SERVER_EXCEPTION:
+            lastReceive = MonotonicClock.now()
             switch Int(reply.reply.id) {
             case Int(LODE_CHANNEL_CLOSE):
                 let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee

@@ -34,6 +34,32 @@ extension BrokerTests {
             await publisher.close()
         }
 
+        /// A connection that only makes RPCs, more often than the heartbeat interval (the worker's
+        /// queue poll and its claim check): the broker answers them and so sends no heartbeat, and
+        /// the answers must count as hearing from it. Before, such a connection was declared dead
+        /// ("no data from the broker for 2 s (heartbeat timeout)") every two intervals and a half.
+        @Test func aConnectionThatOnlyPollsStaysConnectedPastThreeHeartbeatIntervals() async throws {
+            let settings = try BrokerFixture.settings(heartbeat: 1)
+            let queue = BrokerFixture.uniqueName("polled")
+            let poller = Publisher(settings: settings, topology: Topology(queues: [.classic(queue)]))
+            let log = ConnectionEventLog.following(poller.events)
+            try await poller.connect()
+            #expect(await poller.heartbeats()?.negotiated == 1)
+            let start = ContinuousClock.now
+            var polls = 0
+            while ContinuousClock.now - start < .seconds(3.5) {
+                #expect(try await poller.inspectQueue(queue)?.messageCount == 0)
+                polls += 1
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(polls > 5)
+            let events = await log.events
+            #expect(await log.lostCount == 0, "\(events)")
+            #expect(await log.events.count { if case .connected = $0 { true } else { false } } == 1)
+            try await poller.deleteQueue(queue)
+            await poller.close()
+        }
+
         /// rabbitmq-c #780 (fixed in 0.14, present in Debian's 0.11): with heartbeats on, once the
         /// library's receive deadline has passed, `amqp_basic_publish` calls `amqp_try_recv`
         /// with an infinite timeout and hangs until the broker sends something. The test
