@@ -31,12 +31,14 @@ struct DispatcherTests {
                          cause: .event(id: key, type: .projectStatusChanged), createdAt: Date())
     }
 
-    static func options() -> DispatcherOptions {
+    static func options(requestTimeout: Duration = .seconds(20)) -> DispatcherOptions {
         var options = DispatcherOptions()
         options.retryBase = .milliseconds(50)
         options.retryCap = .milliseconds(200)
         options.pollInterval = .milliseconds(20)
-        options.requestTimeout = .seconds(2)
+        // Long enough that a loaded machine does not time out a request the receiver answers
+        // (a retry would deliver it twice).
+        options.requestTimeout = requestTimeout
         return options
     }
 
@@ -88,7 +90,9 @@ struct DispatcherTests {
                                                secret: SecretText(Self.secret))
         let notifications = (1...6).map { Self.notification("e\($0)", rule: "starts", channels: ["office"]) }
         _ = try fixture.store.enqueue(notifications)
-        let dispatcher = NotificationDispatcher(outbox: fixture.store, channels: [channel], options: Self.options())
+        // The HTTP client tries a refused connection again until the request's deadline: a short
+        // one, so that attempts fail and are retried quickly.
+        let dispatcher = NotificationDispatcher(outbox: fixture.store, channels: [channel], options: Self.options(requestTimeout: .seconds(2)))
         let running = Task { await dispatcher.run() }
         defer { running.cancel() }
         #expect(await eventually { dispatcher.totals.retried >= 3 })

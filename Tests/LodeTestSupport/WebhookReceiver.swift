@@ -78,8 +78,10 @@ public final class WebhookReceiver: Sendable {
     public struct ReceiverDidNotStart: Error {}
 }
 
-/// Waits until `condition` holds, polling; false on timeout.
-public func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Waits until `condition` holds, polling; false on timeout. The default is generous: it returns
+/// as soon as the condition holds, and on CI's two loaded cores, with other suites running in
+/// parallel on the same two cooperative threads, 30 s was once not enough for three retries.
+public func eventually(timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
