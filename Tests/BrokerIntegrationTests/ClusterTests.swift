@@ -117,7 +117,10 @@ struct ClusterTests {
         let directory = try BrokerFixture.temporaryDirectory("lode-cluster")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/zone.sqlite"
-        let (input, lines) = try Self.largeFile(extra: 40_000)
+        // Long enough that the publisher is still mid-file when the node goes: lode-publish
+        // --no-batch sends ~16k events/s here, and finding the leader's connections takes a
+        // rabbitmqctl call or two.
+        let (input, lines) = try Self.largeFile(extra: 160_000)
         defer { unlink(input) }
         let leader = try ClusterFixture.leader(of: ZoneTopology.workQueue)
         let environment = ["LODE_AMQP_URL": try ClusterFixture.urls(startingWith: leader)]
