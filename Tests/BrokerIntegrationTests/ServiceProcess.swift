@@ -93,6 +93,14 @@ final class ServiceProcess: Sendable {
         return "http://127.0.0.1:\(port)"
     }
 
+    /// Whether the process has not exited yet (a zombie waiting to be reaped has exited); read
+    /// from /proc, so that ``exitStatus()`` still reaps it.
+    var isRunning: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
