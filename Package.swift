@@ -295,7 +295,7 @@ let package = Package(
         .testTarget(
             name: "LodeWorkerTests",
             dependencies: [
-                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage",
+                "LodeWorker", "LodeAMQP", "LodeSettings", "LodeJSON", "LodeDeadLetters", "LodeEvents", "LodeStorage", "LodeProjections",
                 "LodeTestSupport", "LodePermissions",
             ]
         ),

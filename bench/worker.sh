@@ -246,19 +246,20 @@ for client, shape, label in [("lode-worker", "batched", "lode-worker"), ("lode-w
     versus_c = f"{r / c:.2f}" if c else "–"
     print(f"| {label} | {shape} | {r:,.0f} | {same} | {single} | {versus_c} | "
           f"{statistics.median(cpu):.1f} | {bcpu:.1f} | {rss:.1f} | {each} |")
-stages = ["receive", "decode", "apply", "commit_wait", "dead_letters", "acknowledge"]
+stages = ["receive", "decode", "apply", "commit_wait", "sync", "dead_letters", "acknowledge"]
 staged = [(c, s) for c, s in [("lode-worker", "batched"), ("lode-worker", "single"), ("lode-worker-notify", "batched"),
                                ("lode-worker-notify", "single")] if any(r.get("stages") for r in pick(c, s))]
 if staged:
     print("\nPer-stage budget (µs per event consumed, medians of the rounds; lode_worker_stage_seconds_total): "
           "CPU of the consumer's thread (receive, decode, acknowledge) and of the pipeline's (apply), "
-          "and the transactions' time off the CPU (commit_wait, mostly the fsync)")
+          "the transactions' time off the CPU (commit_wait), and the WAL's fsync on the sync thread, "
+          "beside the next batch's apply (sync)")
     print("| worker | shape | " + " | ".join(stages) + " | CPU total | wall µs/event |")
     print("| --- | --- | " + " | ".join("---" for _ in stages) + " | --- | --- |")
     for client, shape in staged:
         runs = [r for r in pick(client, shape) if r.get("stages") and r.get("consumed")]
         per = {st: statistics.median(r["stages"].get(st, 0) / r["consumed"] * 1e6 for r in runs) for st in stages}
-        cpu = sum(v for k, v in per.items() if k not in ("commit_wait", "dead_letters"))
+        cpu = sum(v for k, v in per.items() if k not in ("commit_wait", "sync", "dead_letters"))
         wall = statistics.median(r["seconds"] / r["events"] * 1e6 for r in runs)
         print(f"| {client} | {shape} | " + " | ".join(f"{per[st]:.2f}" for st in stages) + f" | {cpu:.2f} | {wall:.2f} |")
 if pick("lodectl-rebuild", "batched") and pick("lode-worker", "batched"):

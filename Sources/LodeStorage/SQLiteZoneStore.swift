@@ -46,6 +46,11 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// Notification rules and targets: when set, each batch's transaction also records the
     /// notifications it causes in the outbox.
     public var notifications: NotificationPolicy?
+    /// The worker's mode: a commit writes the WAL without waiting for its fsync
+    /// (`synchronous=NORMAL`), and ``SQLiteZoneStore/syncCommits()`` fsyncs it, on another
+    /// thread while the next batch is applied; nothing is acknowledged before that sync (see
+    /// docs/storage.md). Off (`synchronous=FULL`: each commit returns durable) for every other use.
+    public var defersSync = false
 
     public init(
         calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 8_192, memoryMapBytes: Int = 0,
@@ -81,6 +86,11 @@ public final class SQLiteZoneStore: ZoneDatabase {
     private let inboxKeyMask: UInt64
     private let inboxMergeRows: Int
     private let notifications: NotificationPolicy?
+    public let defersSync: Bool
+    /// The WAL file, open for ``syncCommits()``.
+    private let walFile = Mutex(WALFile())
+
+    deinit { walFile.withLock { $0.close() } }
     /// The rules that render event notifications when they are sent.
     var notificationRules: NotificationRules? { notifications?.rules }
 
@@ -98,6 +108,7 @@ public final class SQLiteZoneStore: ZoneDatabase {
         self.inboxKeyMask = configuration.inboxKeyMask
         self.inboxMergeRows = max(configuration.inboxMergeRows, 1)
         self.notifications = configuration.notifications
+        self.defersSync = configuration.defersSync
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         let directoryToCheck = directory.isEmpty ? "." : directory
@@ -131,10 +142,12 @@ public final class SQLiteZoneStore: ZoneDatabase {
         do {
             pool = try DatabasePool(path: path, configuration: grdb)
             // DatabasePool sets synchronous=NORMAL on its writer when it
-            // turns WAL on, after prepareDatabase: set FULL again.
+            // turns WAL on, after prepareDatabase: set FULL again (or keep NORMAL when the
+            // worker syncs the WAL itself, syncCommits()).
             let checkpointPages = max(configuration.walAutocheckpointPages, 1)
+            let synchronous = configuration.defersSync ? "NORMAL" : "FULL"
             try pool.barrierWriteWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointPages)")
             }
         } catch {
@@ -198,6 +211,47 @@ public final class SQLiteZoneStore: ZoneDatabase {
             counts.batchesCommitted += 1
         }
         return outcome
+    }
+
+    // MARK: Sync
+
+    /// With ``defersSync``: fsyncs the WAL, so every commit written to it so far is durable. A
+    /// commit writes its frames to the WAL before it returns, and the fsync of any descriptor
+    /// of a file flushes all that was written to it before, so the sync covers every commit that
+    /// returned before it began. The WAL stays the same file while the store is open (its writer
+    /// keeps it); a WAL that is gone was checkpointed into the database file and synced there.
+    public func syncCommits() throws(StorageError) {
+        guard defersSync else { return }
+        let walPath = path + "-wal"
+        try walFile.withLock { (file: inout WALFile) throws(StorageError) in
+            var status = stat()
+            guard stat(walPath, &status) == 0 else {
+                let code = errno
+                file.close()
+                if code == ENOENT { return }
+                throw StorageError(kind: code == EIO ? .damaged : .unavailable,
+                                   message: "syncing the WAL \(walPath): \(String(cString: strerror(code)))", path: path)
+            }
+            if file.descriptor < 0 || file.inode != status.st_ino || file.device != status.st_dev {
+                file.close()
+                let descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else {
+                    let code = errno
+                    if code == ENOENT { return }
+                    throw StorageError(kind: .unavailable,
+                                       message: "opening the WAL \(walPath) to sync it: \(String(cString: strerror(code)))", path: path)
+                }
+                file = WALFile(descriptor: descriptor, device: status.st_dev, inode: status.st_ino)
+            }
+            guard fdatasync(file.descriptor) == 0 else {
+                let code = errno
+                // A failed fsync may have dropped the written pages (Linux marks them clean):
+                // what the WAL held since the last sync may be lost. Not retryable in place.
+                throw StorageError(kind: .damaged,
+                                   message: "fsync of the WAL \(walPath) failed: \(String(cString: strerror(code))); commits since the last sync may be lost",
+                                   path: path)
+            }
+        }
     }
 
     // MARK: Rebuild
@@ -283,6 +337,7 @@ public final class SQLiteZoneStore: ZoneDatabase {
     public var allowsConcurrentWorkers: Bool { false }
 
     public func close() throws(StorageError) {
+        walFile.withLock { $0.close() }
         do {
             try pool.close()
         } catch {
@@ -558,4 +613,16 @@ private struct ProjectionWriter {
 struct VisitKey: Hashable {
     let year: Int
     let campaign: ExactText
+}
+
+/// The WAL file as ``SQLiteZoneStore/syncCommits()`` holds it open.
+private struct WALFile {
+    var descriptor: Int32 = -1
+    var device: dev_t = 0
+    var inode: ino_t = 0
+
+    mutating func close() {
+        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        descriptor = -1
+    }
 }

@@ -28,8 +28,21 @@ public protocol ZoneStore: Sendable {
     ///   worker dead-letters it as `conflicting_duplicate`.
     ///
     /// Returns after the commit, so the worker may ack the batch's messages
-    /// then. When it throws, nothing of the batch was written.
+    /// then, unless the store ``defersSync``: then only once ``syncCommits()`` has returned
+    /// after it. When it throws, nothing of the batch was written.
     func apply(_ batch: [IncomingEvent]) throws(StorageError) -> BatchOutcome
+
+    /// Whether ``apply(_:)`` returns once its commit is written but before it is durable (a
+    /// SQLite store opened with ``SQLiteStoreConfiguration/defersSync``). The worker then calls
+    /// ``syncCommits()`` on a thread of its own while it applies the next batch, and acknowledges
+    /// a batch only after a sync that began after its commit returned.
+    var defersSync: Bool { get }
+
+    /// Makes every commit that ``apply(_:)`` has returned from durable (the WAL's fsync);
+    /// returns at once for a store whose every commit is durable. May run on another thread
+    /// than ``apply(_:)``, at the same time. Throws ``StorageError/Kind/damaged`` when the
+    /// system reports the write lost: what was committed and not synced may be gone.
+    func syncCommits() throws(StorageError)
 
     /// The report of `year` (contract section 4), with the progress of
     /// `targets`: the same figures as ``ZoneProjection/report(year:targets:)``
@@ -209,6 +222,11 @@ extension NotificationOutboxAdministration {
     public func retryDelivery(_ id: Int64) throws(StorageError) -> Bool {
         try retryDelivery(id, now: Date())
     }
+}
+
+extension ZoneStore {
+    public var defersSync: Bool { false }
+    public func syncCommits() throws(StorageError) {}
 }
 
 /// Everything the worker's database does, whichever database it is: the batches (``ZoneStore``),

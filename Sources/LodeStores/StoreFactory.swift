@@ -23,6 +23,10 @@ public struct StoreRequest: Sendable {
     public var targets: [Int: [ReportTarget]]
     /// How the process names itself to PostgreSQL (`application_name`).
     public var applicationName: String
+    /// The worker's: a SQLite store's commits return before their fsync, which
+    /// ``ZoneStore/syncCommits()`` does (``SQLiteStoreConfiguration/defersSync``). PostgreSQL's
+    /// commits are always durable when they return.
+    public var defersSync = false
 
     public init(database: String?, password: String? = nil, timeZone: String = "Asia/Shanghai",
                 notificationRules: [NotificationRule] = [], targets: [Int: [ReportTarget]] = [:],
@@ -77,6 +81,7 @@ public enum StoreFactory {
         }
         var configuration = SQLiteStoreConfiguration(calendar: calendar)
         configuration.notifications = policy
+        configuration.defersSync = request.defersSync
         return try SQLiteZoneStore(path: database, configuration: configuration)
     }
 }

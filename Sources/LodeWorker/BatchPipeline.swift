@@ -44,9 +44,15 @@ final class BatchPipeline: Sendable {
     private let settle: @Sendable (BatchTicket, BatchSettlement) -> Void
     /// Whose `x-lode-*` headers a dead letter keeps: the worker's own user and the replay users.
     private let replayTrust: DeadLetterTrust
+    /// For a store that defers its syncs: acknowledges each batch after the fsync that makes it
+    /// durable, while this thread goes on with the next batch.
+    private let syncer: CommitSyncer?
 
+    /// `commitsLost`: a store that defers its syncs failed to sync (see ``CommitSyncer``).
     init(store: any ZoneStore, deadLetters: Publisher, options: WorkerOptions, metrics: WorkerMetrics,
-         counts: SharedCounts, logger: Logger, settle: @escaping @Sendable (BatchTicket, BatchSettlement) -> Void) {
+         counts: SharedCounts, logger: Logger, settle: @escaping @Sendable (BatchTicket, BatchSettlement) -> Void,
+         commitsLost: @escaping @Sendable (StorageError) -> Void) {
+        syncer = store.defersSync ? CommitSyncer(store: store, metrics: metrics, settle: settle, lost: commitsLost) : nil
         self.store = store
         self.deadLetters = deadLetters
         self.options = options
@@ -64,6 +70,7 @@ final class BatchPipeline: Sendable {
             return !state.started
         }
         guard first else { return }
+        syncer?.start()
         let thread = Thread { [self] in
             while let batch = nextBatch() { process(batch) }
             let waiters = state.withLock { state in
@@ -90,8 +97,14 @@ final class BatchPipeline: Sendable {
 
     /// Finishes the batches in hand while the store takes them, gives up the rest at the first
     /// failure (their deliveries go back to the queue when the consumer's connection closes), and
-    /// returns once the pipeline's thread has ended. A transaction already running is let finish.
+    /// returns once the pipeline's thread has ended and what it committed is synced and
+    /// acknowledged. A transaction already running is let finish.
     func drain() async {
+        await drainBatches()
+        await syncer?.drain()
+    }
+
+    private func drainBatches() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let exited = state.withLock { state in
                 state.draining = true
@@ -179,7 +192,7 @@ final class BatchPipeline: Sendable {
                     return
                 }
             case .acknowledge:
-                settle(batch.ticket, .acknowledge)
+                if let syncer { syncer.committed(batch.ticket) } else { settle(batch.ticket, .acknowledge) }
                 if let pause {
                     metrics.resumed()
                     pause.ended(logger: logger)

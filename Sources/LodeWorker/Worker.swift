@@ -48,11 +48,14 @@ public struct WorkerOptions: Sendable {
 
     public init() {}
 
-    /// What the worker asks of its consumer: prefetch, batch limits and window.
-    public var consumerOptions: ConsumerOptions {
+    /// What the worker asks of its consumer: prefetch, batch limits and window. Two batches in
+    /// hand (one decoded while the other is applied), three with a store that defers its syncs
+    /// (``ZoneStore/defersSync``: one more waits for its fsync); the prefetch is shared among them.
+    public func consumerOptions(syncing: Bool = false) -> ConsumerOptions {
         var options = ConsumerOptions()
         options.prefetch = prefetch
-        options.maxBatch = max(1, min(transactionEvents, Int(prefetch) / 2))
+        options.batchesInHand = syncing ? 3 : 2
+        options.maxBatch = max(1, min(transactionEvents, Int(prefetch) / options.batchesInHand))
         options.maxBatchBytes = batchBytes
         options.batchWindow = transactionWindow
         return options
@@ -104,12 +107,21 @@ public final class Worker: Sendable {
         // The pipeline settles through the consumer, which is made after it.
         let settler = Settler()
         let pipeline = BatchPipeline(store: store, deadLetters: deadLetters, options: options, metrics: metrics,
-                                     counts: counts, logger: logger) { ticket, settlement in
+                                     counts: counts, logger: logger, settle: { ticket, settlement in
             settler.consumer.withLock { $0 }?.settle(ticket, settlement)
-        }
+        }, commitsLost: { error in
+            // Like PostgreSQL's PANIC on a failed fsync: the written pages may be gone while
+            // reads still see them, so carrying on could acknowledge events that are not on disk.
+            // Stop with nothing acknowledged; the deliveries come back to whoever consumes next.
+            logger.critical("the store could not make its commits durable: stopping at once, nothing unsynced acknowledged", metadata: [
+                "error": "\(error)",
+                "advice": "check the disk (dmesg); the unacknowledged deliveries stay in lode.work; after a disk error restore the database from a backup and rebuild",
+            ])
+            exit(74)
+        })
         self.pipeline = pipeline
         consumer = Consumer(settings: settings, queue: ZoneTopology.workQueue, topology: ZoneTopology.topology,
-                            options: options.consumerOptions, logger: logger, receiver: { batch in
+                            options: options.consumerOptions(syncing: store.defersSync), logger: logger, receiver: { batch in
             metrics.read(batch.deliveries)
             let started = ThreadCPUClock.now()
             let decoded = DecodedDeliveries(batch.deliveries, departments: options.departments)

@@ -76,7 +76,7 @@ public final class WorkerMetrics: Sendable {
         help: "1 while the worker holds its batch and takes no deliveries because the store (or the broker, for dead letters) fails; 0 otherwise.")
     public static let stageSeconds = MetricDescription(
         "lode_worker_stage_seconds_total", .counter, labels: ["stage"],
-        help: "Seconds spent in each stage of the worker's path: receive (CPU of the consumer's thread reading and copying deliveries), decode (CPU decoding and validating them), apply (CPU of the store's transactions: inbox, event log, figures, outbox), commit_wait (the transactions' time off the CPU: mostly the commit's fsync), dead_letters (indexing and publishing dead letters until confirmed), acknowledge (CPU sending acknowledgements). Divided by the events consumed: what an event costs per stage.")
+        help: "Seconds spent in each stage of the worker's path: receive (CPU of the consumer's thread reading and copying deliveries), decode (CPU decoding and validating them), apply (CPU of the store's transactions: inbox, event log, figures, outbox), commit_wait (the transactions' time off the CPU: mostly the commit's fsync), sync (the fsync of a SQLite worker's WAL on its sync thread, beside the next batch's apply), dead_letters (indexing and publishing dead letters until confirmed), acknowledge (CPU sending acknowledgements). Divided by the events consumed: what an event costs per stage.")
     public static let batchSize = MetricDescription(
         "lode_worker_batch_events", .histogram,
         buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000],
@@ -375,6 +375,7 @@ public final class WorkerMetrics: Sendable {
 public enum WorkerStage: String, Sendable, Hashable, CaseIterable {
     case receive, decode, apply
     case commitWait = "commit_wait"
+    case sync
     case deadLetters = "dead_letters"
     case acknowledge
 }

@@ -163,10 +163,12 @@ struct LodeWorkerCommand: AsyncParsableCommand {
         let prometheus = DescribedPrometheusFactory()
         if address != .off { MetricsSystem.bootstrap(prometheus) }
 
-        let request = StoreRequest(
+        var request = StoreRequest(
             database: settings.database, password: settings.databasePassword, timeZone: settings.timezone,
             notificationRules: notifications.rules, targets: targets,
             applicationName: "lode-worker on \(ProcessInfo.processInfo.hostName)")
+        // A SQLite store's fsync on the worker's sync thread, beside the next batch's apply.
+        request.defersSync = true
         let store: any ZoneDatabase
         do {
             store = try StoreFactory.open(request, logger: Logger(label: "lode.store"))

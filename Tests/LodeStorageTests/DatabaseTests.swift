@@ -21,6 +21,26 @@ struct DatabaseTests {
         #expect(settings.2 == 2_500)
     }
 
+    @Test func theWorkersStoreCommitsWithoutTheFsyncAndSyncsTheWALOnRequest() throws {
+        let directory = try TemporaryDirectory()
+        var configuration = SQLiteStoreConfiguration(calendar: shanghai)
+        configuration.defersSync = true
+        let store = try SQLiteZoneStore(path: directory.file("deferred.sqlite"), configuration: configuration)
+        #expect(store.defersSync)
+        #expect(try store.withWriterConnection { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)  // NORMAL
+        let events = try Demo.incoming()
+        _ = try store.apply(Array(events.prefix(100)))
+        try store.syncCommits()
+        _ = try store.apply(Array(events.dropFirst(100)))
+        try store.syncCommits()
+        #expect(try store.loggedEventCount() == events.count)
+        // Reopened, the store syncs its WAL again (another file descriptor) and has every event.
+        try store.close()
+        let reopened = try SQLiteZoneStore(path: directory.file("deferred.sqlite"), configuration: configuration)
+        try reopened.syncCommits()
+        #expect(try reopened.report(year: 2024, targets: []) == expectedReport(events, year: 2024))
+    }
+
     @Test func reopeningKeepsEverythingAndMigratesOnce() throws {
         let directory = try TemporaryDirectory()
         let visit = incoming("v-1", at: "2024-03-01T10:00:00+08:00", visited("甲"))
