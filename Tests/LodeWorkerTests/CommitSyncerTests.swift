@@ -78,23 +78,25 @@ struct CommitSyncerTests {
         return try IncomingEvent(decoding: Array(body.utf8))
     }
 
-    static func syncer(_ store: HeldSyncStore, _ outcomes: Outcomes) -> CommitSyncer {
-        CommitSyncer(store: store, metrics: WorkerMetrics(), settle: { ticket, settlement in
+    /// A running syncer over a store in `directory` whose first batch (event 1, ticket 1) is
+    /// committed and whose first sync has begun and is held.
+    static func firstSyncHeld(in directory: String) async throws -> (HeldSyncStore, Outcomes, CommitSyncer) {
+        let store = try HeldSyncStore(directory: directory)
+        let outcomes = Outcomes()
+        let syncer = CommitSyncer(store: store, metrics: WorkerMetrics(), settle: { ticket, settlement in
             if settlement == .acknowledge { outcomes.settled.withLock { $0.append(ticket) } }
         }, lost: { error in outcomes.lost.withLock { $0.append(error) } })
+        syncer.start()
+        _ = try store.apply([try event(1)])
+        syncer.committed(ticket(1))
+        #expect(await eventually { store.started.load(ordering: .sequentiallyConsistent) == 1 })
+        return (store, outcomes, syncer)
     }
 
     @Test func batchesCommittedDuringASyncWaitForTheNextOneAndAreAcknowledgedInOrder() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try HeldSyncStore(directory: directory)
-        let outcomes = Outcomes()
-        let syncer = Self.syncer(store, outcomes)
-        syncer.start()
-
-        _ = try store.apply([try Self.event(1)])
-        syncer.committed(Self.ticket(1))
-        #expect(await eventually { store.started.load(ordering: .sequentiallyConsistent) == 1 })
+        let (store, outcomes, syncer) = try await Self.firstSyncHeld(in: directory)
         // The first sync is held: the next batches commit meanwhile, and nothing is acknowledged.
         _ = try store.apply([try Self.event(2)])
         syncer.committed(Self.ticket(2))
@@ -126,14 +128,7 @@ struct CommitSyncerTests {
     @Test func aFailedSyncAcknowledgesNothingThatWaitedAndReportsTheLoss() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try HeldSyncStore(directory: directory)
-        let outcomes = Outcomes()
-        let syncer = Self.syncer(store, outcomes)
-        syncer.start()
-
-        _ = try store.apply([try Self.event(1)])
-        syncer.committed(Self.ticket(1))
-        #expect(await eventually { store.started.load(ordering: .sequentiallyConsistent) == 1 })
+        let (store, outcomes, syncer) = try await Self.firstSyncHeld(in: directory)
         syncer.committed(Self.ticket(2))
         store.release(failing: true)
         #expect(await eventually { outcomes.lost.withLock { $0.count } == 1 })
