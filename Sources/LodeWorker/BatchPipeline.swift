@@ -23,18 +23,9 @@ struct DecodedBatch: Sendable {
 /// a store outage holds the batches in hand (the consumer reads nothing more) and never gives a
 /// delivery back, so no delivery limit is spent on it.
 final class BatchPipeline: Sendable {
-    private struct State {
-        var queue: [DecodedBatch] = []
-        /// Stopping: finish what is in hand while the store works; give up at the first wait.
-        var draining = false
-        var started = false
-        var exited = false
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-    /// Signalled when a batch arrives or draining starts; waits for either, or for a backoff's end.
-    private let wakeup = DispatchSemaphore(value: 0)
+    /// The pipeline's thread and its queue of decoded batches; draining: finish what is in hand
+    /// while the store works, give up at the first wait.
+    private let batches = FedThread<DecodedBatch>()
     private let store: any ZoneStore
     private let deadLetters: Publisher
     private let options: WorkerOptions
@@ -65,34 +56,16 @@ final class BatchPipeline: Sendable {
 
     /// Starts the pipeline's thread (once).
     func start() {
-        let first = state.withLock { state in
-            defer { state.started = true }
-            return !state.started
-        }
-        guard first else { return }
         syncer?.start()
-        let thread = Thread { [self] in
-            while let batch = nextBatch() { process(batch) }
-            let waiters = state.withLock { state in
-                state.exited = true
-                defer { state.exitWaiters.removeAll() }
-                return state.exitWaiters
-            }
-            for waiter in waiters { waiter.resume() }
+        batches.start(name: "lode-worker-batches") { [self] in
+            while let batch = batches.next(all: false)?.first { process(batch) }
         }
-        thread.name = "lode-worker-batches"
-        thread.start()
     }
 
     /// Queues a decoded batch (from the consumer's thread; the consumer hands over at most
     /// ``ConsumerOptions/batchesInHand`` unsettled batches, so the queue stays that short).
     func submit(_ batch: DecodedBatch) {
-        let accepted = state.withLock { state in
-            guard !state.draining else { return false }
-            state.queue.append(batch)
-            return true
-        }
-        if accepted { wakeup.signal() } else { settle(batch.ticket, .abandon) }
+        if !batches.submit(batch, refusedWhileDraining: true) { settle(batch.ticket, .abandon) }
     }
 
     /// Finishes the batches in hand while the store takes them, gives up the rest at the first
@@ -100,33 +73,8 @@ final class BatchPipeline: Sendable {
     /// returns once the pipeline's thread has ended and what it committed is synced and
     /// acknowledged. A transaction already running is let finish.
     func drain() async {
-        await drainBatches()
+        await batches.drain()
         await syncer?.drain()
-    }
-
-    private func drainBatches() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let exited = state.withLock { state in
-                state.draining = true
-                let ended = state.exited || !state.started
-                if !ended { state.exitWaiters.append(continuation) }
-                return ended
-            }
-            if exited { continuation.resume() } else { wakeup.signal() }
-        }
-    }
-
-    private var isDraining: Bool { state.withLock { $0.draining } }
-
-    private func nextBatch() -> DecodedBatch? {
-        while true {
-            let (batch, draining) = state.withLock { state in
-                (state.queue.isEmpty ? nil : state.queue.removeFirst(), state.draining)
-            }
-            if let batch { return batch }
-            if draining { return nil }
-            wakeup.wait()
-        }
     }
 
     // MARK: One batch
@@ -187,7 +135,7 @@ final class BatchPipeline: Sendable {
                     metrics.paused(reason, events: step.events[step.pendingTransaction], at: Date())
                     pause = PauseLog.note(reason, delay: delay, since: pause, logger: logger)
                 }
-                guard !isDraining, sleep(delay) else {
+                guard !batches.isDraining, sleep(delay) else {
                     abandon(batch, step: step)
                     return
                 }
@@ -222,10 +170,7 @@ final class BatchPipeline: Sendable {
     /// acknowledged, so the broker delivers its deliveries again once the connection closes; the
     /// batches queued behind it go the same way.
     private func abandon(_ batch: DecodedBatch, step: BatchStep) {
-        let rest = state.withLock { state in
-            defer { state.queue.removeAll() }
-            return state.queue
-        }
+        let rest = batches.removeAll()
         for held in [batch] + rest {
             settle(held.ticket, .abandon)
             metrics.abandoned()
@@ -239,8 +184,8 @@ final class BatchPipeline: Sendable {
     private func sleep(_ delay: Duration) -> Bool {
         let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: delay.nanoseconds))
         while true {
-            if isDraining { return false }
-            if wakeup.wait(timeout: deadline) == .timedOut { return !isDraining }
+            if batches.isDraining { return false }
+            if batches.wait(until: deadline) { return !batches.isDraining }
             // Woken by a new batch or by draining: a new batch waits its turn; look again.
         }
     }
