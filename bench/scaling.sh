@@ -15,13 +15,16 @@
 #
 # Usage: bench/scaling.sh [--count N] [--rounds R] [--prefetch P] [--shapes batched,single]
 #                         [--configs sqlite-1,postgres-1,postgres-2,postgres-4]
+# The prefetch counts messages: 30 batched (15,000 events in flight per worker), 1000 one event
+# per message, unless --prefetch sets one for both. With 1000 batched messages of 500 events,
+# the first worker to subscribe takes the whole queue and the others idle (docs/scaling.md).
 # The broker node is LODE_BROKER_PORT=5690 (as bench/worker.sh) unless set; PostgreSQL is
 # scripts/postgres on LODE_POSTGRES_PORT (default 55432), started if needed, database 'bench'.
 # Needs: swift, python3 with venv (pika into /tmp/lode-bench-venv), sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=100000 ROUNDS=3 PREFETCH=1000 SHAPES=batched,single CONFIGS=sqlite-1,postgres-1,postgres-2,postgres-4
+COUNT=100000 ROUNDS=3 PREFETCH= SHAPES=batched,single CONFIGS=sqlite-1,postgres-1,postgres-2,postgres-4
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
@@ -29,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --prefetch) PREFETCH=$2; shift 2 ;;
     --shapes) SHAPES=$2; shift 2 ;;
     --configs) CONFIGS=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "scaling.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -60,7 +63,8 @@ WORK=$(mktemp -d /tmp/lode-bench-scaling.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 EVENTS=$WORK/events.ndjson
 "$PY" bench/publish/make-events.py "$COUNT" "$EVENTS" 2>"$WORK/size"
-echo "$(cat "$WORK/size"); broker node $LODE_BROKER_NODE on port $LODE_BROKER_PORT; PostgreSQL $PG_URL; prefetch $PREFETCH" >&2
+prefetch_for() { if [[ -n $PREFETCH ]]; then echo "$PREFETCH"; elif [[ $1 == batched ]]; then echo 30; else echo 1000; fi; }
+echo "$(cat "$WORK/size"); broker node $LODE_BROKER_NODE on port $LODE_BROKER_PORT; PostgreSQL $PG_URL; prefetch $(prefetch_for batched) batched, $(prefetch_for single) one event per message" >&2
 RESULTS=$WORK/results
 : >"$RESULTS"
 
@@ -93,7 +97,7 @@ run() {  # run CONFIG SHAPE
   local line
   line=$("$PY" bench/scaling/run-workers.py --name "$config" --shape "$shape" --events "$COUNT" --workers "$workers" \
            --broker-pid "$BROKER_PID" "${pg[@]}" --out "$out" --first-port "$FIRST_PORT" -- \
-           "$BIN/lode-worker" --db "$db" --prefetch "$PREFETCH") \
+           "$BIN/lode-worker" --db "$db" --prefetch "$(prefetch_for "$shape")") \
     || { echo "scaling.sh: $config ($shape) failed; its stderr:" >&2; tail -n 20 "$out"/stderr.* >&2; exit 1; }
   [[ $line == *'"left_in_queues": []'* ]] || { echo "scaling.sh: $config ($shape) left messages: $line" >&2; exit 1; }
   local logged
@@ -149,4 +153,9 @@ for shape in ("batched", "single"):
 bad = [r for r in rows if r["dead_lettered"] or r["left_in_queues"] or r["logged"] != r["events"] or any(r["exits"])]
 print(f"\nruns with a dead letter, a message left, a missing event or a failed exit: {len(bad)}")
 print(f"transaction retries (serialization failures, deadlocks) over all runs: {sum(r['transaction_retries'] for r in rows):.0f}")
+# A worker that applied nothing left its share to the others: the prefetch let one take the queue.
+idle = [r for r in rows if r["workers"] > 1 and min(r["applied_each"]) == 0]
+shares = [min(r["applied_each"]) / r["events"] * r["workers"] for r in rows if r["workers"] > 1]
+print(f"runs of several workers where one applied nothing: {len(idle)}"
+      + (f"; the least busy worker's share, against an even one: {min(shares):.2f} at worst" if shares else ""))
 PY

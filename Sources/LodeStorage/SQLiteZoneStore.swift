@@ -268,23 +268,38 @@ public final class SQLiteZoneStore: ZoneDatabase {
                         try db.execute(sql: "DELETE FROM \(table)")
                     }
                     var writer = try ProjectionWriter(db, calendar: calendar, path: path)
-                    let rows = try Row.fetchCursor(db, sql: "SELECT seq, event_id, body FROM event_log ORDER BY seq")
-                    while let row = try rows.next() {
-                        let body: Data = row["body"]
-                        let event: Event
-                        do {
-                            event = try Event.decode([UInt8](body))
-                        } catch {
-                            let seq: Int64 = row["seq"]
-                            let eventID: String = row["event_id"]
-                            throw StorageError(
-                                kind: .damaged,
-                                message: "rebuilding the projections: event log row \(seq) (event id '\(eventID)') no longer decodes: \(error); nothing was changed",
-                                path: path)
+                    let rows = try Row.fetchCursor(db, sql: "SELECT seq, body FROM event_log ORDER BY seq")
+                    func nextChunk() throws -> [LoggedBody] {
+                        var chunk: [LoggedBody] = []
+                        chunk.reserveCapacity(LoggedEventDecoder.chunkSize)
+                        while chunk.count < LoggedEventDecoder.chunkSize, let row = try rows.next() {
+                            chunk.append(LoggedBody(seq: row[0], body: row[1]))
                         }
-                        _ = try writer.project(event)
-                        replayed += 1
-                        if replayed % Self.rebuildProgressEvery == 0 { progress(replayed, max(total, replayed)) }
+                        return chunk
+                    }
+                    let decoder = LoggedEventDecoder()
+                    var chunk = try nextChunk()
+                    decoder.start(chunk)
+                    while !chunk.isEmpty {
+                        let next = try nextChunk()
+                        let events = decoder.take()
+                        if !next.isEmpty { decoder.start(next) }
+                        for (logged, decoded) in zip(chunk, events) {
+                            let event: Event
+                            switch decoded {
+                            case .success(let decodedEvent): event = decodedEvent
+                            case .failure(let error):
+                                let eventID = try String.fetchOne(db, sql: "SELECT event_id FROM event_log WHERE seq = ?", arguments: [logged.seq])
+                                throw StorageError(
+                                    kind: .damaged,
+                                    message: "rebuilding the projections: event log row \(logged.seq) (event id '\(eventID ?? "?")') no longer decodes: \(error); nothing was changed",
+                                    path: path)
+                            }
+                            _ = try writer.project(event)
+                            replayed += 1
+                            if replayed % Self.rebuildProgressEvery == 0 { progress(replayed, max(total, replayed)) }
+                        }
+                        chunk = next
                     }
                     try writer.flush()
                     progress(replayed, replayed)

@@ -75,7 +75,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Unacknowledged messages the broker may send ahead (config worker.prefetch; default 1000).")
+    @Option(help: "Unacknowledged messages the broker may send ahead (config worker.prefetch; default 1000). It counts messages, not events: where several workers share batched messages, use about 30, or the first worker takes the whole backlog (docs/scaling.md).")
     var prefetch: Int?
 
     @Option(help: "A transaction closes at this many events (config worker.transaction_events; default 5000).")

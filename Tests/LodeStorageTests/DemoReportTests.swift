@@ -1,7 +1,7 @@
 import GRDB
 import LodeEvents
 import LodeProjections
-import LodeStorage
+@testable import LodeStorage
 import LodeTestSupport
 import Testing
 
@@ -101,6 +101,51 @@ struct DemoReportTests {
         #expect(summary.eventsReplayed == 1_593)
         // The count first, then (with fewer than 5,000 events) only the end.
         #expect(calls == [[0, 1_593], [1_593, 1_593]])
+    }
+
+    /// The demo and 4,500 visits: more logged events than three of the rebuild's decoding chunks.
+    private func manyEvents() throws -> [IncomingEvent] {
+        let visits = (0..<4_500).map { index in
+            let day = index % 28 + 1
+            return incoming("visit-\(index)", at: "2024-05-\(day < 10 ? "0" : "")\(day)T09:00:00+08:00",
+                     visited("企業\(index % 300)", index % 2 == 0 ? "百日攻堅" : "招商季"))
+        }
+        return try Demo.incoming() + visits
+    }
+
+    @Test func aRebuildOverManyChunksGivesTheAppliedFiguresAndItsProgress() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(in: directory)
+        let events = try manyEvents()
+        #expect(events.count > 3 * LoggedEventDecoder.chunkSize)
+        for batch in batches(events, of: 1_000) { _ = try store.apply(batch) }
+        let before = try store.report(year: 2024, targets: [])
+        #expect(before == expectedReport(events, year: 2024))
+        try store.withWriterConnection { db in
+            try db.execute(sql: "DELETE FROM recruitment_visit_count")
+            try db.execute(sql: "DELETE FROM project_registration")
+        }
+        var calls: [[Int]] = []
+        let summary = try store.rebuild { replayed, total in calls.append([replayed, total]) }
+        #expect(summary.eventsReplayed == events.count)
+        #expect(calls == [[0, events.count], [5_000, events.count], [events.count, events.count]])
+        #expect(try store.report(year: 2024, targets: []) == before)
+    }
+
+    @Test func anUndecodableLogRowInALaterChunkStopsTheRebuildAndChangesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(in: directory)
+        for batch in batches(try manyEvents(), of: 1_000) { _ = try store.apply(batch) }
+        let before = try store.report(year: 2024, targets: [])
+        let seq = 2 * LoggedEventDecoder.chunkSize + 7
+        let eventID = try store.withWriterConnection { db in
+            try db.execute(sql: "UPDATE event_log SET body = X'7B7D' WHERE seq = ?", arguments: [seq])
+            return try String.fetchOne(db, sql: "SELECT event_id FROM event_log WHERE seq = ?", arguments: [seq])
+        }
+        let error = try #require(throws: StorageError.self) { try store.rebuild() }
+        #expect(error.kind == .damaged)
+        #expect(error.message.contains("row \(seq) (event id '\(try #require(eventID))')"))
+        #expect(try store.report(year: 2024, targets: []) == before)
     }
 
     @Test func aRebuildWithAnUndecodableLogRowChangesNothing() throws {

@@ -129,6 +129,7 @@ def main():
     print(json.dumps({
         "client": a.name, "shape": a.shape, "workers": a.workers, "events": a.events, "seconds": round(seconds, 3),
         "rate": round(a.events / seconds, 1), "worker_cpu": round(sum(worker_cpu), 3),
+        "applied_each": [metric_sum(t, "lode_worker_events_applied_total") for t in texts],
         "postgres_cpu": round(pg_cpu, 3), "broker_cpu": round(broker_cpu, 3), "transaction_retries": retries,
         "dead_lettered": dead, "store_retried": store_retried, "warnings": warnings, "left_in_queues": left,
         "exits": [proc.returncode for proc in procs],
