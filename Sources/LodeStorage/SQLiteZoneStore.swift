@@ -12,12 +12,13 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// How long a statement waits for another connection's lock before it
     /// fails with ``StorageError/Kind/unavailable``.
     public var busyTimeout: Duration
-    /// The most memory SQLite's page cache of the writer connection may
-    /// take, in KiB (`PRAGMA cache_size = -N`). A batch's changed pages
-    /// must fit in it, or SQLite writes them to the WAL before the commit
-    /// and reads them back; a few pages per event, so 1,000 events need
-    /// about 16 MiB. Clean pages beyond the batch's save reads of the
-    /// indexes.
+    /// The most memory SQLite's page cache of each connection may take, in
+    /// KiB (`PRAGMA cache_size = -N`). Changed pages that do not fit are
+    /// written to the WAL before the commit (a spill: correct, a little more
+    /// I/O); clean pages save reads of the indexes, which the OS's cache
+    /// holds anyway. 4 MiB applies the worker's batches (512 KiB of messages)
+    /// as fast as 8 MiB did and keeps the worker under 64 MB resident
+    /// (docs/benchmarks.md).
     public var pageCacheKiB: Int
     /// How much of the database file SQLite reads through a memory map
     /// (`PRAGMA mmap_size`), in bytes; 0 reads with `pread`. Mapped pages
@@ -53,7 +54,7 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var defersSync = false
 
     public init(
-        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 8_192, memoryMapBytes: Int = 0,
+        calendar: ZoneCalendar, busyTimeout: Duration = .seconds(5), pageCacheKiB: Int = 4_096, memoryMapBytes: Int = 0,
         walAutocheckpointPages: Int = 16_384, pageSize: Int = 4_096
     ) {
         self.pageSize = pageSize
@@ -91,6 +92,7 @@ public final class SQLiteZoneStore: ZoneDatabase {
     private let walFile = Mutex(WALFile())
 
     deinit { walFile.withLock { $0.close() } }
+
     /// The rules that render event notifications when they are sent.
     var notificationRules: NotificationRules? { notifications?.rules }
 

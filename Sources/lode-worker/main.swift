@@ -176,8 +176,7 @@ struct LodeWorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lode-worker: \(error)\n".utf8))
             // A store that settings point wrongly at, or that a newer Lodestone wrote, is not
             // fixed by starting again (systemd's RestartPreventExitStatus=78); the rest may pass.
-            if let error = error as? SettingsError { throw ExitCode(error.exitCode) }
-            throw ExitCode((error as? StorageError)?.kind == .configuration ? 78 : 69)
+            throw ExitCode(error.kind == .configuration ? 78 : 69)
         }
         var connection = settings.connection
         connection.connectionName = "lode-worker on \(ProcessInfo.processInfo.hostName)"
