@@ -103,7 +103,8 @@ def main():
                 sys.stderr.write(open(f"{a.out}/stderr.{i}").read()[-3000:])
                 raise SystemExit(f"run-workers.py: {a.name}: worker {i} exited with {proc.returncode} after {applied} events")
         texts = [scrape(a.first_port + i) for i in range(a.workers)]
-        applied = sum(metric_sum(t, "lode_worker_events_applied_total") for t in texts)
+        applied_each = [metric_sum(t, "lode_worker_events_applied_total") for t in texts]
+        applied = sum(applied_each)
         if applied >= a.events:
             done_at = time.monotonic()
             break
@@ -129,7 +130,7 @@ def main():
     print(json.dumps({
         "client": a.name, "shape": a.shape, "workers": a.workers, "events": a.events, "seconds": round(seconds, 3),
         "rate": round(a.events / seconds, 1), "worker_cpu": round(sum(worker_cpu), 3),
-        "applied_each": [metric_sum(t, "lode_worker_events_applied_total") for t in texts],
+        "applied_each": applied_each,
         "postgres_cpu": round(pg_cpu, 3), "broker_cpu": round(broker_cpu, 3), "transaction_retries": retries,
         "dead_lettered": dead, "store_retried": store_retried, "warnings": warnings, "left_in_queues": left,
         "exits": [proc.returncode for proc in procs],
