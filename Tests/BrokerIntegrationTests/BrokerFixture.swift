@@ -100,6 +100,18 @@ enum BrokerFixture {
         var description: String { "\(script) \(arguments.joined(separator: " ")) exited \(status): \(output)" }
     }
 
+    /// The messages `queue` holds, ready and unacknowledged together, asked of the queue itself
+    /// through `rabbitmqctl` (a passive declare counts only the ready ones, the management API
+    /// lags by its statistics interval); nil when the queue is not listed.
+    static func messagesHeld(by queue: String) throws -> Int? {
+        let listing = try script("ctl", "-q", "list_queues", "name", "messages", "--no-table-headers")
+        for line in listing.split(separator: "\n") {
+            let fields: [Substring] = line.split(separator: "\t")
+            if fields.count == 2, fields[0] == queue { return Int(fields[1]) }
+        }
+        return nil
+    }
+
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
     static func eventually(timeout: Duration = .seconds(30), poll: Duration = .milliseconds(50),
                            _ condition: () async throws -> Bool) async rethrows -> Bool {

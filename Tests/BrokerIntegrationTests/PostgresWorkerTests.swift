@@ -114,6 +114,11 @@ extension BrokerTests {
                 (try? await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount) == 0
                     && receiver.requests.count >= expectedKeys.count
             }, "\(receiver.requests.count) of \(expectedKeys.count) notifications; \(workers.map(\.stderr))")
+            // Nothing ready is not yet nothing held: the killed worker's redeliveries may still be
+            // in a worker's hands, and SIGTERM would give them back.
+            #expect(await BrokerFixture.eventually(timeout: .seconds(120), poll: .milliseconds(200)) {
+                (try? BrokerFixture.messagesHeld(by: ZoneTopology.workQueue)) == 0
+            }, "\(workers.map(\.stderr))")
             for worker in workers { worker.signal(SIGTERM) }
             for worker in workers { #expect(await worker.exitStatus() == 0, "\(worker.stderr)") }
             #expect(try await admin.inspectQueue(ZoneTopology.deadLetterQueue)?.messageCount == 0)

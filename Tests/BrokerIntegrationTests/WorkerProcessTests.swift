@@ -52,8 +52,13 @@ extension BrokerTests {
             #expect(await first.exitStatus() == 128 + SIGKILL)
 
             let second = try startWorker(db: db)
+            // Nothing ready is not yet nothing held: the worker may still hold redeliveries, or a
+            // batch whose ack waits for its commit to be durable, and SIGTERM gives those back.
             #expect(await BrokerFixture.eventually(timeout: .seconds(120)) {
                 (try? await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount) == 0
+            }, "stderr: \(second.stderr)")
+            #expect(await BrokerFixture.eventually(timeout: .seconds(60), poll: .milliseconds(200)) {
+                (try? BrokerFixture.messagesHeld(by: ZoneTopology.workQueue)) == 0
             }, "stderr: \(second.stderr)")
             second.signal(SIGTERM)
             #expect(await second.exitStatus() == 0, "stderr: \(second.stderr)")
