@@ -15,7 +15,8 @@ public struct DispatcherOptions: Sendable {
     /// The wait before the first retry; it doubles per attempt up to `retryCap`, with jitter.
     public var retryBase: Duration = .seconds(1)
     public var retryCap: Duration = .seconds(600)
-    /// How often the outbox is looked at when nothing is happening.
+    /// How often the outbox is looked at when nothing is happening; it is looked at again as
+    /// soon as a delivery finishes.
     public var pollInterval: Duration = .milliseconds(250)
     /// Deliveries sent at once, each of a different (rule, channel).
     public var concurrency = 8
@@ -61,6 +62,7 @@ public struct NotificationDispatcher: Sendable {
     /// Sends until the task is cancelled; what is in flight then finishes or times out.
     public func run() async {
         let inFlight = InFlight()
+        let wakeup = DispatchWakeup()
         // Discarding: a plain task group keeps every finished child until it is awaited, and
         // this loop never awaits them (the soak measured 0.5 MB a second of growth).
         await withDiscardingTaskGroup { group in
@@ -78,10 +80,11 @@ public struct NotificationDispatcher: Sendable {
                         group.addTask {
                             await deliver(delivery)
                             inFlight.release(delivery)
+                            wakeup.signal()
                         }
                     }
                 }
-                try? await Task.sleep(for: options.pollInterval)
+                await wakeup.wait(upTo: options.pollInterval)
             }
         }
     }

@@ -111,6 +111,25 @@ struct DispatcherTests {
         #expect(keys == notifications.map(\.idempotencyKey), "every notification once, in order")
     }
 
+    @Test func aBacklogOfOneRuleGoesOutOneAfterAnotherWithoutWaitingForThePoll() async throws {
+        let fixture = try Fixture()
+        let receiver = WebhookReceiver()
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let channel = try ChannelConfiguration(name: "office", kind: .webhook, url: SecretText("http://127.0.0.1:\(port)/hook"),
+                                               secret: SecretText(Self.secret))
+        let notifications = (1...20).map { Self.notification("e\($0)", rule: "starts", channels: ["office"]) }
+        _ = try fixture.store.enqueue(notifications)
+        var options = Self.options()
+        // One look at the outbox at the start and none after on the clock: each next delivery
+        // is found because the one before it finished.
+        options.pollInterval = .seconds(3600)
+        let dispatcher = NotificationDispatcher(outbox: fixture.store, channels: [channel], options: options)
+        #expect(await Self.dispatch(dispatcher) { (try? fixture.store.outboxCounts()) == [.delivered: 20] })
+        let keys = receiver.requests.compactMap { $0.headers["x-lode-idempotency-key"] }
+        #expect(keys == notifications.map(\.idempotencyKey), "every notification once, in order")
+    }
+
     @Test func aHangingChannelHoldsUpNoOtherChannel() async throws {
         let fixture = try Fixture()
         let receiver = WebhookReceiver { request in

@@ -5,6 +5,10 @@ All seven types, two departments as sources, Chinese names, deterministic ids an
 (the same file on every run)."""
 import json, random, sys
 
+if len(sys.argv) != 3 or not sys.argv[1].isdigit():
+    print(__doc__.split("\n\n")[0] + "\n\nusage: make-events.py COUNT OUT   (e.g. make-events.py 100000 events.ndjson)",
+          file=sys.stderr if len(sys.argv) != 2 or sys.argv[1] not in ("-h", "--help") else sys.stdout)
+    sys.exit(0 if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help") else 64)
 count, out = int(sys.argv[1]), sys.argv[2]
 rng = random.Random(2024)
 parks = ["稀土永磁电机产业园", "稀土新材料产业园", "装备制造产业园"]
