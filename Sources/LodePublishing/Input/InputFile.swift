@@ -4,6 +4,9 @@ import Glibc
 import Darwin
 #endif
 
+/// What ``InputFile/append(at:count:to:)`` grows a buffer with before reading into it.
+private let zeroBlock = [UInt8](repeating: 0, count: 1 << 16)
+
 /// Why an input file cannot be opened or read: the file as the user named it and the system's
 /// reason (`strerror`).
 public struct InputFileError: Error, Sendable, CustomStringConvertible {
@@ -107,26 +110,33 @@ public final class InputFile {
     @discardableResult
     public func append(at offset: UInt64, count: Int, to buffer: inout [UInt8]) throws(InputFileError) -> Int {
         guard count > 0 else { return 0 }
-        var failure: Int32 = 0
-        // Read into uninitialised storage: zero-filling `count` bytes first was a generic loop
-        // per byte in a debug build (200 ms a MiB, most of a test's publish).
-        let chunk = [UInt8](unsafeUninitializedCapacity: count) { storage, initialized in
-            var filled = 0
-            while filled < count {
-                let got = pread(descriptor, storage.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            initialized = filled
+        let before = buffer.count
+        buffer.reserveCapacity(before + count)
+        // Grown in place from a block of zeros: `repeatElement(0, count:)` was a generic loop per
+        // byte in a debug build (200 ms a MiB, most of a test's publish), and reading into a
+        // separate array first costs a second window of memory.
+        var grown = 0
+        while grown < count {
+            let step = min(count - grown, zeroBlock.count)
+            buffer.append(contentsOf: zeroBlock[..<step])
+            grown += step
         }
-        guard failure == 0 else { throw InputFileError(file: fileName, errno: failure) }
-        buffer.append(contentsOf: chunk)
-        return chunk.count
+        var filled = 0
+        while filled < count {
+            let got = buffer.withUnsafeMutableBytes { bytes in
+                pread(descriptor, bytes.baseAddress! + before + filled, count - filled, off_t(offset) + off_t(filled))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                buffer.removeSubrange(before...)
+                throw InputFileError(file: fileName, errno: code)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        buffer.removeSubrange((before + filled)...)
+        return filled
     }
 
     /// The whole file (for the readers that need all of it: CSV, workbooks).
