@@ -42,6 +42,12 @@ struct DispatcherTests {
         return options
     }
 
+    /// The "office" webhook channel on loopback `port`, signed with ``secret``.
+    static func signedWebhook(port: Int) throws -> ChannelConfiguration {
+        try ChannelConfiguration(name: "office", kind: .webhook, url: SecretText("http://127.0.0.1:\(port)/hook"),
+                                 secret: SecretText(secret))
+    }
+
     /// Runs the dispatcher until `done` holds (or a timeout), then stops it.
     static func dispatch(_ dispatcher: NotificationDispatcher, until done: @escaping () async throws -> Bool) async rethrows -> Bool {
         let running = Task { await dispatcher.run() }
@@ -54,8 +60,7 @@ struct DispatcherTests {
         let receiver = WebhookReceiver()
         let port = try await receiver.start()
         defer { Task { await receiver.stop() } }
-        let channel = try ChannelConfiguration(name: "office", kind: .webhook, url: SecretText("http://127.0.0.1:\(port)/hook"),
-                                               secret: SecretText(Self.secret))
+        let channel = try Self.signedWebhook(port: port)
         let notifications = (1...5).map { Self.notification("e\($0)", rule: "starts", channels: ["office"]) }
             + (1...3).map { Self.notification("a\($0)", rule: "agreements", channels: ["office"]) }
         #expect(try fixture.store.enqueue(notifications) == 8)
@@ -87,8 +92,7 @@ struct DispatcherTests {
         // Nothing listens on the port at first: connection refused, retried with backoff.
         let receiver = WebhookReceiver()
         let port = unusedPort()
-        let channel = try ChannelConfiguration(name: "office", kind: .webhook, url: SecretText("http://127.0.0.1:\(port)/hook"),
-                                               secret: SecretText(Self.secret))
+        let channel = try Self.signedWebhook(port: port)
         let notifications = (1...6).map { Self.notification("e\($0)", rule: "starts", channels: ["office"]) }
         _ = try fixture.store.enqueue(notifications)
         // The HTTP client tries a refused connection again until the request's deadline: a short
@@ -116,8 +120,7 @@ struct DispatcherTests {
         let receiver = WebhookReceiver()
         let port = try await receiver.start()
         defer { Task { await receiver.stop() } }
-        let channel = try ChannelConfiguration(name: "office", kind: .webhook, url: SecretText("http://127.0.0.1:\(port)/hook"),
-                                               secret: SecretText(Self.secret))
+        let channel = try Self.signedWebhook(port: port)
         let notifications = (1...20).map { Self.notification("e\($0)", rule: "starts", channels: ["office"]) }
         _ = try fixture.store.enqueue(notifications)
         var options = Self.options()
