@@ -112,7 +112,7 @@ extension BrokerTests {
 
             #expect(await BrokerFixture.eventually(timeout: .seconds(600), poll: .milliseconds(200)) {
                 (try? await admin.inspectQueue(ZoneTopology.workQueue)?.messageCount) == 0
-                    && receiver.requests.count >= expectedKeys.count
+                    && Set(receiver.requests.compactMap { $0.headers["x-lode-idempotency-key"] }).count >= expectedKeys.count
             }, "\(receiver.requests.count) of \(expectedKeys.count) notifications; \(workers.map(\.stderr))")
             // Nothing ready is not yet nothing held: the killed worker's redeliveries may still be
             // in a worker's hands, and SIGTERM would give them back.
@@ -134,10 +134,12 @@ extension BrokerTests {
                 #expect(report.status == 0, "\(report.stderr)")
                 #expect(report.stdout == projection.report(year: year).jsonText() + "\n")
             }
-            // Each cause once at the receiver.
+            // Each cause at the receiver, once per idempotency key. A delivery the killed worker
+            // had sent but not yet recorded goes out again when its claim lapses, with the same
+            // key (at least once, docs/notifications.md): at most the 8 deliveries it can have in flight.
             let keys = receiver.requests.compactMap { $0.headers["x-lode-idempotency-key"] }
-            #expect(keys.count == expectedKeys.count)
             #expect(Set(keys) == Set(expectedKeys.map { SHA256.hash(data: Array($0.utf8)).hex }))
+            #expect(keys.count - Set(keys).count <= 8, "\(keys.count) requests for \(Set(keys).count) keys")
             await receiver.stop()
             await admin.close()
         }

@@ -111,10 +111,9 @@ public final class InputFile {
     public func append(at offset: UInt64, count: Int, to buffer: inout [UInt8]) throws(InputFileError) -> Int {
         guard count > 0 else { return 0 }
         let before = buffer.count
-        buffer.reserveCapacity(before + count)
-        // Grown in place from a block of zeros: `repeatElement(0, count:)` was a generic loop per
-        // byte in a debug build (200 ms a MiB, most of a test's publish), and reading into a
-        // separate array first costs a second window of memory.
+        // Grown in place from a block of zeros, as an append grows (doubling): `repeatElement(0,
+        // count:)` was a generic loop per byte in a debug build (200 ms a MiB, most of a test's
+        // publish), and reading into a separate array first costs a second window of memory.
         var grown = 0
         while grown < count {
             let step = min(count - grown, zeroBlock.count)
